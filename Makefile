@@ -1,0 +1,103 @@
+# What SwiftPM does not do: a release libscamem.so.0 with the Swift runtime
+# linked in, a soname and a version script; a static archive usable from C;
+# pkg-config files; install; and the whole test suite.
+
+VERSION      := 0.1.0
+SOMAJOR      := 0
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+
+SWIFT     ?= swift
+CC        ?= cc
+CXX       ?= c++
+TOOLCHAIN := $(shell dirname $$(dirname $$(readlink -f $$(command -v $(SWIFT)))))
+DIST      := .build-dist
+BUILD     := build
+LIB       := $(BUILD)/lib
+PCDIR     := $(BUILD)/pkgconfig
+SO        := $(LIB)/libscamem.so.$(VERSION)
+AR_LIB    := $(LIB)/libscamem.a
+
+# lld: gold leaves local Swift symbols in .dynsym; the runtime goes inside.
+DISTFLAGS := -c release --scratch-path $(DIST) -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
+SOURCES   := Package.swift include/scamem.h scamem.map $(shell find Sources -name '*.swift' -o -name '*.modulemap')
+
+.PHONY: all lib pc install uninstall check demo bench clean
+
+all: lib pc
+
+lib: $(SO) $(AR_LIB)
+
+$(SO): $(SOURCES)
+	$(SWIFT) build $(DISTFLAGS) --product scamem \
+		-Xlinker -soname=libscamem.so.$(SOMAJOR) -Xlinker --version-script=$(CURDIR)/scamem.map
+	mkdir -p $(LIB)
+	strip --strip-unneeded -o $@ $(DIST)/release/libscamem.so
+	ln -sf libscamem.so.$(VERSION) $(LIB)/libscamem.so.$(SOMAJOR)
+	ln -sf libscamem.so.$(SOMAJOR) $(LIB)/libscamem.so
+
+# One relocatable object holding the library, swiftrt.o (the runtime's
+# metadata registration) and the static runtime, with only scamem_* left
+# global: a C program then links it like any C archive.
+$(AR_LIB): $(SOURCES)
+	$(SWIFT) build $(DISTFLAGS) --product scamem_static
+	mkdir -p $(LIB) $(BUILD)/obj
+	ld -r -o $(BUILD)/obj/scamem.o --whole-archive $(DIST)/release/libscamem_static.a --no-whole-archive \
+		$(TOOLCHAIN)/lib/swift_static/linux/x86_64/swiftrt.o \
+		-L$(TOOLCHAIN)/lib/swift_static/linux -lswiftCore
+	objcopy --wildcard --keep-global-symbol='scamem_*' --strip-debug $(BUILD)/obj/scamem.o
+	rm -f $@ && ar rcs $@ $(BUILD)/obj/scamem.o
+
+define make_pc
+	mkdir -p $(dir $(2))
+	sed -e 's|@PREFIX@|$(3)|' -e 's|@LIBDIR@|$(4)|' -e 's|@INCLUDEDIR@|$(5)|' -e 's|@VERSION@|$(VERSION)|' $(1) > $(2)
+endef
+
+# The installable .pc files, and -uninstalled ones pointing into this tree
+# (pkgconf prefers those when PKG_CONFIG_PATH=build/pkgconfig).
+pc: pkgconfig/scamem.pc.in pkgconfig/scamem-static.pc.in
+	$(call make_pc,pkgconfig/scamem.pc.in,$(PCDIR)/scamem.pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
+	$(call make_pc,pkgconfig/scamem-static.pc.in,$(PCDIR)/scamem-static.pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
+	$(call make_pc,pkgconfig/scamem.pc.in,$(PCDIR)/scamem-uninstalled.pc,$(CURDIR),$(CURDIR)/$(LIB),$(CURDIR)/include)
+	$(call make_pc,pkgconfig/scamem-static.pc.in,$(PCDIR)/scamem-static-uninstalled.pc,$(CURDIR),$(CURDIR)/$(LIB),$(CURDIR)/include)
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 include/scamem.h $(DESTDIR)$(INCLUDEDIR)/scamem.h
+	install -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/libscamem.so.$(VERSION)
+	ln -sf libscamem.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libscamem.so.$(SOMAJOR)
+	ln -sf libscamem.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libscamem.so
+	install -m 0644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/libscamem.a
+	$(call make_pc,pkgconfig/scamem.pc.in,$(DESTDIR)$(PKGCONFIGDIR)/scamem.pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
+	$(call make_pc,pkgconfig/scamem-static.pc.in,$(DESTDIR)$(PKGCONFIGDIR)/scamem-static.pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/scamem.h $(DESTDIR)$(LIBDIR)/libscamem.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/libscamem.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libscamem.so \
+		$(DESTDIR)$(LIBDIR)/libscamem.a $(DESTDIR)$(PKGCONFIGDIR)/scamem.pc \
+		$(DESTDIR)$(PKGCONFIGDIR)/scamem-static.pc
+
+# Every test: Swift tests, then the C consumers, header and symbol checks,
+# install check, valgrind and sanitizers (scripts/check.sh says which).
+check: all
+	bash scripts/check.sh
+
+demo: all
+	@mkdir -p $(BUILD)/bin
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror examples/demo.c -o $(BUILD)/bin/demo \
+		$$(PKG_CONFIG_PATH=$(CURDIR)/$(PCDIR) pkg-config --cflags --libs scamem) -Wl,-rpath,$(CURDIR)/$(LIB)
+	$(BUILD)/bin/demo
+
+clean:
+	rm -rf $(BUILD) $(DIST)
+	$(SWIFT) package clean
+
+# Benchmarks: numbers go in docs/performance.md, never in tests.
+bench: all
+	@mkdir -p $(BUILD)/bin
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror bench/bench.c -o $(BUILD)/bin/bench \
+		$$(PKG_CONFIG_PATH=$(CURDIR)/$(PCDIR) pkg-config --cflags --libs scamem) -Wl,-rpath,$(CURDIR)/$(LIB)
+	$(BUILD)/bin/bench

@@ -1,0 +1,158 @@
+/// What an inconsistency is about. The C counterparts are `SCAMEM_CHECK_*`.
+@frozen
+public struct CheckKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+    public static let word = CheckKind(rawValue: 1)
+    public static let placement = CheckKind(rawValue: 2)
+    public static let memmap = CheckKind(rawValue: 3)
+    public static let freeList = CheckKind(rawValue: 4)
+    public static let descriptor = CheckKind(rawValue: 5)
+    public static let refcount = CheckKind(rawValue: 6)
+    public static let counter = CheckKind(rawValue: 7)
+    public var description: String {
+        (1...7).contains(rawValue)
+            ? ["word", "placement", "memmap", "free-list", "descriptor", "refcount", "counter"][Int(rawValue) - 1]
+            : "check\(rawValue)"
+    }
+}
+
+/// One inconsistency found by `Machine.check`.
+public struct CheckIssue: Hashable, Sendable, CustomStringConvertible {
+    /// The pfn it concerns, if one does.
+    public var pfn: UInt64?
+    public var kind: CheckKind
+    public var message: String
+    public var description: String {
+        pfn.map { "pfn \(hex($0)): \(kind): \(message)" } ?? "\(kind): \(message)"
+    }
+}
+
+func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+extension Machine {
+    /// Every inconsistency between words, free lists, descriptors and
+    /// counters, found in one walk under the machine lock. The C counterpart
+    /// is `scamem_machine_check()`.
+    public func check() -> [CheckIssue] {
+        var issues: [CheckIssue] = []
+        lock.withLock { checkLocked { issues.append($0) } }
+        return issues
+    }
+
+    private func checkLocked(_ report: (CheckIssue) -> Void) {
+        func bad(_ pfn: UInt64?, _ kind: CheckKind, _ message: @autoclosure () -> String) {
+            report(CheckIssue(pfn: pfn, kind: kind, message: message()))
+        }
+        var pagesOf = [UInt64](repeating: 0, count: descriptors.used + 1)
+        var freeCounted = [UInt64](repeating: 0, count: nrZones)
+        var headsCounted = [[UInt64]](repeating: [UInt64](repeating: 0, count: maxPageOrder + 1), count: nrZones)
+        var freeBlockEnd: UInt64 = 0
+        var holeCursor = 0
+        var zoneCursor = 0
+
+        for pfn in 0..<endPfn {
+            let w = PageWord(rawValue: words[Int(pfn)])
+            while zoneCursor < nrZones, zones[Int(zonesByPfn[zoneCursor])].endPfn <= pfn { zoneCursor += 1 }
+            let zc = zoneCursor < nrZones ? Int(zonesByPfn[zoneCursor]) : -1
+            let z = zc >= 0 && zones[zc].spans(pfn) ? zc : -1
+            while holeCursor < holes.count, holes[holeCursor].upperBound <= pfn { holeCursor += 1 }
+            let hole = holeCursor < holes.count && holes[holeCursor].contains(pfn)
+            let memmap = z >= 0 && sectionHasMemmap[Int(layout.sectionNumber(ofPfn: pfn))]
+
+            if !memmap {
+                if !w.isNopage { bad(pfn, .memmap, "word \(hex(w.rawValue)) where there is no memmap") }
+                continue
+            }
+            if w.isNopage { bad(pfn, .memmap, "NOPAGE inside a present section of a zone"); continue }
+            if hole, !(w.type == .misc && w.subtype == MiscSubtype.reserved.rawValue) {
+                bad(pfn, .memmap, "hole holds a \(w.type) word, not MISC/reserved")
+            }
+            let expected = pageFlags(z, pfn)
+
+            if w.type.isInline {
+                if w.flags != expected {
+                    bad(pfn, .placement, "word flags \(hex(w.flags)) but the machine places it at \(hex(expected))")
+                }
+                if w.type != .misc, w.usermap { bad(pfn, .word, "usermap bit on a \(w.type) word") }
+                if Int(w.order) > maxPageOrder { bad(pfn, .word, "order \(w.order) > \(maxPageOrder)") }
+            }
+            switch w.type {
+            case .misc:
+                if Int(w.subtype) >= MiscSubtype.count { bad(pfn, .word, "unknown MISC subtype \(w.subtype)") }
+                // A multi-page block carries the same word on every page.
+                let head = pfn & ~((1 << UInt64(w.order)) - 1)
+                if w.order > 0, PageWord(rawValue: words[Int(head)]).rawValue & 0x3ffff != w.rawValue & 0x3ffff {
+                    bad(pfn, .word, "MISC block of order \(w.order) disagrees with its first page")
+                }
+            case .buddy:
+                if w.subtype == BuddySubtype.head.rawValue {
+                    let o = Int(w.order)
+                    guard o <= maxPageOrder else { break }
+                    if pfn & ((1 << UInt64(o)) - 1) != 0 { bad(pfn, .freeList, "free block of order \(o) not aligned") }
+                    if pfn + (1 << UInt64(o)) > zones[z].endPfn { bad(pfn, .freeList, "free block runs past its zone") }
+                    if !zones[z].areas[o].contains(zones[z].index(pfn, o)) {
+                        bad(pfn, .freeList, "BUDDY head of order \(o) is not on the free list")
+                    }
+                    freeBlockEnd = pfn + (1 << UInt64(o))
+                    headsCounted[z][o] += 1
+                    freeCounted[z] += 1
+                } else if w.subtype == BuddySubtype.tail.rawValue {
+                    if pfn >= freeBlockEnd { bad(pfn, .freeList, "BUDDY tail outside any free block") }
+                    if w.order != 0 { bad(pfn, .word, "BUDDY tail with order \(w.order)") }
+                    freeCounted[z] += 1
+                } else {
+                    bad(pfn, .word, "unknown BUDDY subtype \(w.subtype)")
+                }
+            case .hwpoison:
+                break
+            case .file, .anon, .slab, .ptdesc:
+                guard let d = descriptors.lookup(w.descriptorID) else {
+                    bad(pfn, .descriptor, "\(w.type) word names no live descriptor (\(hex(w.descriptorAddress)))")
+                    break
+                }
+                pagesOf[Int(w.descriptorID)] += 1
+                if d.pointee.type != w.type { bad(pfn, .descriptor, "\(w.type) word names a \(d.pointee.type) descriptor") }
+                if pfn < d.pointee.pfn || pfn >= d.pointee.pfn + (1 << UInt64(d.pointee.order)) {
+                    bad(pfn, .descriptor, "outside its descriptor's pages \(hex(d.pointee.pfn))+\(1 << Int(d.pointee.order))")
+                }
+                if d.pointee.flags != expected {
+                    bad(pfn, .placement, "descriptor flags \(hex(d.pointee.flags)) but the machine places it at \(hex(expected))")
+                }
+            default:
+                bad(pfn, .word, "type \(w.type) is not used by this model")
+            }
+        }
+
+        descriptors.forEach { id, d in
+            let n = UInt64(1) << UInt64(d.order)
+            if pagesOf[Int(id)] != n {
+                bad(d.pfn, .descriptor, "\(d.type) descriptor of \(n) pages is named by \(pagesOf[Int(id)]) words")
+            }
+            if d.refcount < 1 { bad(d.pfn, .refcount, "live \(d.type) with refcount \(d.refcount)") }
+            if d.mapcount < 0 { bad(d.pfn, .refcount, "mapcount \(d.mapcount)") }
+            if d.pincount < 0 || d.pincount > d.refcount { bad(d.pfn, .refcount, "pincount \(d.pincount) against refcount \(d.refcount)") }
+        }
+
+        for z in 0..<nrZones {
+            for o in 0...maxPageOrder {
+                zones[z].areas[o].forEach { idx in
+                    let pfn = zones[z].pfn(idx, o)
+                    let w = PageWord(rawValue: pfn < endPfn ? words[Int(pfn)] : 0)
+                    if w.type != .buddy || w.subtype != BuddySubtype.head.rawValue || Int(w.order) != o {
+                        bad(pfn, .freeList, "on the order-\(o) free list but its word is \(hex(w.rawValue))")
+                    }
+                }
+                if zones[z].areas[o].nrFree != headsCounted[z][o] {
+                    bad(nil, .counter, "node \(zones[z].nid) \(zones[z].zone): nr_free[\(o)] \(zones[z].areas[o].nrFree), words say \(headsCounted[z][o])")
+                }
+            }
+            if zones[z].freePages != freeCounted[z] {
+                bad(nil, .counter, "node \(zones[z].nid) \(zones[z].zone): \(zones[z].freePages) free pages counted, words say \(freeCounted[z])")
+            }
+            if zones[z].freePages > zones[z].managedPages || zones[z].managedPages > zones[z].presentPages {
+                bad(nil, .counter, "node \(zones[z].nid) \(zones[z].zone): free \(zones[z].freePages) managed \(zones[z].managedPages) present \(zones[z].presentPages)")
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// Allocation and freeing shared by every descriptor type: pages from the
+/// buddy allocator, pointer words in, BUDDY words back out with the
+/// descriptor's node/zone/section.
+extension Machine {
+    func allocDescriptor(_ type: PageType, order: Int, gfp: GFP, nid: Int?,
+                         cacheID: UInt32 = 0, objects: UInt32 = 0) throws(ScamemError) -> UInt64 {
+        try lock.withLock { () throws(ScamemError) -> UInt64 in
+            let (pfn, z) = try allocBlock(order: order, gfp: gfp, nid: nid)
+            let desc = Memdesc(flags: pageFlags(z, pfn), pfn: pfn, refcount: 1, mapcount: 0, pincount: 0,
+                               type: type, order: UInt8(order), cacheID: cacheID, objects: objects)
+            guard let id = try? descriptors.allocate(desc) else {
+                freeBlock(pfn, order, flags: desc.flags)
+                throw .noMemory
+            }
+            setWords(pfn, order, .pointer(type, descriptor: id))
+            return pfn
+        }
+    }
+
+    /// The descriptor owning `pfn` if its word's type is in the mask `types`
+    /// (a bit per `PageType.bit`); the errors
+    /// every descriptor call shares otherwise.
+    func descriptor(of pfn: UInt64, _ types: UInt16) throws(ScamemError) -> (id: UInt64, desc: UnsafeMutablePointer<Memdesc>) {
+        let w = try checkedWord(pfn)
+        if w.type == .buddy { throw .alreadyFree }
+        guard types & w.type.bit != 0, let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
+        return (w.descriptorID, d)
+    }
+
+    /// Frees the descriptor and hands its pages back.
+    func destroyDescriptor(_ id: UInt64, _ d: UnsafeMutablePointer<Memdesc>) {
+        let (pfn, order, flags) = (d.pointee.pfn, Int(d.pointee.order), d.pointee.flags)
+        descriptors.deallocate(id)
+        freeBlock(pfn, order, flags: flags)
+    }
+
+    func freeDescriptor(_ pfn: UInt64, _ type: PageType) throws(ScamemError) {
+        try lock.withLock { () throws(ScamemError) in
+            let (id, d) = try descriptor(of: pfn, type.bit)
+            destroyDescriptor(id, d)
+        }
+    }
+}

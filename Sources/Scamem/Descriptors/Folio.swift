@@ -1,0 +1,34 @@
+/// Folios: FILE and ANON descriptors with a refcount, mapcount and pincount.
+extension Machine {
+    /// folio_alloc(): a folio of 2^order pages, refcount 1. Returns its first
+    /// pfn. The C counterpart is `scamem_folio_alloc()`.
+    public func folioAlloc(_ type: PageType, order: Int = 0, gfp: GFP = .kernel, nid: Int? = nil) throws(ScamemError) -> UInt64 {
+        guard type == .file || type == .anon else { throw .invalid }
+        return try allocDescriptor(type, order: order, gfp: gfp, nid: nid)
+    }
+
+    /// folio_get() on the folio owning `pfn`. Returns the new refcount.
+    /// The C counterpart is `scamem_folio_get()`.
+    @discardableResult
+    public func folioGet(_ pfn: UInt64) throws(ScamemError) -> Int {
+        try lock.withLock { () throws(ScamemError) -> Int in
+            let (_, d) = try descriptor(of: pfn, PageType.folioTypes)
+            guard d.pointee.refcount < Int32.max else { throw .overflow }
+            d.pointee.refcount += 1
+            return Int(d.pointee.refcount)
+        }
+    }
+
+    /// folio_put(): drops a reference; the last one frees the folio. Returns
+    /// the remaining refcount. The C counterpart is `scamem_folio_put()`.
+    @discardableResult
+    public func folioPut(_ pfn: UInt64) throws(ScamemError) -> Int {
+        try lock.withLock { () throws(ScamemError) -> Int in
+            let (id, d) = try descriptor(of: pfn, PageType.folioTypes)
+            d.pointee.refcount -= 1
+            let left = Int(d.pointee.refcount)
+            if left == 0 { destroyDescriptor(id, d) }
+            return left
+        }
+    }
+}

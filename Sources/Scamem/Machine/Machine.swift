@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A modelled machine: nodes, zones, sparsemem sections, one 8-byte word per
+/// pfn in one flat buffer, a buddy allocator per zone and the descriptors.
+///
+/// Every method is safe to call from several threads at once: the machine
+/// has one lock, taken once per call. The C counterpart is `scamem_machine`.
+public final class Machine: @unchecked Sendable {
+    public let machineDescription: MachineDescription
+    public let layout: FlagsLayout
+    /// pfns `[0, endPfn)` have a word.
+    public let endPfn: UInt64
+    public let nrSections: UInt64
+
+    /// The word array, `endPfn` words (`SCAMEM_WORD_NOPAGE` where no memmap).
+    let words: UnsafeMutablePointer<UInt64>
+    let zones: UnsafeMutablePointer<ZoneState>
+    let nrZones: Int
+    /// `nid * ZoneType.count + zone` to the index in `zones`, or -1.
+    let zoneIndexTable: UnsafeMutablePointer<Int32>
+    /// Zone indices sorted by start pfn, for pfn to zone lookups.
+    let zonesByPfn: UnsafeMutablePointer<Int32>
+    /// Holes, merged and sorted by start, for "is this pfn a hole".
+    let holes: [Range<UInt64>]
+    let sectionHasMemmap: UnsafeMutablePointer<Bool>
+    public let memmapPages: UInt64
+    var descriptors = DescriptorTable()
+    let lock = Lock()
+    var localNodeStorage = 0
+
+    /// Creates a machine with all managed memory free in the buddy allocator.
+    public init(_ desc: MachineDescription) throws(ScamemError) {
+        let layout = try FlagsLayout(desc.profile)
+        let maxPfn: UInt64 = 1 << UInt64(desc.profile.maxPhysmemBits - 12)
+        guard desc.nrNodes >= 1, desc.nrNodes <= 1 << Int(desc.profile.nodesShift),
+              !desc.zones.isEmpty else { throw .invalid }
+        var seen = Set<Int>()
+        for z in desc.zones {
+            guard z.nid >= 0, z.nid < desc.nrNodes, z.zone.rawValue < UInt32(ZoneType.count),
+                  z.zone.rawValue < 1 << desc.profile.zonesShift,
+                  z.spannedPages > 0, z.startPfn < maxPfn, z.spannedPages <= maxPfn - z.startPfn,
+                  seen.insert(z.nid * ZoneType.count + Int(z.zone.rawValue)).inserted
+            else { throw .invalid }
+        }
+        let order = desc.zones.indices.sorted { desc.zones[$0].startPfn < desc.zones[$1].startPfn }
+        for (a, b) in zip(order, order.dropFirst()) where desc.zones[a].endPfn > desc.zones[b].startPfn {
+            throw .invalid
+        }
+        for r in desc.holes + desc.reserved {
+            guard r.nrPages > 0, r.startPfn < maxPfn, r.nrPages <= maxPfn - r.startPfn else { throw .invalid }
+        }
+        for r in desc.reserved {
+            guard desc.zones.contains(where: { $0.startPfn <= r.startPfn && r.endPfn <= $0.endPfn })
+            else { throw .invalid }
+        }
+
+        machineDescription = desc
+        self.layout = layout
+        endPfn = desc.zones.map(\.endPfn).max()!
+        let pagesPerSection: UInt64 = 1 << UInt64(layout.pfnSectionShift)
+        nrSections = (endPfn + pagesPerSection - 1) / pagesPerSection
+        // The holes merged and sorted: the complement of what they leave.
+        holes = subtract(0, endPfn, desc.holes).complement(in: 0..<endPfn)
+
+        // Zones in node then zone order, as for_each_zone() walks them.
+        let zoneSpans = desc.zones.sorted { ($0.nid, $0.zone.rawValue) < ($1.nid, $1.zone.rawValue) }
+        nrZones = zoneSpans.count
+        guard let w = hostAllocate(UInt64.self, count: Int(endPfn)),
+              let sm = hostAllocate(Bool.self, count: Int(nrSections), zeroed: true),
+              let zt = hostAllocate(Int32.self, count: desc.nrNodes * ZoneType.count),
+              let zp = hostAllocate(Int32.self, count: nrZones),
+              let zs = hostAllocate(ZoneState.self, count: nrZones)
+        else { throw .noMemory }
+        words = w; sectionHasMemmap = sm; zoneIndexTable = zt; zonesByPfn = zp; zones = zs
+        memset(words, 0xff, Int(endPfn) * 8)
+        zt.update(repeating: -1, count: desc.nrNodes * ZoneType.count)
+
+        // Present runs per zone; a section has a memmap if any of it is present.
+        let present = zoneSpans.map { subtract($0.startPfn, $0.endPfn, desc.holes) }
+        var memmap: UInt64 = 0
+        for runs in present {
+            for r in runs {
+                for s in layout.sectionNumber(ofPfn: r.lowerBound)...layout.sectionNumber(ofPfn: r.upperBound - 1) {
+                    sm[Int(s)] = true
+                }
+            }
+        }
+        for s in 0..<Int(nrSections) where sm[s] {
+            memmap += min(pagesPerSection, endPfn - UInt64(s) * pagesPerSection)
+        }
+        memmapPages = memmap
+
+        var built = 0
+        var failed = false
+        for (i, span) in zoneSpans.enumerated() {
+            let base = span.startPfn & ~(UInt64(1) << UInt64(maxPageOrder) - 1)
+            guard let areas = hostAllocate(FreeArea.self, count: maxPageOrder + 1) else { failed = true; break }
+            var ok = true
+            for o in 0...maxPageOrder {
+                let n = Int((span.endPfn - base + (1 << UInt64(o)) - 1) >> UInt64(o))
+                if let a = FreeArea(nrBlocks: n) { (areas + o).initialize(to: a) } else {
+                    for k in 0..<o { areas[k].release() }
+                    ok = false
+                    break
+                }
+            }
+            guard ok else { free(areas); failed = true; break }
+            (zs + i).initialize(to: ZoneState(
+                nid: span.nid, zone: span.zone, startPfn: span.startPfn, endPfn: span.endPfn, base: base,
+                flags: layout.flags(nid: span.nid, zone: span.zone, section: 0), areas: areas))
+            zt[span.nid * ZoneType.count + Int(span.zone.rawValue)] = Int32(i)
+            built += 1
+        }
+        if failed {
+            for i in 0..<built { for o in 0...maxPageOrder { zs[i].areas[o].release() }; free(zs[i].areas) }
+            free(w); free(sm); free(zt); free(zp); free(zs)
+            throw .noMemory
+        }
+        for (k, i) in zoneSpans.indices.sorted(by: { zoneSpans[$0].startPfn < zoneSpans[$1].startPfn }).enumerated() {
+            zp[k] = Int32(i)
+        }
+
+        // Holes inside present sections read as reserved, as
+        // init_unavailable_range() leaves them; memory goes to the allocator.
+        for (i, span) in zoneSpans.enumerated() {
+            var p = span.startPfn
+            while p < span.endPfn {
+                if sm[Int(layout.sectionNumber(ofPfn: p))] {
+                    w[Int(p)] = PageWord.inline(.misc, subtype: MiscSubtype.reserved.rawValue, flags: pageFlags(i, p)).rawValue
+                }
+                p += 1
+            }
+            for run in present[i] {
+                zs[i].presentPages += UInt64(run.count)
+                for m in subtract(run.lowerBound, run.upperBound, desc.reserved) {
+                    zs[i].managedPages += UInt64(m.count)
+                    forEachAlignedBlock(m.lowerBound, m.upperBound, maxOrder: maxPageOrder) { pfn, o in
+                        insertFreeBlock(i, pfn, o, flags: pageFlags(i, pfn))
+                    }
+                }
+            }
+        }
+    }
+
+    deinit {
+        for i in 0..<nrZones {
+            for o in 0...maxPageOrder { zones[i].areas[o].release() }
+            free(zones[i].areas)
+        }
+        free(words); free(sectionHasMemmap); free(zoneIndexTable); free(zonesByPfn); free(zones)
+        descriptors.release()
+    }
+
+    /// The flags (node, zone, section) a page of zone `z` at `pfn` carries.
+    @inline(__always)
+    func pageFlags(_ z: Int, _ pfn: UInt64) -> UInt64 {
+        zones[z].flags | layout.flags(nid: 0, zone: .dma, section: layout.sectionNumber(ofPfn: pfn))
+    }
+
+    /// The zone index for node and zone bits, or nil.
+    @inline(__always)
+    func zoneIndex(flags: UInt64) -> Int? {
+        let nid = layout.nid(flags), zone = Int(layout.zone(flags).rawValue)
+        guard nid < machineDescription.nrNodes, zone < ZoneType.count else { return nil }
+        let i = zoneIndexTable[nid * ZoneType.count + zone]
+        return i < 0 ? nil : Int(i)
+    }
+
+    /// The zone whose span holds `pfn` (zone_spans_pfn()), or nil.
+    func zoneIndex(spanning pfn: UInt64) -> Int? {
+        var lo = 0, hi = nrZones
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let z = Int(zonesByPfn[mid])
+            if zones[z].endPfn <= pfn { lo = mid + 1 } else if zones[z].startPfn > pfn { hi = mid } else { return z }
+        }
+        return nil
+    }
+
+    /// True if `pfn` lies in a described hole or outside every zone.
+    func isHole(_ pfn: UInt64) -> Bool {
+        var lo = 0, hi = holes.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if holes[mid].upperBound <= pfn { lo = mid + 1 } else if holes[mid].lowerBound > pfn { hi = mid } else { return true }
+        }
+        return zoneIndex(spanning: pfn) == nil
+    }
+
+    /// The node `NUMA_NO_NODE` means (the "current CPU's" node).
+    public var localNode: Int {
+        get { lock.withLock { localNodeStorage } }
+    }
+
+    /// Sets the local node. Fails with `.invalid` if `nid` is not a node.
+    public func setLocalNode(_ nid: Int) throws(ScamemError) {
+        guard nid >= 0, nid < machineDescription.nrNodes else { throw .invalid }
+        lock.withLock { localNodeStorage = nid }
+    }
+}
+
+/// MAX_PAGE_ORDER
+public let maxPageOrder = 10
+
+extension Array where Element == Range<UInt64> {
+    /// The parts of `whole` not covered by these sorted, disjoint ranges.
+    func complement(in whole: Range<UInt64>) -> [Range<UInt64>] {
+        var out: [Range<UInt64>] = []
+        var p = whole.lowerBound
+        for r in self {
+            if r.lowerBound > p { out.append(p..<r.lowerBound) }
+            p = Swift.max(p, r.upperBound)
+        }
+        if p < whole.upperBound { out.append(p..<whole.upperBound) }
+        return out
+    }
+}

@@ -1,0 +1,239 @@
+/// What is known of one pfn. The C counterpart is `struct scamem_page_info`.
+public struct PageInfo: Hashable, Sendable {
+    public var pfn: UInt64
+    public var word: PageWord
+    /// The descriptor address (pointer types), else 0.
+    public var descriptorAddress: UInt64 = 0
+    /// The descriptor's memdesc flags (pointer types), else the word's high bits.
+    public var flags: UInt64 = 0
+    public var headPfn: UInt64
+    public var order: Int = 0
+    public var nid: Int = 0
+    public var zone: ZoneType = .dma
+    public var section: UInt64 = 0
+    public var refcount: Int = 0
+    public var mapcount: Int = 0
+    public var pincount: Int = 0
+    public var cacheID: UInt32 = 0
+    public var objects: UInt32 = 0
+}
+
+/// A machine's totals. The C counterpart is `struct scamem_machine_info`.
+public struct MachineInfo: Hashable, Sendable {
+    public var endPfn: UInt64
+    public var presentPages: UInt64
+    public var managedPages: UInt64
+    public var freePages: UInt64
+    public var memmapPages: UInt64
+    public var nrSections: UInt64
+    public var presentSections: UInt64
+    public var nrNodes: Int
+    public var nrZones: Int
+    public var localNode: Int
+}
+
+/// One zone's span and counters. The C counterpart is `struct scamem_zone_info`.
+public struct ZoneInfo: Hashable, Sendable {
+    public var nid: Int
+    public var zone: ZoneType
+    public var startPfn: UInt64
+    public var spannedPages: UInt64
+    public var presentPages: UInt64
+    public var managedPages: UInt64
+    public var freePages: UInt64
+    /// Free blocks per order, as /proc/buddyinfo prints them.
+    public var nrFree: [UInt64]
+}
+
+/// Metadata cost: 64-byte struct pages against 8-byte words plus descriptors.
+/// The C counterpart is `struct scamem_metadata`.
+public struct Metadata: Hashable, Sendable {
+    public var memmapPages: UInt64
+    public var descriptors: [UInt64]
+    public var descriptorSizes: [UInt32]
+    public var structPageBytes: UInt64 { memmapPages * UInt64(DescriptorSize.structPage) }
+    public var wordBytes: UInt64 { memmapPages * UInt64(DescriptorSize.word) }
+    public var descriptorBytes: UInt64 {
+        zip(descriptors, descriptorSizes).reduce(0) { $0 + $1.0 * UInt64($1.1) }
+    }
+    public var memdescBytes: UInt64 { wordBytes + descriptorBytes }
+}
+
+/// Pages per word type, indexed by `PageType.rawValue`.
+public typealias TypeCounts = [UInt64]
+
+extension Machine {
+    /// Node, zone and section of the page at `pfn`, from its word or its
+    /// descriptor: the flags the kernel would read.
+    func flags(of pfn: UInt64) throws(ScamemError) -> UInt64 {
+        let w = try checkedWord(pfn)
+        if w.type.isInline { return w.flags }
+        guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
+        return d.pointee.flags
+    }
+
+    /// page_to_nid(). The C counterpart is `scamem_page_to_nid()`.
+    public func pageToNid(_ pfn: UInt64) throws(ScamemError) -> Int {
+        try lock.withLock { () throws(ScamemError) -> Int in layout.nid(try flags(of: pfn)) }
+    }
+
+    /// page_zonenum(). The C counterpart is `scamem_page_zonenum()`.
+    public func pageZonenum(_ pfn: UInt64) throws(ScamemError) -> ZoneType {
+        try lock.withLock { () throws(ScamemError) -> ZoneType in layout.zone(try flags(of: pfn)) }
+    }
+
+    /// page_to_section(): the section bits when the layout has them, else
+    /// pfn_to_section_nr(), as the kernel's VMEMMAP build never needs it.
+    /// The C counterpart is `scamem_page_to_section()`.
+    public func pageToSection(_ pfn: UInt64) throws(ScamemError) -> UInt64 {
+        try lock.withLock { () throws(ScamemError) -> UInt64 in
+            let f = try flags(of: pfn)
+            return layout.sectionsWidth == 0 ? layout.sectionNumber(ofPfn: pfn) : layout.section(f)
+        }
+    }
+
+    /// Everything known of `pfn`. The C counterpart is `scamem_page_info()`.
+    public func pageInfo(_ pfn: UInt64) throws(ScamemError) -> PageInfo {
+        try lock.withLock { () throws(ScamemError) -> PageInfo in
+            let w = try checkedWord(pfn)
+            var info = PageInfo(pfn: pfn, word: w, headPfn: pfn)
+            if w.type.isInline {
+                info.flags = w.flags
+                info.order = Int(w.order)
+                if w.type == .buddy {
+                    info.headPfn = buddyHead(pfn, w)
+                    info.order = Int(PageWord(rawValue: words[Int(info.headPfn)]).order)
+                } else {
+                    info.headPfn = pfn & ~((1 << UInt64(w.order)) - 1)
+                }
+            } else {
+                guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
+                info.descriptorAddress = w.descriptorAddress
+                info.flags = d.pointee.flags
+                info.headPfn = d.pointee.pfn
+                info.order = Int(d.pointee.order)
+                info.refcount = Int(d.pointee.refcount)
+                info.mapcount = Int(d.pointee.mapcount)
+                info.pincount = Int(d.pointee.pincount)
+                info.cacheID = d.pointee.cacheID
+                info.objects = d.pointee.objects
+            }
+            info.nid = layout.nid(info.flags)
+            info.zone = layout.zone(info.flags)
+            info.section = layout.sectionsWidth == 0 ? layout.sectionNumber(ofPfn: pfn) : layout.section(info.flags)
+            return info
+        }
+    }
+
+    /// The head of the free block holding a BUDDY page: the nearest aligned
+    /// head below it whose order covers it.
+    func buddyHead(_ pfn: UInt64, _ w: PageWord) -> UInt64 {
+        if w.subtype == BuddySubtype.head.rawValue { return pfn }
+        for o in 1...maxPageOrder {
+            let head = pfn & ~((1 << UInt64(o)) - 1)
+            let hw = PageWord(rawValue: words[Int(head)])
+            if hw.type == .buddy, hw.subtype == BuddySubtype.head.rawValue, Int(hw.order) >= o { return head }
+        }
+        return pfn
+    }
+
+    /// Adds the word types of pfns `range` (clipped at `endPfn`) into
+    /// `counts[0..<16]`; NOPAGE counts as `.reserved`. Returns the pfns
+    /// classified. The C counterpart is `scamem_classify_range()`.
+    @discardableResult
+    public func classify(_ range: Range<UInt64>, into counts: UnsafeMutablePointer<UInt64>) -> UInt64 {
+        lock.withLock { classifyLocked(range, into: counts) }
+    }
+
+    /// Pages per word type in `range`, indexed by `PageType.rawValue`.
+    public func classify(_ range: Range<UInt64>) -> TypeCounts {
+        var counts = TypeCounts(repeating: 0, count: PageType.count)
+        counts.withUnsafeMutableBufferPointer { _ = classify(range, into: $0.baseAddress!) }
+        return counts
+    }
+
+    /// The scan itself: one load, mask and increment per pfn, no ARC.
+    func classifyLocked(_ range: Range<UInt64>, into counts: UnsafeMutablePointer<UInt64>) -> UInt64 {
+        let end = min(range.upperBound, endPfn)
+        guard range.lowerBound < end else { return 0 }
+        for pfn in Int(range.lowerBound)..<Int(end) { counts[Int(words[pfn] & 0xf)] &+= 1 }
+        return end - range.lowerBound
+    }
+
+    /// Pages of node `nid` and zone `zone` (nil: any) per word type; a
+    /// pointer word counts under its descriptor's node and zone. NOPAGE pfns
+    /// count only when both are nil. The C counterpart is `scamem_count_pages()`.
+    public func countPages(nid: Int? = nil, zone: ZoneType? = nil) -> TypeCounts {
+        lock.withLock {
+            var counts = TypeCounts(repeating: 0, count: PageType.count)
+            if nid == nil && zone == nil {
+                counts.withUnsafeMutableBufferPointer { _ = classifyLocked(0..<endPfn, into: $0.baseAddress!) }
+                return counts
+            }
+            var lastID: UInt64 = 0, lastFlags: UInt64 = 0
+            for pfn in 0..<Int(endPfn) {
+                let w = PageWord(rawValue: words[pfn])
+                if w.isNopage { continue }
+                let f: UInt64
+                if w.type.isInline { f = w.flags } else {
+                    // Pages of one descriptor are adjacent: look it up once.
+                    if w.descriptorID != lastID {
+                        lastID = w.descriptorID
+                        lastFlags = descriptors.lookup(lastID)?.pointee.flags ?? 0
+                    }
+                    f = lastFlags
+                }
+                if let nid, layout.nid(f) != nid { continue }
+                if let zone, layout.zone(f) != zone { continue }
+                counts[Int(w.type.rawValue)] += 1
+            }
+            return counts
+        }
+    }
+
+    /// The metadata bill. The C counterpart is `scamem_machine_metadata()`.
+    public func metadata() -> Metadata {
+        lock.withLock {
+            Metadata(memmapPages: memmapPages, descriptors: descriptors.live,
+                     descriptorSizes: PageType.all.map(DescriptorSize.of))
+        }
+    }
+
+    /// Totals. The C counterpart is `scamem_machine_info()`.
+    public func info() -> MachineInfo {
+        lock.withLock {
+            var i = MachineInfo(endPfn: endPfn, presentPages: 0, managedPages: 0, freePages: 0,
+                                memmapPages: memmapPages, nrSections: nrSections, presentSections: 0,
+                                nrNodes: machineDescription.nrNodes, nrZones: nrZones, localNode: localNodeStorage)
+            for z in 0..<nrZones {
+                i.presentPages += zones[z].presentPages
+                i.managedPages += zones[z].managedPages
+                i.freePages += zones[z].freePages
+            }
+            for s in 0..<Int(nrSections) where sectionHasMemmap[s] { i.presentSections += 1 }
+            return i
+        }
+    }
+
+    /// The zones in node then zone order. The C counterpart is `scamem_machine_zone()`.
+    public func zoneInfos() -> [ZoneInfo] {
+        lock.withLock {
+            (0..<nrZones).map { z in
+                ZoneInfo(nid: zones[z].nid, zone: zones[z].zone, startPfn: zones[z].startPfn,
+                         spannedPages: zones[z].endPfn - zones[z].startPfn,
+                         presentPages: zones[z].presentPages, managedPages: zones[z].managedPages,
+                         freePages: zones[z].freePages,
+                         nrFree: (0...maxPageOrder).map { zones[z].areas[$0].nrFree })
+            }
+        }
+    }
+
+    /// Runs `body` over the word array. A live view: see `scamem_machine_words()`
+    /// for what concurrent readers see. The C counterpart is `scamem_machine_words()`.
+    public func withWords<R>(_ body: (UnsafeBufferPointer<UInt64>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: words, count: Int(endPfn)))
+    }
+
+    /// The word array's base, for the C view (valid for the machine's lifetime).
+    public var wordsBaseAddress: UnsafePointer<UInt64> { UnsafePointer(words) }
+}

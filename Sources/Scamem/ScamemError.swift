@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An error of the model: a positive errno value, as the C functions return
+/// it negated.
+///
+/// The C counterpart is the negative `int` every `scamem_*` function returns,
+/// and `scamem_strerror()` gives its text.
+@frozen
+public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// A bad argument: NULL, bad flags or order, wrong kind of page.
+    public static let invalid = ScamemError(rawValue: EINVAL)
+    /// The pfn is beyond the machine's last pfn.
+    public static let outOfRange = ScamemError(rawValue: ERANGE)
+    /// The pfn has no memory (a hole) or no memmap.
+    public static let noPage = ScamemError(rawValue: ENXIO)
+    /// No free block in any allowed zone, or host memory ran out.
+    public static let noMemory = ScamemError(rawValue: ENOMEM)
+    /// The page is already free.
+    public static let alreadyFree = ScamemError(rawValue: EALREADY)
+    /// A reference count would overflow.
+    public static let overflow = ScamemError(rawValue: EOVERFLOW)
+    /// An option struct carries non-zero fields this library does not know.
+    public static let tooBig = ScamemError(rawValue: E2BIG)
+    /// A feature this version does not have.
+    public static let notSupported = ScamemError(rawValue: EOPNOTSUPP)
+    /// No such object.
+    public static let notFound = ScamemError(rawValue: ENOENT)
+
+    /// The text `scamem_strerror()` gives.
+    public var description: String { String(describing: ScamemError.message(rawValue)) }
+
+    /// Static text for a positive errno value; the C face hands out its pointer.
+    public static func message(_ code: Int32) -> StaticString {
+        switch code {
+        case 0: return "success"
+        case EINVAL: return "invalid argument (NULL, bad flag, order, type, or wrong kind of page)"
+        case ERANGE: return "pfn beyond the machine's last pfn"
+        case ENXIO: return "no memory at this pfn (hole or no memmap)"
+        case ENOMEM: return "out of memory in every allowed zone and node"
+        case EALREADY: return "page is already free"
+        case EOVERFLOW: return "reference count would overflow"
+        case E2BIG: return "option struct has unknown non-zero fields"
+        case EOPNOTSUPP: return "not supported by this version"
+        case ENOENT: return "no such object"
+        case EBUSY: return "object is still in use"
+        default: return "unknown error"
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import CScamem
+import Glibc
+import Scamem
+
+// The thin C face: argument checks, handle conversion and errno mapping.
+// Nothing here models anything; every call lands in the Scamem module.
+
+/// Uses the machine behind a C handle without retain/release traffic.
+@inline(__always)
+func withMachine<R>(_ m: OpaquePointer?, orElse fail: R, _ body: (Machine) -> R) -> R {
+    guard let m else { return fail }
+    return Unmanaged<Machine>.fromOpaque(UnsafeRawPointer(m))._withUnsafeGuaranteedRef(body)
+}
+
+/// Runs a throwing model call and turns its error into a negative errno.
+@inline(__always)
+func errnoResult(_ body: () throws(ScamemError) -> Int32) -> Int32 {
+    do { return try body() } catch { return -error.rawValue }
+}
+
+@inline(__always)
+func errnoResult64(_ body: () throws(ScamemError) -> Int64) -> Int64 {
+    do { return try body() } catch { return Int64(-error.rawValue) }
+}
+
+/// `SCAMEM_NUMA_NO_NODE` (-1) to nil; other negatives are not nodes.
+@inline(__always)
+func nodeArgument(_ nid: Int32) throws(ScamemError) -> Int? {
+    if nid == -1 { return nil }
+    guard nid >= 0 else { throw .invalid }
+    return Int(nid)
+}
+
+/// An order from C: 0...MAX_PAGE_ORDER.
+@inline(__always)
+func orderArgument(_ order: UInt32) throws(ScamemError) -> Int {
+    guard order <= UInt32(maxPageOrder) else { throw .invalid }
+    return Int(order)
+}
+
+/// Reads a size-first option struct as the kernel's copy_struct_from_user()
+/// does: a smaller one than this library knows is invalid, a larger one is
+/// accepted if the bytes this library does not know are zero.
+func copyStruct<T>(_ p: UnsafePointer<T>?, _ type: T.Type) throws(ScamemError) -> T {
+    guard let p else { throw .invalid }
+    let raw = UnsafeRawPointer(p)
+    let size = Int(raw.load(as: UInt32.self))
+    let known = MemoryLayout<T>.size
+    guard size >= known, size <= 4096 else { throw size > 4096 ? .tooBig : .invalid }
+    for i in known..<size where raw.load(fromByteOffset: i, as: UInt8.self) != 0 { throw .tooBig }
+    return p.pointee
+}
+
+/// A C array argument: (pointer, count) checked and copied.
+func arrayArgument<T, U>(_ p: UnsafePointer<T>?, _ n: UInt32, limit: UInt32,
+                         _ map: (T) -> U) throws(ScamemError) -> [U] {
+    if n == 0 { return [] }
+    guard let p, n <= limit else { throw .invalid }
+    return UnsafeBufferPointer(start: p, count: Int(n)).map(map)
+}
+
+/// Static text as a C string.
+@inline(__always)
+func cString(_ s: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
+}

@@ -1,0 +1,105 @@
+/*
+ * Benchmarks of the C face, on the default machine (2.36 M pfns).
+ * Build and run: make bench. Prints one row per operation: ns per item,
+ * best of several rounds (the VM is noisy; the best round is the least
+ * disturbed one).
+ */
+#define _POSIX_C_SOURCE 199309L
+#include <scamem.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+#define ROUNDS 5
+#define BENCH(name, items, body)                                                          \
+	do {                                                                              \
+		double best = 1e300;                                                      \
+		for (int round_ = 0; round_ < ROUNDS; round_++) {                         \
+			double t0_ = now_ns();                                            \
+			body;                                                             \
+			double dt_ = now_ns() - t0_;                                      \
+			if (dt_ < best)                                                   \
+				best = dt_;                                               \
+		}                                                                         \
+		printf("| %-44s | %12.2f |\n", name, best / (double)(items));             \
+	} while (0)
+
+static volatile uint64_t sink;
+
+int main(void)
+{
+	scamem_machine *m;
+	if (scamem_machine_new_default(&m) < 0)
+		return 1;
+	const uint64_t *w;
+	uint64_t nr, pfn;
+	struct scamem_layout l;
+	scamem_machine_words(m, &w, &nr);
+	scamem_machine_layout(m, &l);
+
+	/* Populate: a realistic mix so decoders see every kind of word. */
+	for (int i = 0; i < 100000; i++)
+		scamem_folio_alloc(m, i % 3 ? SCAMEM_TYPE_FILE : SCAMEM_TYPE_ANON, 0, (uint32_t)i % 3, i % 2, &pfn);
+	for (int i = 0; i < 10000; i++)
+		scamem_slab_alloc(m, 1, 128, 0, 0, i % 2, &pfn);
+
+	printf("| operation (default machine, %" PRIu64 " pfns) | ns per item |\n", nr);
+	printf("|---|---|\n");
+
+	BENCH("inline scan: scamem_word_type() over the view", nr, {
+		uint64_t c[SCAMEM_NR_TYPES] = {0};
+		for (uint64_t p = 0; p < nr; p++)
+			c[scamem_word_type(w[p])]++;
+		sink = c[1];
+	});
+	BENCH("inline decode: type + memdesc_nid (inline words)", nr, {
+		uint64_t s = 0;
+		for (uint64_t p = 0; p < nr; p++)
+			if (scamem_type_is_inline(scamem_word_type(w[p])))
+				s += scamem_memdesc_nid(&l, w[p]);
+		sink = s;
+	});
+	BENCH("scamem_classify_range() whole machine, per pfn", nr, {
+		uint64_t c[SCAMEM_NR_TYPES] = {0};
+		scamem_classify_range(m, 0, nr, c);
+		sink = c[1];
+	});
+	BENCH("scamem_page_to_nid() call", 1000000, {
+		uint64_t s = 0;
+		for (uint64_t p = 0; p < 1000000; p++)
+			s += (uint64_t)scamem_page_to_nid(m, 0x100000 + (p & 0xfffff));
+		sink = s;
+	});
+	BENCH("scamem_word_decode() call", 1000000, {
+		struct scamem_word_info wi;
+		uint64_t s = 0;
+		for (uint64_t p = 0; p < 1000000; p++) {
+			scamem_word_decode(&l, w[0x100000 + (p & 0xfffff)], &wi);
+			s += wi.nid;
+		}
+		sink = s;
+	});
+	BENCH("folio_alloc + folio_put, order 0", 100000, {
+		for (int i = 0; i < 100000; i++) {
+			scamem_folio_alloc(m, SCAMEM_TYPE_FILE, 0, 0, 1, &pfn);
+			scamem_folio_put(m, pfn);
+		}
+	});
+	BENCH("alloc_pages + free_pages, order 9 (split+merge)", 10000, {
+		for (int i = 0; i < 10000; i++) {
+			scamem_alloc_pages(m, 0, 9, 0, &pfn);
+			scamem_free_pages(m, pfn, 9);
+		}
+	});
+	BENCH("scamem_machine_check(), per pfn", nr, { sink = (uint64_t)scamem_machine_check(m, NULL, NULL); });
+	scamem_machine_free(m);
+	return 0;
+}

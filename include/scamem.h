@@ -1,0 +1,628 @@
+/*
+ * scamem.h - the public C interface of libscamem, a reference model of Linux's
+ * memory-descriptor ("memdesc") redesign and of the scamem proposal.
+ *
+ * This is the only public header. Everything it declares carries the prefix
+ * scamem_ (types, functions) or SCAMEM_ (macros). It compiles as C11 and C++.
+ *
+ * Conventions (all functions):
+ *  - Functions return 0 or a non-negative count on success and a negative errno
+ *    on failure; scamem_strerror() turns one into text. No input can make the
+ *    library abort: every handle, pfn, order, flag and pointer is checked.
+ *  - A NULL machine handle returns -EINVAL. A handle that was already freed is
+ *    undefined behaviour, as with free() (the library cannot tell).
+ *  - Input option structs start with their size (set it to sizeof the struct);
+ *    they only ever grow at the end. A caller built against a newer header may
+ *    pass a larger struct as long as the fields this library does not know are
+ *    zero (else -E2BIG), as the kernel's copy_struct_from_user() does.
+ *  - Ownership is written on every function that returns a handle or pointer.
+ *  - A machine may be used from several threads at once; each call is atomic
+ *    with respect to the others on the same machine.
+ *
+ * Link with:  cc app.c $(pkg-config --cflags --libs scamem)
+ * or, static: cc app.c $(pkg-config --cflags --libs --static scamem-static)
+ */
+#ifndef SCAMEM_H
+#define SCAMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks every exported function; the symbol checks in the tests key on it. */
+#define SCAMEM_API extern
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define SCAMEM_VERSION_MAJOR 0
+#define SCAMEM_VERSION_MINOR 1
+#define SCAMEM_VERSION_PATCH 0
+#define SCAMEM_VERSION_NUMBER \
+	(SCAMEM_VERSION_MAJOR * 10000 + SCAMEM_VERSION_MINOR * 100 + SCAMEM_VERSION_PATCH)
+#define SCAMEM_VERSION_STRING "0.1.0"
+
+/* Version of the page-word layout below. Any change of layout bumps it. */
+#define SCAMEM_LAYOUT_VERSION 1
+
+/* The library's SCAMEM_VERSION_NUMBER (may differ from the header's). */
+SCAMEM_API uint32_t scamem_version_number(void);
+/* The library's version as text. Borrowed: a static string, never freed. */
+SCAMEM_API const char *scamem_version_string(void);
+/* The page-word layout version the library writes (SCAMEM_LAYOUT_VERSION). */
+SCAMEM_API uint32_t scamem_layout_version(void);
+/*
+ * Text for an error code, negative (as returned) or positive. Borrowed: a
+ * static string, never freed. Unknown codes give "unknown error".
+ */
+SCAMEM_API const char *scamem_strerror(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Machine constants                                                         */
+/* ------------------------------------------------------------------------ */
+
+#define SCAMEM_PAGE_SHIFT 12
+#define SCAMEM_PAGE_SIZE 4096u
+#define SCAMEM_MAX_PAGE_ORDER 10 /* MAX_PAGE_ORDER */
+#define SCAMEM_NR_PAGE_ORDERS 11 /* NR_PAGE_ORDERS */
+#define SCAMEM_NUMA_NO_NODE (-1) /* NUMA_NO_NODE: use the machine's local node */
+
+/* enum zone_type, x86_64 numbering. */
+#define SCAMEM_ZONE_DMA 0
+#define SCAMEM_ZONE_DMA32 1
+#define SCAMEM_ZONE_NORMAL 2
+#define SCAMEM_ZONE_MOVABLE 3
+#define SCAMEM_ZONE_DEVICE 4
+#define SCAMEM_MAX_NR_ZONES 5
+
+/*
+ * Allocation flags: the zone modifiers with the kernel's __GFP_* values, plus
+ * THISNODE. 0 is GFP_KERNEL: ZONE_NORMAL, then DMA32, then DMA.
+ */
+#define SCAMEM_GFP_KERNEL 0x00u
+#define SCAMEM_GFP_DMA 0x01u     /* ZONE_DMA only */
+#define SCAMEM_GFP_DMA32 0x04u   /* ZONE_DMA32, then DMA */
+#define SCAMEM_GFP_MOVABLE 0x08u /* ZONE_MOVABLE first, then as GFP_KERNEL */
+#define SCAMEM_GFP_THISNODE 0x100u /* never fall back to another node */
+
+/* ------------------------------------------------------------------------ */
+/* The page word (layout version 1)                                          */
+/* ------------------------------------------------------------------------ */
+/*
+ * One uint64_t per pfn. Bits 0-3 are the memdesc type (numbering of the 2025
+ * memdesc plan, plus SCAMEM at 14). Inline types (MISC, BUDDY, HWPOISON) carry:
+ *
+ *   63 ........ 18 | 17 - 12 | 11      | 10 - 4  | 3 - 0
+ *   section/node/zone  order  usermap   subtype   type
+ *
+ * with section/node/zone placed by the machine's layout (struct scamem_layout),
+ * exactly as page->flags (memdesc_flags_t) places them. Pointer types carry a
+ * 16-byte-aligned descriptor address in bits 4-63 (word & SCAMEM_WORD_DESC_MASK);
+ * the descriptor holds the node/zone/section of all its pages, in the same
+ * layout (see struct scamem_page_info.desc_flags).
+ *
+ * Descriptor addresses are the model's: desc >> 4 is a descriptor id, unique
+ * while the descriptor lives. They are not pointers into this process.
+ */
+#define SCAMEM_TYPE_MISC 0
+#define SCAMEM_TYPE_BUDDY 1
+#define SCAMEM_TYPE_FILE 2
+#define SCAMEM_TYPE_ANON 3
+#define SCAMEM_TYPE_KSM 4
+#define SCAMEM_TYPE_SLAB 5
+#define SCAMEM_TYPE_BUMP 6
+#define SCAMEM_TYPE_MOVABLE 7
+#define SCAMEM_TYPE_PTDESC 8
+#define SCAMEM_TYPE_HWPOISON 9
+#define SCAMEM_TYPE_PERCPU 10
+#define SCAMEM_TYPE_ACCTMEM 11
+#define SCAMEM_TYPE_ZPDESC 12
+#define SCAMEM_TYPE_MANAGED 13
+#define SCAMEM_TYPE_SCAMEM 14 /* this project's extension; free in the plan */
+#define SCAMEM_TYPE_RESERVED 15
+#define SCAMEM_NR_TYPES 16
+
+/* MISC subtypes (bits 4-10). */
+#define SCAMEM_MISC_RESERVED 0 /* PageReserved, holes inside a zone */
+#define SCAMEM_MISC_ZERO 1
+#define SCAMEM_MISC_UNKNOWN 2 /* unknown/driver: alloc_pages() without a descriptor */
+#define SCAMEM_MISC_VMALLOC 3
+#define SCAMEM_MISC_GUARD 4
+#define SCAMEM_MISC_OFFLINE 5
+#define SCAMEM_MISC_KMALLOC_LARGE 6
+#define SCAMEM_MISC_EXACT 7
+#define SCAMEM_MISC_BRD 8
+#define SCAMEM_NR_MISC_SUBTYPES 9
+
+/*
+ * BUDDY subtypes: the first page of a free block carries the block's order;
+ * the other pages of the block are tails (order 0). Blocks are naturally
+ * aligned, as in the buddy allocator.
+ */
+#define SCAMEM_BUDDY_HEAD 0
+#define SCAMEM_BUDDY_TAIL 1
+
+#define SCAMEM_WORD_TYPE_MASK 0xfull
+#define SCAMEM_WORD_SUBTYPE_SHIFT 4
+#define SCAMEM_WORD_SUBTYPE_MASK 0x7full
+#define SCAMEM_WORD_USERMAP (1ull << 11) /* may be mapped to userspace */
+#define SCAMEM_WORD_ORDER_SHIFT 12
+#define SCAMEM_WORD_ORDER_MASK 0x3full
+#define SCAMEM_WORD_INLINE_BITS 18 /* node/zone/section must sit at or above */
+#define SCAMEM_WORD_DESC_MASK (~0xfull)
+
+/*
+ * The word of a pfn that has no memmap (pfn_valid() is false: a section
+ * without memory, or outside every zone). Not a memdesc: a marker of the
+ * model's flat array, which also covers holes. Its type reads as RESERVED.
+ */
+#define SCAMEM_WORD_NOPAGE UINT64_MAX
+
+/*
+ * Where node, zone and section sit in a word's high bits (and in a
+ * descriptor's flags), computed as include/linux/page-flags-layout.h does:
+ * from the top, section, node, zone. A width of 0 means "not in the word".
+ */
+struct scamem_layout {
+	uint32_t version;           /* SCAMEM_LAYOUT_VERSION */
+	uint32_t section_size_bits; /* SECTION_SIZE_BITS */
+	uint32_t sections_width;    /* SECTIONS_WIDTH (0 under SPARSEMEM_VMEMMAP) */
+	uint32_t nodes_width;       /* NODES_WIDTH */
+	uint32_t zones_width;       /* ZONES_WIDTH */
+	uint32_t sections_pgshift;  /* SECTIONS_PGSHIFT */
+	uint32_t nodes_pgshift;     /* NODES_PGSHIFT */
+	uint32_t zones_pgshift;     /* ZONES_PGSHIFT */
+};
+
+static inline uint32_t scamem_word_type(uint64_t word)
+{
+	return (uint32_t)(word & SCAMEM_WORD_TYPE_MASK);
+}
+
+static inline int scamem_word_is_nopage(uint64_t word)
+{
+	return word == SCAMEM_WORD_NOPAGE;
+}
+
+/* MISC, BUDDY and HWPOISON words carry their data inline; the rest point. */
+static inline int scamem_type_is_inline(uint32_t type)
+{
+	return type == SCAMEM_TYPE_MISC || type == SCAMEM_TYPE_BUDDY ||
+	       type == SCAMEM_TYPE_HWPOISON;
+}
+
+static inline uint32_t scamem_word_subtype(uint64_t word)
+{
+	return (uint32_t)((word >> SCAMEM_WORD_SUBTYPE_SHIFT) & SCAMEM_WORD_SUBTYPE_MASK);
+}
+
+static inline int scamem_word_usermap(uint64_t word)
+{
+	return (word & SCAMEM_WORD_USERMAP) != 0;
+}
+
+static inline uint32_t scamem_word_order(uint64_t word)
+{
+	return (uint32_t)((word >> SCAMEM_WORD_ORDER_SHIFT) & SCAMEM_WORD_ORDER_MASK);
+}
+
+/* The descriptor address of a pointer word; 0 for inline words. */
+static inline uint64_t scamem_word_desc(uint64_t word)
+{
+	return scamem_type_is_inline(scamem_word_type(word)) ? 0 : (word & SCAMEM_WORD_DESC_MASK);
+}
+
+static inline uint64_t scamem__field(uint64_t flags, uint32_t shift, uint32_t width)
+{
+	return width ? (flags >> shift) & ((1ull << width) - 1) : 0;
+}
+
+/*
+ * memdesc_nid(), memdesc_zonenum(), memdesc_section(): decode the high bits
+ * of an inline word or of a descriptor's flags under the machine's layout.
+ */
+static inline uint32_t scamem_memdesc_nid(const struct scamem_layout *l, uint64_t flags)
+{
+	return (uint32_t)scamem__field(flags, l->nodes_pgshift, l->nodes_width);
+}
+
+static inline uint32_t scamem_memdesc_zonenum(const struct scamem_layout *l, uint64_t flags)
+{
+	return (uint32_t)scamem__field(flags, l->zones_pgshift, l->zones_width);
+}
+
+static inline uint64_t scamem_memdesc_section(const struct scamem_layout *l, uint64_t flags)
+{
+	return scamem__field(flags, l->sections_pgshift, l->sections_width);
+}
+
+/* pfn_to_section_nr() */
+static inline uint64_t scamem_pfn_to_section_nr(const struct scamem_layout *l, uint64_t pfn)
+{
+	return pfn >> (l->section_size_bits - SCAMEM_PAGE_SHIFT);
+}
+
+/* Everything a word says by itself; filled by scamem_word_decode(). */
+struct scamem_word_info {
+	uint64_t word;
+	uint64_t desc;    /* descriptor address, pointer types only */
+	uint64_t section; /* inline types with section bits in the layout */
+	uint32_t type;
+	uint32_t subtype; /* inline types */
+	uint32_t order;   /* inline types */
+	uint32_t usermap; /* inline types: 1 if it may be mapped to userspace */
+	uint32_t nid;     /* inline types */
+	uint32_t zone;    /* inline types */
+	uint32_t is_inline;
+	uint32_t is_nopage;
+};
+
+/*
+ * The exported twin of the inline decoders above, for callers that cannot use
+ * static inline functions (FFI). Fills *info from word alone.
+ * Returns 0, or -EINVAL if layout or info is NULL or layout->version is not
+ * SCAMEM_LAYOUT_VERSION.
+ */
+SCAMEM_API int scamem_word_decode(const struct scamem_layout *layout, uint64_t word,
+				  struct scamem_word_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* Machines                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Opaque handle to a modelled machine. */
+typedef struct scamem_machine scamem_machine;
+
+/*
+ * A layout profile: the configuration from which the word layout is computed.
+ * Profiles are data; the two x86_64 ones come as initialisers.
+ */
+struct scamem_profile {
+	uint32_t size;              /* sizeof(struct scamem_profile) */
+	uint32_t nodes_shift;       /* CONFIG_NODES_SHIFT */
+	uint32_t zones_shift;       /* ZONES_SHIFT */
+	uint32_t section_size_bits; /* SECTION_SIZE_BITS */
+	uint32_t max_physmem_bits;  /* MAX_PHYSMEM_BITS */
+	uint32_t sparsemem_vmemmap; /* 1: SPARSEMEM_VMEMMAP (no section bits); 0: classic SPARSEMEM */
+};
+
+/* x86_64 default: SPARSEMEM_VMEMMAP, NODES_SHIFT 10 (MAXSMP), ZONES_SHIFT 3. */
+#define SCAMEM_PROFILE_X86_64_VMEMMAP_INIT \
+	{ (uint32_t)sizeof(struct scamem_profile), 10, 3, 27, 46, 1 }
+/* x86_64 classic SPARSEMEM: 19 section bits above NODES_SHIFT 10, ZONES_SHIFT 3. */
+#define SCAMEM_PROFILE_X86_64_SPARSEMEM_INIT \
+	{ (uint32_t)sizeof(struct scamem_profile), 10, 3, 27, 46, 0 }
+
+/* One zone of one node: zone_start_pfn and spanned_pages (holes included). */
+struct scamem_zone_span {
+	uint32_t nid;
+	uint32_t zone; /* SCAMEM_ZONE_* */
+	uint64_t start_pfn;
+	uint64_t spanned_pages;
+};
+
+/* A run of pfns. */
+struct scamem_pfn_range {
+	uint64_t start_pfn;
+	uint64_t nr_pages;
+};
+
+/*
+ * What a machine is made of. Zones must not overlap, one per (nid, zone).
+ * Holes are pfns inside zone spans with no memory: a hole filling whole
+ * sections leaves them without memmap (SCAMEM_WORD_NOPAGE), a partial one
+ * reads as MISC/RESERVED, as the kernel's init_unavailable_range() leaves it.
+ * Reserved ranges are memory the allocator never gets (memblock reservations:
+ * kernel image, firmware): MISC/RESERVED words.
+ */
+struct scamem_machine_desc {
+	uint32_t size;     /* sizeof(struct scamem_machine_desc) */
+	uint32_t nr_nodes; /* 1 .. 1 << profile.nodes_shift */
+	struct scamem_profile profile;
+	const struct scamem_zone_span *zones;
+	const struct scamem_pfn_range *holes;
+	const struct scamem_pfn_range *reserved;
+	uint32_t nr_zones;
+	uint32_t nr_holes;
+	uint32_t nr_reserved;
+	uint32_t strategy; /* 0: the default placement; no other value in this version */
+};
+
+/*
+ * Creates a machine from *desc. All managed memory starts free in the buddy
+ * allocator as naturally aligned blocks of order <= SCAMEM_MAX_PAGE_ORDER.
+ * On success *out holds a new handle; free it with scamem_machine_free().
+ * Errors: -EINVAL (NULL, bad size, node/zone out of range, overlapping or
+ * empty zones, layout that does not fit in 64 - SCAMEM_WORD_INLINE_BITS bits,
+ * pfns beyond MAX_PHYSMEM_BITS), -E2BIG (unknown non-zero trailing fields),
+ * -EOPNOTSUPP (strategy), -ENOMEM.
+ */
+SCAMEM_API int scamem_machine_new(const struct scamem_machine_desc *desc, scamem_machine **out);
+
+/*
+ * Creates the default machine: 2 nodes of 4 GiB each, x86_64 zones and the
+ * x86_64 VMEMMAP profile. Node 0: DMA [0, 16 MiB), DMA32 [16 MiB, 4 GiB)
+ * with the legacy VGA/BIOS hole [640 KiB, 1 MiB) and the PCI hole [3, 4 GiB),
+ * NORMAL [4, 5 GiB); node 1: NORMAL [5, 9 GiB). Reserved: pfn 0 and a 24 MiB
+ * kernel image at 16 MiB. *out holds a new handle; free it with
+ * scamem_machine_free(). Errors: -EINVAL (out NULL), -ENOMEM.
+ */
+SCAMEM_API int scamem_machine_new_default(scamem_machine **out);
+
+/*
+ * Fills *desc with the default machine's description. The arrays it points to
+ * are static and borrowed. Returns 0, or -EINVAL if desc is NULL.
+ */
+SCAMEM_API int scamem_machine_desc_default(struct scamem_machine_desc *desc);
+
+/*
+ * Frees a machine and everything in it; no other call on m may run at the
+ * same time or after. If m is NULL, nothing happens.
+ */
+SCAMEM_API void scamem_machine_free(scamem_machine *m);
+
+/* Copies the machine's word layout into *out. Returns 0 or -EINVAL. */
+SCAMEM_API int scamem_machine_layout(const scamem_machine *m, struct scamem_layout *out);
+
+struct scamem_machine_info {
+	uint64_t end_pfn;          /* pfns [0, end_pfn) have a word */
+	uint64_t present_pages;    /* pfns with memory */
+	uint64_t managed_pages;    /* present minus reserved */
+	uint64_t free_pages;       /* in the buddy allocator */
+	uint64_t memmap_pages;     /* pfns in sections that have a memmap */
+	uint64_t nr_sections;      /* sections [0, nr_sections) */
+	uint64_t present_sections; /* sections with a memmap */
+	uint32_t nr_nodes;
+	uint32_t nr_zones;
+	int32_t local_node; /* the node SCAMEM_NUMA_NO_NODE means */
+	uint32_t strategy;
+};
+
+/* Fills *out. Returns 0 or -EINVAL. */
+SCAMEM_API int scamem_machine_info(scamem_machine *m, struct scamem_machine_info *out);
+
+struct scamem_zone_info {
+	uint32_t nid;
+	uint32_t zone;
+	uint64_t start_pfn;
+	uint64_t spanned_pages;
+	uint64_t present_pages;
+	uint64_t managed_pages;
+	uint64_t free_pages;
+	uint64_t nr_free[SCAMEM_NR_PAGE_ORDERS]; /* free blocks per order (buddyinfo) */
+};
+
+/*
+ * Fills *out for zone number index, 0 <= index < info.nr_zones, in the order
+ * of node then zone type. Returns 0, -EINVAL, or -ENOENT past the last zone.
+ */
+SCAMEM_API int scamem_machine_zone(scamem_machine *m, uint32_t index, struct scamem_zone_info *out);
+
+/*
+ * A read-only view of the whole word array: (*words)[pfn] for pfn < *nr.
+ * Borrowed: valid until scamem_machine_free(m); never free it.
+ *
+ * Concurrency: words change only inside calls that allocate or free pages on
+ * this machine. Each word is 8-byte aligned and is stored whole, so a reader
+ * never sees a torn word on a 64-bit machine. A scan is a consistent snapshot
+ * if no other thread calls a mutating function on m meanwhile; otherwise it
+ * may mix states from before and after those calls. Pointer words name
+ * descriptors whose state is read with scamem_page_info().
+ * Returns 0 or -EINVAL.
+ */
+SCAMEM_API int scamem_machine_words(scamem_machine *m, const uint64_t **words, uint64_t *nr);
+
+/*
+ * Classifies pfns [start_pfn, start_pfn + nr_pages) by word type and adds the
+ * counts into counts[SCAMEM_NR_TYPES] (NOPAGE pfns count under
+ * SCAMEM_TYPE_RESERVED). The range is clipped at end_pfn.
+ * Returns the number of pfns classified, or -EINVAL, -ERANGE (start_pfn >= end_pfn).
+ */
+SCAMEM_API int64_t scamem_classify_range(scamem_machine *m, uint64_t start_pfn, uint64_t nr_pages,
+					 uint64_t counts[SCAMEM_NR_TYPES]);
+
+/*
+ * Counts the pages of node nid and zone zone (-1 for any) by word type into
+ * counts[SCAMEM_NR_TYPES] (overwritten). A pointer word counts under the node
+ * and zone of its descriptor. NOPAGE pfns count only when both are -1.
+ * Returns the number of pages counted, or -EINVAL.
+ */
+SCAMEM_API int64_t scamem_count_pages(scamem_machine *m, int32_t nid, int32_t zone,
+				      uint64_t counts[SCAMEM_NR_TYPES]);
+
+/*
+ * What the page metadata costs: today's 64-byte struct page per memmap pfn
+ * against memdescs (an 8-byte word per memmap pfn plus every live descriptor
+ * at its size).
+ */
+struct scamem_metadata {
+	uint64_t memmap_pages;
+	uint64_t struct_page_bytes; /* 64 * memmap_pages */
+	uint64_t word_bytes;        /* 8 * memmap_pages */
+	uint64_t desc_bytes;        /* sum of nr_desc[t] * desc_size[t] */
+	uint64_t memdesc_bytes;     /* word_bytes + desc_bytes */
+	uint64_t nr_desc[SCAMEM_NR_TYPES];
+	uint32_t desc_size[SCAMEM_NR_TYPES]; /* bytes per descriptor of each type */
+};
+
+/* Fills *out. Returns 0 or -EINVAL. */
+SCAMEM_API int scamem_machine_metadata(scamem_machine *m, struct scamem_metadata *out);
+
+/* ------------------------------------------------------------------------ */
+/* The page allocator                                                        */
+/* ------------------------------------------------------------------------ */
+/*
+ * A buddy allocator per zone, orders 0..SCAMEM_MAX_PAGE_ORDER. Zonelists are
+ * node-ordered: the preferred node's zones from the highest allowed down
+ * (NORMAL, DMA32, DMA), then the other nodes by increasing distance (id
+ * order, wrapping). Within a zone the lowest-addressed suitable free block is
+ * taken, so a machine and a call sequence always give the same pfns.
+ */
+
+/*
+ * alloc_pages_node(): 2^order pages without a descriptor, naturally aligned.
+ * Their words become MISC/UNKNOWN with the order and node/zone/section inline.
+ * nid is a node or SCAMEM_NUMA_NO_NODE. On success *pfn is the first pfn.
+ * Errors: -EINVAL (NULL, order > 10, unknown gfp bits, nid out of range),
+ * -ENOMEM (no block in any allowed zone).
+ */
+SCAMEM_API int scamem_alloc_pages(scamem_machine *m, uint32_t gfp, uint32_t order, int32_t nid,
+				  uint64_t *pfn);
+
+/*
+ * __free_pages(): returns a block from scamem_alloc_pages() to the buddy
+ * allocator, coalescing with free buddies. Errors: -EINVAL (NULL, order > 10,
+ * pfn not the first page of an allocated block of that order, or owned by a
+ * descriptor), -ERANGE (pfn >= end_pfn), -ENXIO (pfn has no memory: a hole),
+ * -EALREADY (the page is already free).
+ */
+SCAMEM_API int scamem_free_pages(scamem_machine *m, uint64_t pfn, uint32_t order);
+
+/* ------------------------------------------------------------------------ */
+/* Descriptors: folios, slabs, ptdescs                                       */
+/* ------------------------------------------------------------------------ */
+/*
+ * Allocating a descriptor allocates its pages and writes pointer words into
+ * them; its flags get node/zone/section once, from the first pfn. Freeing it
+ * writes BUDDY words back with node/zone/section taken from the descriptor.
+ * Descriptors are named by any pfn they own, as page_folio() does.
+ */
+
+/*
+ * folio_alloc(): a FILE or ANON folio (type SCAMEM_TYPE_FILE or _ANON) of
+ * 2^order pages with refcount 1 and mapcount 0. *pfn is its first pfn.
+ * Errors: -EINVAL (NULL, bad type, order > 10, gfp, nid), -ENOMEM.
+ */
+SCAMEM_API int scamem_folio_alloc(scamem_machine *m, uint32_t type, uint32_t gfp, uint32_t order,
+				  int32_t nid, uint64_t *pfn);
+
+/*
+ * folio_get(): one more reference on the folio owning pfn. Returns the new
+ * refcount, or -EINVAL (NULL, not a folio page), -ERANGE, -ENXIO,
+ * -EALREADY (the page is free), -EOVERFLOW (refcount saturated).
+ */
+SCAMEM_API int scamem_folio_get(scamem_machine *m, uint64_t pfn);
+
+/*
+ * folio_put(): drops a reference on the folio owning pfn; the last one frees
+ * the folio and its pages. Returns the remaining refcount (0: freed), or the
+ * errors of scamem_folio_get() but -EOVERFLOW.
+ */
+SCAMEM_API int scamem_folio_put(scamem_machine *m, uint64_t pfn);
+
+/*
+ * A slab of 2^order pages for cache cache_id with objects of object_size
+ * bytes (objects = (PAGE_SIZE << order) / object_size). *pfn is its first
+ * pfn. Errors: -EINVAL (NULL, object_size 0 or above the slab size, order,
+ * gfp, nid), -ENOMEM.
+ */
+SCAMEM_API int scamem_slab_alloc(scamem_machine *m, uint32_t cache_id, uint32_t object_size,
+				 uint32_t gfp, uint32_t order, int32_t nid, uint64_t *pfn);
+
+/* Frees the slab owning pfn. Errors as scamem_folio_put(), -EINVAL if not a slab. */
+SCAMEM_API int scamem_slab_free(scamem_machine *m, uint64_t pfn);
+
+/* pagetable_alloc(): a page table (ptdesc) of 2^order pages. Errors as folios. */
+SCAMEM_API int scamem_ptdesc_alloc(scamem_machine *m, uint32_t gfp, uint32_t order, int32_t nid,
+				   uint64_t *pfn);
+
+/* pagetable_free(): frees the ptdesc owning pfn. Errors as scamem_slab_free(). */
+SCAMEM_API int scamem_ptdesc_free(scamem_machine *m, uint64_t pfn);
+
+/* ------------------------------------------------------------------------ */
+/* Queries                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* page_to_nid(). Returns the node, or -EINVAL (NULL), -ERANGE, -ENXIO. */
+SCAMEM_API int scamem_page_to_nid(scamem_machine *m, uint64_t pfn);
+/* page_zonenum(). Returns SCAMEM_ZONE_*, or -EINVAL, -ERANGE, -ENXIO. */
+SCAMEM_API int scamem_page_zonenum(scamem_machine *m, uint64_t pfn);
+/* page_to_section() (memdesc_section()). Returns the section, or -EINVAL, -ERANGE, -ENXIO. */
+SCAMEM_API int64_t scamem_page_to_section(scamem_machine *m, uint64_t pfn);
+
+/* What is known of one pfn, from its word and its owner. */
+struct scamem_page_info {
+	uint64_t pfn;
+	uint64_t word;
+	uint64_t desc;       /* descriptor address (pointer types), else 0 */
+	uint64_t desc_flags; /* the descriptor's memdesc flags (node/zone/section) */
+	uint64_t head_pfn;   /* first pfn of the block, folio, slab or ptdesc */
+	uint64_t section;
+	uint32_t type;
+	uint32_t subtype;
+	uint32_t order; /* of the block or descriptor */
+	uint32_t nid;
+	uint32_t zone;
+	int32_t refcount; /* descriptors; 0 for inline words */
+	int32_t mapcount;
+	int32_t pincount;
+	uint32_t cache_id; /* slabs */
+	uint32_t objects;  /* slabs */
+};
+
+/*
+ * Fills *info for pfn. Returns 0, or -EINVAL (NULL), -ERANGE, -ENXIO (no
+ * memmap: info->word is still filled with SCAMEM_WORD_NOPAGE).
+ */
+SCAMEM_API int scamem_page_info(scamem_machine *m, uint64_t pfn, struct scamem_page_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* The invariant checker                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* What a reported inconsistency is about. */
+#define SCAMEM_CHECK_WORD 1       /* bad type, subtype or order in a word */
+#define SCAMEM_CHECK_PLACEMENT 2  /* node/zone/section bits differ from the machine's */
+#define SCAMEM_CHECK_MEMMAP 3     /* NOPAGE where memory is, or memory where none is */
+#define SCAMEM_CHECK_FREE_LIST 4  /* free lists and BUDDY words disagree */
+#define SCAMEM_CHECK_DESCRIPTOR 5 /* pointer word and descriptor disagree */
+#define SCAMEM_CHECK_REFCOUNT 6   /* impossible reference or map counts */
+#define SCAMEM_CHECK_COUNTER 7    /* zone counters disagree with the words */
+
+/*
+ * Called once per inconsistency: pfn (or UINT64_MAX when none applies), one of
+ * SCAMEM_CHECK_*, and a message borrowed for the duration of the call.
+ */
+typedef void (*scamem_check_fn)(void *user, uint64_t pfn, int32_t what, const char *message);
+
+/*
+ * Walks every word, free list and descriptor and reports each inconsistency
+ * to fn (which may be NULL to only count them). fn is called after the walk,
+ * from the calling thread, and may call into the library. Returns the number
+ * found (0: consistent), or -EINVAL if m is NULL.
+ */
+SCAMEM_API int64_t scamem_machine_check(scamem_machine *m, scamem_check_fn fn, void *user);
+
+/* ------------------------------------------------------------------------ */
+/* Layout assertions                                                         */
+/* ------------------------------------------------------------------------ */
+
+#if defined(__cplusplus)
+#define SCAMEM_STATIC_ASSERT(e, m) static_assert(e, m)
+#else
+#define SCAMEM_STATIC_ASSERT(e, m) _Static_assert(e, m)
+#endif
+
+SCAMEM_STATIC_ASSERT(sizeof(uint64_t) == 8, "a memdesc word is 8 bytes");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_layout) == 32, "scamem_layout");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_word_info) == 56, "scamem_word_info");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_profile) == 24, "scamem_profile");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_zone_span) == 24, "scamem_zone_span");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_pfn_range) == 16, "scamem_pfn_range");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_desc) == 72, "scamem_machine_desc");
+SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, zones) == 32, "scamem_machine_desc.zones");
+SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, strategy) == 68, "scamem_machine_desc.strategy");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_info) == 72, "scamem_machine_info");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_zone_info) == 136, "scamem_zone_info");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_metadata) == 232, "scamem_metadata");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_page_info) == 88, "scamem_page_info");
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCAMEM_H */

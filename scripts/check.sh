@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Every test of the project, run by `make check` after `make all`.
+# Each step prints PASS or FAIL; the last line counts them.
+set -u
+cd "$(dirname "$0")/.."
+top=$PWD
+out=$top/build/tests
+mkdir -p "$out"
+passed=0
+failed=0
+failures=()
+
+step() { # step NAME COMMAND...: run, log to build/tests/NAME.log, count
+	local name=$1
+	shift
+	printf '== %s\n' "$name"
+	if "$@" >"$out/$name.log" 2>&1; then
+		passed=$((passed + 1))
+		printf 'PASS %s\n' "$name"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		printf 'FAIL %s (log: build/tests/%s.log)\n' "$name" "$name"
+		tail -n 40 "$out/$name.log"
+	fi
+}
+
+export PKG_CONFIG_PATH=$top/build/pkgconfig
+CFLAGS_STRICT=(-std=c11 -Wall -Wextra -Werror -pedantic -g)
+tests=$(ls Tests/c/t_*.c | xargs -n1 basename | sed 's/\.c$//')
+
+# 1. The Swift suite (model, words, allocator, descriptors, checker, C exports).
+step swift-test swift test
+
+# 2-3. C consumers through pkg-config, against the shared and the static library.
+build_c() { # build_c VARIANT PKG EXTRA...
+	local variant=$1 pkg=$2
+	shift 2
+	for t in $tests; do
+		cc "${CFLAGS_STRICT[@]}" "$@" "Tests/c/$t.c" -o "$out/$t-$variant" $(pkg-config --cflags --libs "$pkg") || return 1
+	done
+}
+run_c() { # run_c VARIANT [WRAPPER...]
+	local variant=$1 rc=0
+	shift
+	for t in $tests; do "$@" "$out/$t-$variant" || rc=1; done
+	return $rc
+}
+step c-build-shared build_c shared scamem -Wl,-rpath,"$top/build/lib"
+step c-run-shared run_c shared
+step c-build-static build_c static scamem-static
+step c-run-static run_c static
+
+# 4. Header hygiene: C11 and C++17 with every warning as an error, and the
+# address of every exported function taken so a missing one fails to link.
+api_names() { grep -E '^SCAMEM_API' include/scamem.h | grep -oE 'scamem_[a-z0-9_]+[[:space:]]*\(' | tr -d '( ' | sort -u; }
+header_check() {
+	{
+		echo '#include <scamem.h>'
+		echo '#include <stdio.h>'
+		echo 'int main(void) {'
+		echo '  void *volatile p;'
+		api_names | sed 's/.*/  p = (void *)\&&; (void)p;/'
+		echo '  printf("%s\\n", scamem_version_string());'
+		echo '  return 0;'
+		echo '}'
+	} >"$out/header_all.c"
+	cc "${CFLAGS_STRICT[@]}" "$out/header_all.c" -o "$out/header_c" $(pkg-config --cflags --libs scamem) -Wl,-rpath,"$top/build/lib" &&
+		c++ -x c++ -std=c++17 -Wall -Wextra -Werror -pedantic "$out/header_all.c" -o "$out/header_cxx" \
+			$(pkg-config --cflags --libs scamem) -Wl,-rpath,"$top/build/lib" &&
+		cc "${CFLAGS_STRICT[@]}" "$out/header_all.c" -o "$out/header_static" $(pkg-config --cflags --libs scamem-static) &&
+		"$out/header_c" && "$out/header_cxx" && "$out/header_static"
+}
+step header-c11-cxx17 header_check
+
+# 5. One set of names: the header's functions, the .so's and the .a's symbols.
+symbol_check() {
+	api_names >"$out/syms.header"
+	nm -D --defined-only build/lib/libscamem.so | awk '{print $NF}' | sed 's/@.*//' | grep -v '^SCAMEM_' | sort -u >"$out/syms.so"
+	nm -g --defined-only build/lib/libscamem.a | awk 'NF==3 {print $3}' | sort -u >"$out/syms.a"
+	echo "header: $(wc -l <"$out/syms.header")  so: $(wc -l <"$out/syms.so")  a: $(wc -l <"$out/syms.a")"
+	diff "$out/syms.header" "$out/syms.so" && diff "$out/syms.header" "$out/syms.a" &&
+		! grep -v '^scamem_' "$out/syms.so" && readelf -d build/lib/libscamem.so | grep -q 'SONAME.*libscamem.so.0]' &&
+		objdump -T build/lib/libscamem.so | grep -q 'SCAMEM_0.1'
+}
+step symbols symbol_check
+
+# 6. The README's examples are compiled: the C one here, the Swift one is
+# examples/swift (built by swift build) and must match the README's block.
+readme_examples() {
+	awk '/^```c$/{f=1;next} /^```$/{f=0} f' README.md >"$out/readme_example.c"
+	awk '/^```swift$/{f=1;next} /^```$/{f=0} f' README.md >"$out/readme_example.swift"
+	test -s "$out/readme_example.c" && diff "$out/readme_example.swift" examples/swift/main.swift &&
+		cc "${CFLAGS_STRICT[@]}" "$out/readme_example.c" -o "$out/readme_example" $(pkg-config --cflags --libs scamem) \
+			-Wl,-rpath,"$top/build/lib" && "$out/readme_example" && swift run -q scamem-example
+}
+step readme-examples readme_examples
+
+# 7. Install into a prefix; a program built with only pkg-config runs with
+# nothing from the Swift toolchain on its library path.
+install_check() {
+	local prefix="$out/prefix"
+	rm -rf "$prefix"
+	make -s install PREFIX="$prefix" >/dev/null &&
+		PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs scamem | grep -q -- "-L$prefix/lib -lscamem" &&
+		cc "${CFLAGS_STRICT[@]}" Tests/c/t_machine.c -o "$out/installed" \
+			$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs scamem) -Wl,-rpath,"$prefix/lib" &&
+		cc "${CFLAGS_STRICT[@]}" Tests/c/t_machine.c -o "$out/installed-static" \
+			$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs scamem-static) &&
+		! ldd "$out/installed" | grep -i swift && ! ldd "$out/installed-static" | grep -Ei 'swift|scamem' &&
+		env -i PATH=/usr/bin:/bin "$out/installed" && env -i PATH=/usr/bin:/bin "$out/installed-static" &&
+		make -s uninstall PREFIX="$prefix" && test -z "$(find "$prefix" -type f)"
+}
+step install install_check
+
+# 8. valgrind on every C consumer: no errors, nothing definitely lost.
+step valgrind run_c shared valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+
+# 9. AddressSanitizer and UBSan on the C side of every consumer.
+step c-build-asan build_c asan scamem -fsanitize=address,undefined -fno-omit-frame-pointer -Wl,-rpath,"$top/build/lib"
+step c-run-asan run_c asan env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1
+
+echo
+[ $failed -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
