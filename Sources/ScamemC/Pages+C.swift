@@ -9,7 +9,7 @@ func allocate(_ m: OpaquePointer?, _ pfn: UnsafeMutablePointer<UInt64>?, _ nid: 
     withMachine(m, orElse: -EINVAL) { m in
         errnoResult { () throws(ScamemError) -> Int32 in
             guard let pfn else { throw .invalid }
-            pfn.pointee = try body(m, nodeArgument(nid), orderArgument(order))
+            pfn.pointee = try body(m, nodeArgument(nid), Int(order))
             return 0
         }
     }
@@ -32,7 +32,7 @@ public func scamem_alloc_pages(_ m: OpaquePointer!, _ gfp: UInt32, _ order: UInt
 @c @implementation
 public func scamem_free_pages(_ m: OpaquePointer!, _ pfn: UInt64, _ order: UInt32) -> Int32 {
     onPfn(m) { m throws(ScamemError) in
-        try m.freePages(pfn, order: orderArgument(order))
+        try m.freePages(pfn, order: Int(order))
         return 0
     }
 }

@@ -31,13 +31,6 @@ func nodeArgument(_ nid: Int32) throws(ScamemError) -> Int? {
     return Int(nid)
 }
 
-/// An order from C: 0...MAX_PAGE_ORDER.
-@inline(__always)
-func orderArgument(_ order: UInt32) throws(ScamemError) -> Int {
-    guard order <= UInt32(maxPageOrder) else { throw .invalid }
-    return Int(order)
-}
-
 /// Reads a size-first option struct as the kernel's copy_struct_from_user()
 /// does: a smaller one than this library knows is invalid, a larger one is
 /// accepted if the bytes this library does not know are zero.

@@ -70,6 +70,13 @@ static void test_bad_arguments(scamem_machine *m)
 	EXPECT_ERR(scamem_alloc_pages(m, 0, UINT32_MAX, -1, &pfn), -EINVAL);
 	EXPECT_ERR(scamem_alloc_pages(m, 0x2, 0, -1, &pfn), -EINVAL);          /* unknown gfp bit */
 	EXPECT_ERR(scamem_alloc_pages(m, SCAMEM_GFP_DMA | SCAMEM_GFP_DMA32, 0, -1, &pfn), -EINVAL);
+	/* GFP_ZONE_TABLE: DMA32 (or DMA) wins over MOVABLE. */
+	EXPECT_OK(scamem_alloc_pages(m, SCAMEM_GFP_DMA32 | SCAMEM_GFP_MOVABLE, 0, 0, &pfn));
+	EXPECT(scamem_page_zonenum(m, pfn) == SCAMEM_ZONE_DMA32);
+	EXPECT_OK(scamem_free_pages(m, pfn, 0));
+	EXPECT_OK(scamem_alloc_pages(m, SCAMEM_GFP_DMA | SCAMEM_GFP_MOVABLE, 0, 0, &pfn));
+	EXPECT(scamem_page_zonenum(m, pfn) == SCAMEM_ZONE_DMA);
+	EXPECT_OK(scamem_free_pages(m, pfn, 0));
 	EXPECT_ERR(scamem_alloc_pages(m, 0, 0, 2, &pfn), -EINVAL);             /* no node 2 */
 	EXPECT_ERR(scamem_alloc_pages(m, 0, 0, -2, &pfn), -EINVAL);
 	EXPECT_ERR(scamem_alloc_pages(m, 0, 0, INT32_MIN, &pfn), -EINVAL);
@@ -94,6 +101,10 @@ static void test_bad_arguments(scamem_machine *m)
 	EXPECT_ERR(scamem_free_pages(m, 0xa0, 0), -ENXIO);   /* VGA hole (memmap, no memory) */
 	EXPECT_ERR(scamem_free_pages(m, 0xc0000, 0), -ENXIO); /* PCI hole (no memmap) */
 	EXPECT_ERR(scamem_page_to_nid(m, 0xc0000), -ENXIO);
+	EXPECT_ERR(scamem_folio_put(m, 0xa0), -ENXIO);
+	EXPECT_ERR(scamem_folio_get(m, 0xa0), -ENXIO);
+	EXPECT_ERR(scamem_slab_free(m, 0xa0), -ENXIO);
+	EXPECT_ERR(scamem_ptdesc_free(m, 0xa0), -ENXIO);
 	EXPECT_ERR(scamem_folio_put(m, 0xc0000), -ENXIO);
 	struct scamem_page_info pi;
 	EXPECT_ERR(scamem_page_info(m, 0xd0000, &pi), -ENXIO);

@@ -23,7 +23,9 @@ extension Machine {
     func descriptor(of pfn: UInt64, _ types: UInt16) throws(ScamemError) -> (id: UInt64, desc: UnsafeMutablePointer<Memdesc>) {
         let w = try checkedWord(pfn)
         if w.type == .buddy { throw .alreadyFree }
-        guard types & w.type.bit != 0, let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
+        guard types & w.type.bit != 0, let d = descriptors.lookup(w.descriptorID) else {
+            throw isHole(pfn) ? .noPage : .invalid
+        }
         return (w.descriptorID, d)
     }
 

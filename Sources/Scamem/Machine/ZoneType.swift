@@ -34,14 +34,11 @@ public struct GFP: OptionSet, Hashable, Sendable {
     public static let thisNode = GFP(rawValue: 0x100)
     static let known: GFP = [.dma, .dma32, .movable, .thisNode]
 
-    /// gfp_zone(): the highest zone the flags allow, or nil for a bad mix.
+    /// gfp_zone(), as GFP_ZONE_TABLE has it: DMA and DMA32 win over
+    /// MOVABLE; DMA with DMA32 is the one bad mix (nil).
     var highestZone: ZoneType? {
-        switch intersection([.dma, .dma32, .movable]) {
-        case []: return .normal
-        case .dma: return .dma
-        case .dma32: return .dma32
-        case .movable: return .movable
-        default: return nil
-        }
+        if contains(.dma) { return contains(.dma32) ? nil : .dma }
+        if contains(.dma32) { return .dma32 }
+        return contains(.movable) ? .movable : .normal
     }
 }

@@ -1,0 +1,130 @@
+import CScamem
+import Dispatch
+import Scamem
+import Testing
+
+/// Hands values the workers share (a C handle, per-worker result slots) to
+/// the @Sendable closure of concurrentPerform. The library does the locking;
+/// the slots are written by one worker each and read after the join.
+struct Unchecked<T>: @unchecked Sendable {
+    let value: T
+}
+
+@Suite("Concurrency")
+struct ConcurrencyTests {
+    /// What one worker did; each worker writes only its own slot.
+    struct Result {
+        var allocations = 0
+        var noMemory = 0
+        var otherErrors = 0
+        var misplaced = 0
+    }
+
+    @Test("4 threads allocating and freeing folios, slabs and pages on one machine")
+    func fourThreads() throws {
+        let m = try Machine(Fixtures.mini())
+        let initialWords = snapshot(m)
+        let initialZones = m.zoneInfos()
+        let slots = Unchecked(value: UnsafeMutableBufferPointer<Result>.allocate(capacity: 4))
+        let results = slots.value
+        results.initialize(repeating: Result())
+        defer { results.deallocate() }
+
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            var rng = SplitMix64(seed: UInt64(worker) &+ 1000)
+            var r = Result()
+            var mine: [(pfn: UInt64, kind: Int, order: Int)] = []
+            for _ in 0..<1500 {
+                if mine.isEmpty || rng.chance(55) {
+                    let kind = rng.below(4), order = rng.below(5), nid = worker % 2
+                    do {
+                        let pfn: UInt64
+                        switch kind {
+                        case 0: pfn = try m.folioAlloc(rng.chance(50) ? .file : .anon, order: order, nid: nid)
+                        case 1: pfn = try m.slabAlloc(cache: UInt32(worker), objectSize: 256, order: order, nid: nid)
+                        case 2: pfn = try m.ptdescAlloc(order: order, nid: nid)
+                        default: pfn = try m.allocPages(order: order, nid: nid)
+                        }
+                        // Another thread must never have been handed the same pages.
+                        let w = word(m, pfn)
+                        if w.type == .buddy || pfn & ((1 << UInt64(order)) - 1) != 0 { r.misplaced += 1 }
+                        if kind == 0, (try? m.folioGet(pfn)) != 2 { r.misplaced += 1 }
+                        if kind == 0 { _ = try m.folioPut(pfn) }
+                        mine.append((pfn, kind, order))
+                        r.allocations += 1
+                    } catch {
+                        if (error as? ScamemError) == .noMemory { r.noMemory += 1 } else { r.otherErrors += 1 }
+                    }
+                } else {
+                    let (pfn, kind, order) = mine.remove(at: rng.below(mine.count))
+                    do {
+                        switch kind {
+                        case 0: if try m.folioPut(pfn) != 0 { r.misplaced += 1 }
+                        case 1: try m.slabFree(pfn)
+                        case 2: try m.ptdescFree(pfn)
+                        default: try m.freePages(pfn, order: order)
+                        }
+                    } catch {
+                        r.otherErrors += 1
+                    }
+                }
+            }
+            for (pfn, kind, order) in mine {
+                switch kind {
+                case 0: _ = try? m.folioPut(pfn)
+                case 1: _ = try? m.slabFree(pfn)
+                case 2: _ = try? m.ptdescFree(pfn)
+                default: _ = try? m.freePages(pfn, order: order)
+                }
+            }
+            slots.value[worker] = r
+        }
+
+        for (k, r) in results.enumerated() {
+            #expect(r.allocations > 500, "worker \(k)")
+            #expect(r.otherErrors == 0, "worker \(k)")
+            #expect(r.misplaced == 0, "worker \(k)")
+        }
+        #expect(m.metadata().descriptors.reduce(0, +) == 0)
+        #expect(m.zoneInfos() == initialZones)
+        #expect(snapshot(m) == initialWords)
+        expectClean(m)
+    }
+
+    @Test("4 threads through the C API, with the checker running alongside")
+    func fourThreadsC() throws {
+        var handle: OpaquePointer?
+        let rc = CExportTests.withCDesc(Fixtures.tiny()) { scamem_machine_new(&$0, &handle) }
+        try #require(rc == 0)
+        let m = try #require(handle)
+        defer { scamem_machine_free(m) }
+        let failures = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4)
+        failures.initialize(repeating: 0)
+        defer { failures.deallocate() }
+        let shared = Unchecked(value: (m, failures))
+
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            let (m, failures) = shared.value
+            var live: [UInt64] = []
+            for i in 0..<800 {
+                if worker == 3 {
+                    // The checker takes the lock for a whole walk: it must see a consistent machine.
+                    if i % 100 == 0, scamem_machine_check(m, nil, nil) != 0 { failures[worker] += 1 }
+                    continue
+                }
+                var pfn: UInt64 = 0
+                if live.count < 64, scamem_folio_alloc(m, UInt32(SCAMEM_TYPE_ANON), 0, 0, -1, &pfn) == 0 {
+                    live.append(pfn)
+                } else if let p = live.popLast(), scamem_folio_put(m, p) != 0 {
+                    failures[worker] += 1
+                }
+            }
+            for p in live where scamem_folio_put(m, p) != 0 { failures[worker] += 1 }
+        }
+        #expect(Array(failures) == [0, 0, 0, 0])
+        var info = scamem_machine_info()
+        #expect(scamem_machine_info(m, &info) == 0)
+        #expect(info.free_pages == info.managed_pages)
+        #expect(scamem_machine_check(m, nil, nil) == 0)
+    }
+}
