@@ -446,7 +446,8 @@ struct scamem_metadata {
 	uint64_t desc_bytes;        /* sum of nr_desc[t] * desc_size[t] */
 	uint64_t memdesc_bytes;     /* word_bytes + desc_bytes */
 	uint64_t nr_desc[SCAMEM_NR_TYPES];
-	uint32_t desc_size[SCAMEM_NR_TYPES]; /* bytes per descriptor of each type */
+	uint32_t desc_size[SCAMEM_NR_TYPES]; /* bytes per descriptor (scamem: per header) */
+	uint64_t scamem_bytes; /* scamem objects: 8-byte headers and 8 bytes per page, in desc_bytes */
 };
 
 /* Fills *out. Returns 0 or -EINVAL. */
@@ -571,6 +572,312 @@ struct scamem_page_info {
 SCAMEM_API int scamem_page_info(scamem_machine *m, uint64_t pfn, struct scamem_page_info *info);
 
 /* ------------------------------------------------------------------------ */
+/* scamem: scattered memory                                                  */
+/* ------------------------------------------------------------------------ */
+/*
+ * struct scamem { unsigned int nr; refcount_t refcount; struct page *pages[]; }
+ * One refcounted object owning scattered order-0 pages, referenced by a
+ * vm_struct, by each user mapping and by each GUP get or pin; freed, with its
+ * pages, when the last reference goes. Its pages' words are SCAMEM pointer
+ * words; node/zone/section come from the machine's pfn table
+ * (SCAMEM_PFN_LOOKUP placement).
+ *
+ * struct scamem * is a handle: the library checks it on every call and never
+ * dereferences it, so a stale or made-up one returns -EBADF.
+ */
+struct scamem;
+
+/* Node policy for a scamem's pages. */
+#define SCAMEM_POLICY_LOCAL 0      /* the machine's local node, then fallbacks */
+#define SCAMEM_POLICY_INTERLEAVE 1 /* page i on node (local + i) % nr_nodes */
+#define SCAMEM_POLICY_NODE 2       /* node nid first (SCAMEM_GFP_THISNODE: only) */
+
+/*
+ * A scamem of nr_pages order-0 pages, refcount 1. On success *out is a new
+ * reference: drop it with scamem_put(). Errors: -EINVAL (NULL, nr_pages 0,
+ * policy, gfp, nid), -ENOMEM.
+ */
+SCAMEM_API int scamem_alloc(scamem_machine *m, uint32_t nr_pages, uint32_t gfp, uint32_t policy, int32_t nid,
+			    struct scamem **out);
+
+/*
+ * Takes a new reference (refcount_inc). Returns the new refcount, or -EINVAL
+ * (NULL machine), -EBADF (stale handle), -EOVERFLOW.
+ */
+SCAMEM_API int scamem_get(scamem_machine *m, struct scamem *s);
+
+/*
+ * Drops a reference taken with scamem_alloc() or scamem_get(); the last
+ * reference frees the object and its pages. Returns the remaining refcount
+ * (0: freed), or -EINVAL (NULL machine, or no caller reference left: the
+ * vm_struct's, mappings' and GUP's are theirs to drop), -EBADF.
+ */
+SCAMEM_API int scamem_put(scamem_machine *m, struct scamem *s);
+
+/* A scamem's counts, by holder. */
+struct scamem_stat {
+	uint32_t nr;         /* pages */
+	int32_t refcount;    /* = vm_refs + map_refs + gup_refs + caller_refs */
+	int32_t vm_refs;     /* vm_structs (0 or 1) */
+	int32_t map_refs;    /* user mappings (VMAs) */
+	int32_t gup_refs;    /* get_user_pages/pin_user_pages references */
+	int32_t caller_refs; /* scamem_alloc/scamem_get references */
+	uint32_t owns_pages; /* 1: pages are freed with it */
+	uint32_t bytes;      /* the object: 8 bytes of header, 8 per page */
+};
+
+/* Fills *st. Returns 0, or -EINVAL, -EBADF. */
+SCAMEM_API int scamem_stat(scamem_machine *m, struct scamem *s, struct scamem_stat *st);
+
+/* pages[index] as a pfn. Returns it, or -EINVAL, -EBADF, -ERANGE (index >= nr). */
+SCAMEM_API int64_t scamem_page(scamem_machine *m, struct scamem *s, uint32_t index);
+
+/*
+ * Copies up to max pfns of pages[] into pfns. Returns nr (which may exceed
+ * max), or -EINVAL (NULL pfns with max > 0), -EBADF.
+ */
+SCAMEM_API int64_t scamem_pages(scamem_machine *m, struct scamem *s, uint64_t *pfns, uint32_t max);
+
+/*
+ * The scamem owning pfn, found from the page alone. *out is borrowed: take a
+ * reference with scamem_get() to keep it. Errors: -EINVAL (not a scamem
+ * page), -ERANGE, -ENXIO.
+ */
+SCAMEM_API int scamem_page_scamem(scamem_machine *m, uint64_t pfn, struct scamem **out);
+
+/* ------------------------------------------------------------------------ */
+/* vmalloc                                                                   */
+/* ------------------------------------------------------------------------ */
+/*
+ * Areas live in a modelled vmalloc space at 0xffffc90000000000 (32 TiB), with
+ * a guard page after each unless VM_NO_GUARD. A vm_struct holds exactly one
+ * reference on its scamem; vfree() drops it, and the pages are freed when the
+ * scamem's last reference goes (user mappings and GUP may outlive the area).
+ */
+#define SCAMEM_VMALLOC_START 0xffffc90000000000ull
+#define SCAMEM_VM_IOREMAP 0x1u
+#define SCAMEM_VM_ALLOC 0x2u
+#define SCAMEM_VM_MAP 0x4u
+#define SCAMEM_VM_USERMAP 0x8u /* suitable for remap_vmalloc_range() */
+#define SCAMEM_VM_DMA_COHERENT 0x10u
+#define SCAMEM_VM_NO_GUARD 0x40u
+#define SCAMEM_VM_MAP_PUT_PAGES 0x200u
+#define SCAMEM_VM_SPARSE 0x1000u
+
+/* Options of scamem_vmalloc_opts() (__vmalloc_node_range()). */
+struct scamem_vmalloc_opts {
+	uint32_t size;     /* sizeof(struct scamem_vmalloc_opts) */
+	uint32_t vm_flags; /* 0, or SCAMEM_VM_USERMAP, _NO_GUARD, _DMA_COHERENT */
+	uint32_t gfp;
+	uint32_t policy; /* SCAMEM_POLICY_* */
+	int32_t nid;     /* for SCAMEM_POLICY_NODE */
+	uint32_t reserved; /* must be 0 */
+	uint64_t caller;   /* recorded in the vm_struct */
+};
+
+/*
+ * vmalloc(): size bytes (rounded up to pages) of order-0 pages on the local
+ * node, at a new address stored in *addr. Errors: -EINVAL (NULL, size 0 or
+ * above 2^32 pages), -ENOMEM.
+ */
+SCAMEM_API int scamem_vmalloc(scamem_machine *m, uint64_t size, uint64_t *addr);
+/* vmalloc_user(): as scamem_vmalloc() with VM_USERMAP. */
+SCAMEM_API int scamem_vmalloc_user(scamem_machine *m, uint64_t size, uint64_t *addr);
+/* vmalloc_node(): as scamem_vmalloc(), pages from node nid first. */
+SCAMEM_API int scamem_vmalloc_node(scamem_machine *m, uint64_t size, int32_t nid, uint64_t *addr);
+/* Every option. Errors as scamem_vmalloc(), -E2BIG (see the size convention). */
+SCAMEM_API int scamem_vmalloc_opts(scamem_machine *m, uint64_t size, const struct scamem_vmalloc_opts *opts,
+				   uint64_t *addr);
+
+/*
+ * vmap(): maps count existing pages. With SCAMEM_VM_MAP_PUT_PAGES the pages
+ * (order-0 pages from scamem_alloc_pages(), each once) pass to the area's
+ * scamem and are freed with it; without it they stay the caller's and the
+ * area may not be mapped to userspace, so SCAMEM_VM_USERMAP requires
+ * SCAMEM_VM_MAP_PUT_PAGES. Errors: -EINVAL (NULL, count 0, flags, a page that
+ * may not be adopted), -ERANGE, -ENXIO, -EALREADY (a free page), -ENOMEM.
+ */
+SCAMEM_API int scamem_vmap(scamem_machine *m, const uint64_t *pfns, uint32_t count, uint32_t vm_flags,
+			   uint64_t *addr);
+
+/*
+ * vfree(): removes the area starting at addr and drops its scamem reference.
+ * Errors: -EINVAL (NULL), -ENOENT (no area starts there, e.g. freed twice).
+ */
+SCAMEM_API int scamem_vfree(scamem_machine *m, uint64_t addr);
+
+/* vunmap(): as scamem_vfree() for a vmap() area; -EINVAL for a vmalloc one. */
+SCAMEM_API int scamem_vunmap(scamem_machine *m, uint64_t addr);
+
+/* A vm_struct, with a scamem where the kernel has a pages array. */
+struct scamem_vm_struct {
+	uint64_t addr;
+	uint64_t size;     /* guard page included, as vm_struct.size */
+	uint64_t nr_pages; /* get_vm_area_size() / PAGE_SIZE */
+	uint64_t caller;
+	struct scamem *scamem; /* borrowed */
+	uint32_t flags;        /* SCAMEM_VM_* */
+	uint32_t reserved;
+};
+
+/*
+ * find_vm_area(): the area whose range (guard page included) holds addr.
+ * Returns 0, or -EINVAL (NULL), -ENOENT.
+ */
+SCAMEM_API int scamem_find_vm_area(scamem_machine *m, uint64_t addr, struct scamem_vm_struct *out);
+
+/*
+ * Iteration: the first area starting above addr (pass 0 to begin, then the
+ * last area's addr). Returns 0, or -ENOENT past the last, -EINVAL.
+ */
+SCAMEM_API int scamem_vm_area_next(scamem_machine *m, uint64_t addr, struct scamem_vm_struct *out);
+
+/*
+ * vmalloc_to_page() as a pfn. Returns the pfn, or -EINVAL (NULL machine),
+ * -ENOENT (no area), -EFAULT (the guard page).
+ */
+SCAMEM_API int64_t scamem_vmalloc_to_pfn(scamem_machine *m, uint64_t addr);
+
+/* ------------------------------------------------------------------------ */
+/* Address spaces, mappings and GUP                                          */
+/* ------------------------------------------------------------------------ */
+
+/* An mm_struct handle, checked on every call like struct scamem *. */
+struct scamem_mm;
+
+/* mmap() flags (Linux values). Without MAP_ANONYMOUS a mapping is a driver's:
+ * empty until scamem_remap_vmalloc_range() fills it. */
+#define SCAMEM_MAP_SHARED 0x01u
+#define SCAMEM_MAP_PRIVATE 0x02u
+#define SCAMEM_MAP_FIXED 0x10u /* at addr; an overlap is -EEXIST (MAP_FIXED_NOREPLACE) */
+#define SCAMEM_MAP_ANONYMOUS 0x20u
+
+/* vm_flags reported in struct scamem_vma (Linux values). */
+#define SCAMEM_VMA_READ 0x1u
+#define SCAMEM_VMA_WRITE 0x2u
+#define SCAMEM_VMA_SHARED 0x8u
+#define SCAMEM_VMA_DONTEXPAND 0x40000u
+#define SCAMEM_VMA_DONTDUMP 0x04000000u
+#define SCAMEM_VMA_MIXEDMAP 0x10000000u
+
+/* gup_flags (Linux bit numbers). */
+#define SCAMEM_FOLL_WRITE 0x1u
+#define SCAMEM_FOLL_GET 0x2u
+#define SCAMEM_FOLL_LONGTERM 0x100u
+#define SCAMEM_FOLL_PIN 0x80000u
+#define SCAMEM_GUP_PIN_COUNTING_BIAS 1024
+
+/* mm_alloc(): *out is a new mm; end it with scamem_mm_exit(). Errors: -EINVAL. */
+SCAMEM_API int scamem_mm_new(scamem_machine *m, struct scamem_mm **out);
+
+/*
+ * exit_mmap() + mmput(): unmaps every VMA (dropping their references) and
+ * ends the mm; the handle is stale afterwards. GUP references outlive it and
+ * keep their pages until put or unpinned. Errors: -EINVAL, -EBADF.
+ */
+SCAMEM_API int scamem_mm_exit(scamem_machine *m, struct scamem_mm *mm);
+
+/*
+ * mmap(): a VMA of len bytes (rounded up to pages), SHARED or PRIVATE,
+ * optionally ANONYMOUS. addr is a hint (0: the model chooses, bottom-up) or,
+ * with MAP_FIXED, the address. *out is the start. Errors: -EINVAL (flags,
+ * alignment, len 0 or beyond TASK_SIZE), -EBADF, -EEXIST, -ENOMEM (no room).
+ */
+SCAMEM_API int scamem_mmap(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len, uint32_t flags,
+			   uint64_t *out);
+
+/*
+ * munmap(): unmaps [addr, addr + len), splitting VMAs; each remaining part of
+ * a vmalloc mapping keeps its own scamem reference. Unmapped ranges inside
+ * are fine. Errors: -EINVAL (alignment, len 0), -EBADF.
+ */
+SCAMEM_API int scamem_munmap(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len);
+
+/*
+ * remap_vmalloc_range_partial(): maps size bytes of the vmalloc area starting
+ * at kaddr, from page pgoff, at uaddr inside a driver VMA, with the kernel's
+ * checks. The VMA takes one reference on the area's scamem (the first time).
+ * Errors: -EINVAL (alignment; no area starts at kaddr; area without
+ * VM_USERMAP or VM_DMA_COHERENT; beyond the area; an anonymous VMA), -EFAULT
+ * (no VMA at uaddr, or the range leaves it), -EBUSY (the VMA maps another
+ * area, or a page there is already mapped), -EBADF.
+ */
+SCAMEM_API int scamem_remap_vmalloc_range_partial(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr,
+						  uint64_t kaddr, uint64_t pgoff, uint64_t size);
+
+/* remap_vmalloc_range(): the whole VMA holding uaddr. Errors as above. */
+SCAMEM_API int scamem_remap_vmalloc_range(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr, uint64_t kaddr,
+					  uint64_t pgoff);
+
+/*
+ * handle_mm_fault(): makes addr present (an anonymous page faults in as an
+ * ANON order-0 folio) and stores its pfn in *pfn. Errors: -EINVAL, -EBADF,
+ * -EFAULT (no VMA, or a driver VMA with nothing mapped there), -ENOMEM.
+ */
+SCAMEM_API int scamem_handle_mm_fault(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t *pfn);
+
+/* follow_page(): the pfn mapped at addr, without faulting; or -EFAULT, -EBADF, -EINVAL. */
+SCAMEM_API int64_t scamem_follow_page(scamem_machine *m, struct scamem_mm *mm, uint64_t addr);
+
+/* A VMA. */
+struct scamem_vma {
+	uint64_t start;
+	uint64_t end;
+	uint64_t mapped_pages;  /* pages with a page table entry */
+	struct scamem *scamem;  /* borrowed; NULL unless it maps a vmalloc area */
+	uint32_t vm_flags;      /* SCAMEM_VMA_* */
+	uint32_t anonymous;
+};
+
+/* find_vma() holding addr. Returns 0, or -EINVAL, -EBADF, -EFAULT (none). */
+SCAMEM_API int scamem_find_vma(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, struct scamem_vma *out);
+
+/*
+ * get_user_pages(): a FOLL_GET reference on each of nr_pages pages from start
+ * (page aligned), faulting in anonymous ones; their pfns go to pfns[]. A
+ * scamem page's reference keeps the whole scamem alive; a folio's is +1 on its
+ * refcount. Release each with scamem_put_page(). Returns the number taken
+ * (short if the walk stopped at an error after the first page), or -EINVAL
+ * (NULL, alignment, FOLL_PIN or FOLL_LONGTERM, unknown flags), -EBADF,
+ * -EFAULT (nothing mapped at start), -ENOMEM, -EOVERFLOW.
+ */
+SCAMEM_API int64_t scamem_get_user_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t start, uint64_t nr_pages,
+					 uint32_t gup_flags, uint64_t *pfns);
+
+/*
+ * pin_user_pages(): as scamem_get_user_pages() with FOLL_PIN (FOLL_WRITE and
+ * FOLL_LONGTERM allowed, FOLL_GET an -EINVAL). On a small folio a pin adds
+ * GUP_PIN_COUNTING_BIAS to its refcount; on a large one, 1 and 1 to its
+ * pincount. Release each with scamem_unpin_user_page().
+ */
+SCAMEM_API int64_t scamem_pin_user_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t start, uint64_t nr_pages,
+					 uint32_t gup_flags, uint64_t *pfns);
+
+/*
+ * put_page() of a get_user_pages() reference, given the page alone. Errors:
+ * -EINVAL (GUP holds no get on it), -EALREADY (a free page), -ERANGE, -ENXIO.
+ */
+SCAMEM_API int scamem_put_page(scamem_machine *m, uint64_t pfn);
+
+/* unpin_user_page(), given the page alone. Errors as scamem_put_page() for pins. */
+SCAMEM_API int scamem_unpin_user_page(scamem_machine *m, uint64_t pfn);
+
+/*
+ * unpin_user_pages(): unpins pfns[0..nr) in order, stopping at the first
+ * that is not pinned. Returns how many were unpinned, or that page's error
+ * if it was the first.
+ */
+SCAMEM_API int64_t scamem_unpin_user_pages(scamem_machine *m, const uint64_t *pfns, uint64_t nr);
+
+/*
+ * folio_maybe_dma_pinned(): 1 or 0. A large folio: pincount > 0; a small one:
+ * refcount >= GUP_PIN_COUNTING_BIAS (false positives possible, as in the
+ * kernel); a scamem page: GUP holds its scamem (one count per object cannot
+ * tell get from pin). Errors: -EINVAL, -ERANGE, -ENXIO.
+ */
+SCAMEM_API int scamem_folio_maybe_dma_pinned(scamem_machine *m, uint64_t pfn);
+
+/* ------------------------------------------------------------------------ */
 /* The invariant checker                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -618,8 +925,12 @@ SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, zones) == 32, "scamem_
 SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, strategy) == 68, "scamem_machine_desc.strategy");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_info) == 72, "scamem_machine_info");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_zone_info) == 136, "scamem_zone_info");
-SCAMEM_STATIC_ASSERT(sizeof(struct scamem_metadata) == 232, "scamem_metadata");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_metadata) == 240, "scamem_metadata");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_page_info) == 88, "scamem_page_info");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_stat) == 32, "scamem_stat");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vmalloc_opts) == 32, "scamem_vmalloc_opts");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vm_struct) == 48, "scamem_vm_struct");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vma) == 40, "scamem_vma");
 
 #ifdef __cplusplus
 }

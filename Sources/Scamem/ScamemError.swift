@@ -28,8 +28,16 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
     public static let tooBig = ScamemError(rawValue: E2BIG)
     /// A feature this version does not have.
     public static let notSupported = ScamemError(rawValue: EOPNOTSUPP)
-    /// No such object.
+    /// No such object (no vm area at this address).
     public static let notFound = ScamemError(rawValue: ENOENT)
+    /// A handle that names nothing live: stale, freed, or made up.
+    public static let badHandle = ScamemError(rawValue: EBADF)
+    /// A user address with no mapping (or no page where one is needed).
+    public static let fault = ScamemError(rawValue: EFAULT)
+    /// Already mapped, or mapped by something else.
+    public static let busy = ScamemError(rawValue: EBUSY)
+    /// A fixed mapping would overlap an existing one.
+    public static let exists = ScamemError(rawValue: EEXIST)
 
     /// The text `scamem_strerror()` gives.
     public var description: String { String(describing: ScamemError.message(rawValue)) }
@@ -47,7 +55,10 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
         case E2BIG: return "option struct has unknown non-zero fields"
         case EOPNOTSUPP: return "not supported by this version"
         case ENOENT: return "no such object"
-        case EBUSY: return "object is still in use"
+        case EBUSY: return "already mapped, or mapped by another object"
+        case EBADF: return "stale or invalid handle"
+        case EFAULT: return "no mapping or no page at this user address"
+        case EEXIST: return "a fixed mapping would overlap an existing one"
         default: return "unknown error"
         }
     }

@@ -181,6 +181,7 @@ public func scamem_machine_metadata(_ m: OpaquePointer!, _ out: UnsafeMutablePoi
         r.word_bytes = md.wordBytes
         r.desc_bytes = md.descriptorBytes
         r.memdesc_bytes = md.memdescBytes
+        r.scamem_bytes = md.scamemBytes
         withUnsafeMutableBytes(of: &r.nr_desc) { raw in
             for (t, n) in md.descriptors.enumerated() { raw.storeBytes(of: n, toByteOffset: t * 8, as: UInt64.self) }
         }

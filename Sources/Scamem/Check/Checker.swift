@@ -47,6 +47,7 @@ extension Machine {
         var pagesOf = [UInt64](repeating: 0, count: descriptors.used + 1)
         var freeCounted = [UInt64](repeating: 0, count: nrZones)
         var headsCounted = [[UInt64]](repeating: [UInt64](repeating: 0, count: maxPageOrder + 1), count: nrZones)
+        var scamemPagesSeen: [Int: Int] = [:]
         var freeBlockEnd: UInt64 = 0
         var holeCursor = 0
         var zoneCursor = 0
@@ -106,6 +107,15 @@ extension Machine {
                 }
             case .hwpoison:
                 break
+            case .scamem:
+                guard let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) else {
+                    bad(pfn, .descriptor, "SCAMEM word names no live scamem (\(hex(w.descriptorAddress)))")
+                    break
+                }
+                scamemPagesSeen[slot, default: 0] += 1
+                if placement.flags(pfn: pfn, word: w, in: self) != expected {
+                    bad(pfn, .placement, "scamem page placed at \(hex(placement.flags(pfn: pfn, word: w, in: self) ?? 0)), the machine says \(hex(expected))")
+                }
             case .file, .anon, .slab, .ptdesc:
                 guard let d = descriptors.lookup(w.descriptorID) else {
                     bad(pfn, .descriptor, "\(w.type) word names no live descriptor (\(hex(w.descriptorAddress)))")
@@ -123,6 +133,9 @@ extension Machine {
                 bad(pfn, .word, "type \(w.type) is not used by this model")
             }
         }
+
+        checkScamems(scamemPagesSeen, bad)
+        checkMappings(bad)
 
         descriptors.forEach { id, d in
             let n = UInt64(1) << UInt64(d.order)

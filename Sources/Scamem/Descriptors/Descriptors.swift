@@ -5,16 +5,22 @@ extension Machine {
     func allocDescriptor(_ type: PageType, order: Int, gfp: GFP, nid: Int?,
                          cacheID: UInt32 = 0, objects: UInt32 = 0) throws(ScamemError) -> UInt64 {
         try lock.withLock { () throws(ScamemError) -> UInt64 in
-            let (pfn, z) = try allocBlock(order: order, gfp: gfp, nid: nid)
-            let desc = Memdesc(flags: pageFlags(z, pfn), pfn: pfn, refcount: 1, mapcount: 0, pincount: 0,
-                               type: type, order: UInt8(order), cacheID: cacheID, objects: objects)
-            guard let id = try? descriptors.allocate(desc) else {
-                freeBlock(pfn, order, flags: desc.flags)
-                throw .noMemory
-            }
-            setWords(pfn, order, .pointer(type, descriptor: id))
-            return pfn
+            try createDescriptor(type, order: order, gfp: gfp, nid: nid, cacheID: cacheID, objects: objects).pfn
         }
+    }
+
+    /// Pages and a descriptor with refcount 1, pointer words written. Under the lock.
+    func createDescriptor(_ type: PageType, order: Int, gfp: GFP, nid: Int?, cacheID: UInt32 = 0,
+                          objects: UInt32 = 0) throws(ScamemError) -> (pfn: UInt64, desc: UnsafeMutablePointer<Memdesc>) {
+        let (pfn, z) = try allocBlock(order: order, gfp: gfp, nid: nid)
+        let desc = Memdesc(flags: pageFlags(z, pfn), pfn: pfn, refcount: 1, mapcount: 0, pincount: 0,
+                           type: type, order: UInt8(order), cacheID: cacheID, objects: objects)
+        guard let id = try? descriptors.allocate(desc), let d = descriptors.lookup(id) else {
+            freeBlock(pfn, order, flags: desc.flags)
+            throw .noMemory
+        }
+        setWords(pfn, order, .pointer(type, descriptor: id))
+        return (pfn, d)
     }
 
     /// The descriptor owning `pfn` if its word's type is in the mask `types`

@@ -34,6 +34,8 @@ public enum DescriptorSize {
     public static let structPage: UInt32 = 64
     /// The memdesc word.
     public static let word: UInt32 = 8
+    /// A scamem's header (nr, refcount); each page adds 8 more.
+    public static let scamemHeader: UInt32 = 8
 
     /// The size of one descriptor of `type` (0 for inline types).
     public static func of(_ type: PageType) -> UInt32 {
@@ -42,6 +44,7 @@ public enum DescriptorSize {
         case .slab: return slab
         case .ptdesc: return ptdesc
         case .zpdesc: return zpdesc
+        case .scamem: return scamemHeader
         default: return 0
         }
     }

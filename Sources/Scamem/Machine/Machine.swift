@@ -27,8 +27,17 @@ public final class Machine: @unchecked Sendable {
     let sectionHasMemmap: UnsafeMutablePointer<Bool>
     public let memmapPages: UInt64
     var descriptors = DescriptorTable()
+    var scamems = SlotTable<ScamemRecord>()
+    let placement: any ScamemPlacement = PfnLookupPlacement()
+    var vmalloc = VmallocSpace()
+    var mms = SlotTable<MMState>()
+    /// Pages held by get_user_pages/pin_user_pages, per pfn: the model's
+    /// debug ledger (like CONFIG_PAGE_PINNER), used to refuse a put or unpin
+    /// that was never taken. No strategy's metadata: the kernel has none.
+    var gupLedger: [UInt64: GupHolds] = [:]
     let lock = Lock()
     var localNodeStorage = 0
+    var anonFolioOrderStorage = 0
 
     /// Creates a machine with all managed memory free in the buddy allocator.
     public init(_ desc: MachineDescription) throws(ScamemError) {
@@ -151,6 +160,7 @@ public final class Machine: @unchecked Sendable {
         }
         free(words); free(sectionHasMemmap); free(zoneIndexTable); free(zonesByPfn); free(zones)
         descriptors.release()
+        for s in scamems.liveSlots { scamems[s].block.deallocate() }
     }
 
     /// The flags (node, zone, section) a page of zone `z` at `pfn` carries.

@@ -49,12 +49,18 @@ public struct ZoneInfo: Hashable, Sendable {
 /// The C counterpart is `struct scamem_metadata`.
 public struct Metadata: Hashable, Sendable {
     public var memmapPages: UInt64
+    /// Live descriptors per type (scamems under `.scamem`).
     public var descriptors: [UInt64]
+    /// Bytes per descriptor of each type (a scamem's header under `.scamem`).
     public var descriptorSizes: [UInt32]
+    /// The scamem objects in all: headers and 8 bytes per page.
+    public var scamemBytes: UInt64
     public var structPageBytes: UInt64 { memmapPages * UInt64(DescriptorSize.structPage) }
     public var wordBytes: UInt64 { memmapPages * UInt64(DescriptorSize.word) }
     public var descriptorBytes: UInt64 {
-        zip(descriptors, descriptorSizes).reduce(0) { $0 + $1.0 * UInt64($1.1) }
+        zip(descriptors, descriptorSizes).enumerated().reduce(scamemBytes) { sum, e in
+            e.offset == Int(PageType.scamem.rawValue) ? sum : sum + e.element.0 * UInt64(e.element.1)
+        }
     }
     public var memdescBytes: UInt64 { wordBytes + descriptorBytes }
 }
@@ -68,6 +74,10 @@ extension Machine {
     func flags(of pfn: UInt64) throws(ScamemError) -> UInt64 {
         let w = try checkedWord(pfn)
         if w.type.isInline { return w.flags }
+        if w.type == .scamem {
+            guard let f = placement.flags(pfn: pfn, word: w, in: self) else { throw .invalid }
+            return f
+        }
         guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
         return d.pointee.flags
     }
@@ -106,6 +116,10 @@ extension Machine {
                 } else {
                     info.headPfn = pfn & ~((1 << UInt64(w.order)) - 1)
                 }
+            } else if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) {
+                info.descriptorAddress = w.descriptorAddress
+                info.flags = try flags(of: pfn)
+                info.refcount = Int(scamems[slot].block.refcount.pointee.load(ordering: .relaxed))
             } else {
                 guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
                 info.descriptorAddress = w.descriptorAddress
@@ -175,7 +189,9 @@ extension Machine {
                 let w = PageWord(rawValue: words[pfn])
                 if w.isNopage { continue }
                 let f: UInt64
-                if w.type.isInline { f = w.flags } else {
+                if w.type.isInline { f = w.flags } else if w.type == .scamem {
+                    f = placement.flags(pfn: UInt64(pfn), word: w, in: self) ?? 0
+                } else {
                     // Pages of one descriptor are adjacent: look it up once.
                     if w.descriptorID != lastID {
                         lastID = w.descriptorID
@@ -194,8 +210,12 @@ extension Machine {
     /// The metadata bill. The C counterpart is `scamem_machine_metadata()`.
     public func metadata() -> Metadata {
         lock.withLock {
-            Metadata(memmapPages: memmapPages, descriptors: descriptors.live,
-                     descriptorSizes: PageType.all.map(DescriptorSize.of))
+            var counts = descriptors.live
+            var scamemBytes: UInt64 = 0
+            for s in scamems.liveSlots { scamemBytes += UInt64(ScamemBlock.headerBytes + 8 * scamems[s].block.nr) }
+            counts[Int(PageType.scamem.rawValue)] = UInt64(scamems.live)
+            return Metadata(memmapPages: memmapPages, descriptors: counts,
+                            descriptorSizes: PageType.all.map(DescriptorSize.of), scamemBytes: scamemBytes)
         }
     }
 

@@ -1,0 +1,102 @@
+/// The checker's half for scamems, vm areas, VMAs and GUP: every reference a
+/// scamem counts has a holder, and nothing mapped or held is free.
+extension Machine {
+    typealias Report = (UInt64?, CheckKind, @autoclosure () -> String) -> Void
+
+    func checkScamems(_ pagesSeen: [Int: Int], _ bad: Report) {
+        var vmRefs: [Int: Int32] = [:], mapRefs: [Int: Int32] = [:], gupRefs: [Int: Int32] = [:]
+        for a in vmalloc.areas {
+            guard scamems.slot(descriptorID: UInt64(a.slot + 1)) != nil else {
+                bad(nil, .descriptor, "vm area \(hex(a.addr)) holds a freed scamem")
+                continue
+            }
+            vmRefs[a.slot, default: 0] += 1
+            if a.nrPages != scamems[a.slot].block.nr {
+                bad(nil, .descriptor, "vm area \(hex(a.addr)) of \(a.nrPages) pages maps a scamem of \(scamems[a.slot].block.nr)")
+            }
+        }
+        for s in mms.liveSlots {
+            for v in mms[s].vmas {
+                if let slot = v.scamemSlot { mapRefs[slot, default: 0] += 1 }
+            }
+        }
+        for (pfn, h) in gupLedger {
+            let w = PageWord(rawValue: words[Int(pfn)])
+            if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) {
+                gupRefs[slot, default: 0] += Int32(h.gets + h.pins)
+            }
+        }
+        for slot in scamems.liveSlots {
+            let r = scamems[slot]
+            let rc = r.block.refcount.pointee.load(ordering: .relaxed)
+            let holders = r.vmRefs + r.mapRefs + r.gupRefs + r.callerRefs
+            if rc != holders || rc < 1 {
+                bad(nil, .refcount, "scamem \(slot + 1): refcount \(rc), holders \(holders) (vm \(r.vmRefs), maps \(r.mapRefs), gup \(r.gupRefs), callers \(r.callerRefs))")
+            }
+            if r.vmRefs != vmRefs[slot, default: 0] || r.mapRefs != mapRefs[slot, default: 0] {
+                bad(nil, .refcount, "scamem \(slot + 1): counts \(r.vmRefs) vm areas and \(r.mapRefs) VMAs, the machine has \(vmRefs[slot, default: 0]) and \(mapRefs[slot, default: 0])")
+            }
+            if r.ownsPages && r.gupRefs != gupRefs[slot, default: 0] {
+                bad(nil, .refcount, "scamem \(slot + 1): counts \(r.gupRefs) GUP references, the ledger has \(gupRefs[slot, default: 0])")
+            }
+            if r.ownsPages {
+                if pagesSeen[slot, default: 0] != r.block.nr {
+                    bad(nil, .descriptor, "scamem \(slot + 1) owns \(r.block.nr) pages, \(pagesSeen[slot, default: 0]) words name it")
+                }
+                for i in 0..<r.block.nr {
+                    let pfn = r.block.pages[i]
+                    let w = PageWord(rawValue: pfn < endPfn ? words[Int(pfn)] : PageWord.nopage.rawValue)
+                    if placement.scamemSlot(pfn: pfn, word: w, in: self) != slot {
+                        bad(pfn, .descriptor, "page \(i) of scamem \(slot + 1) does not lead back to it (word \(hex(w.rawValue)))")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The guarantee itself: every pte and every GUP hold is on a live page
+    /// of the right owner, and each anon folio's counts cover its holders.
+    func checkMappings(_ bad: Report) {
+        struct Holds { var maps: Int64 = 0, gets: Int64 = 0, pins: Int64 = 0 }
+        var folios: [UInt64: Holds] = [:]
+        for s in mms.liveSlots {
+            for v in mms[s].vmas {
+                for (i, pte) in v.ptes.enumerated() where pte != 0 {
+                    let pfn = pte - 1
+                    guard pfn < endPfn else { bad(pfn, .memmap, "pte beyond the machine"); continue }
+                    let w = PageWord(rawValue: words[Int(pfn)])
+                    if v.anonymous {
+                        if w.type != .anon { bad(pfn, .refcount, "anon pte at \(hex(v.start + UInt64(i) * 4096)) maps a \(w.type) page") }
+                        else { folios[w.descriptorID, default: Holds()].maps += 1 }
+                    } else if v.scamemSlot == nil || placement.scamemSlot(pfn: pfn, word: w, in: self) != v.scamemSlot {
+                        bad(pfn, .refcount, "pte at \(hex(v.start + UInt64(i) * 4096)) maps a page outside its VMA's scamem (word \(hex(w.rawValue)))")
+                    }
+                }
+            }
+        }
+        for (pfn, h) in gupLedger {
+            let w = PageWord(rawValue: pfn < endPfn ? words[Int(pfn)] : 0)
+            if w.type == .scamem { continue }
+            guard PageType.folioTypes & w.type.bit != 0, descriptors.lookup(w.descriptorID) != nil else {
+                bad(pfn, .refcount, "GUP holds \(h.gets) gets and \(h.pins) pins on a \(w.type) page")
+                continue
+            }
+            folios[w.descriptorID, default: Holds()].gets += Int64(h.gets)
+            folios[w.descriptorID, default: Holds()].pins += Int64(h.pins)
+        }
+        for (id, h) in folios {
+            guard let d = descriptors.lookup(id) else { continue }
+            let small = d.pointee.order == 0
+            if d.pointee.type == .anon && Int64(d.pointee.mapcount) != h.maps {
+                bad(d.pointee.pfn, .refcount, "anon folio mapcount \(d.pointee.mapcount), \(h.maps) ptes map it")
+            }
+            let need = h.maps + h.gets + (small ? h.pins * Int64(gupPinCountingBias) : h.pins)
+            if Int64(d.pointee.refcount) < need {
+                bad(d.pointee.pfn, .refcount, "folio refcount \(d.pointee.refcount) below its maps and GUP holds (\(need))")
+            }
+            if !small && Int64(d.pointee.pincount) != h.pins {
+                bad(d.pointee.pfn, .refcount, "large folio pincount \(d.pointee.pincount), GUP holds \(h.pins) pins")
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+/// `gup_flags` (FOLL_*), with the kernel's bit numbers. The C counterparts
+/// are `SCAMEM_FOLL_*`.
+@frozen
+public struct FollFlags: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt32
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let write = FollFlags(rawValue: 1 << 0)
+    public static let get = FollFlags(rawValue: 1 << 1)
+    public static let longterm = FollFlags(rawValue: 1 << 8)
+    public static let pin = FollFlags(rawValue: 1 << 19)
+    static let known: FollFlags = [.write, .get, .longterm, .pin]
+}
+
+/// GUP_PIN_COUNTING_BIAS: what a pin adds to a small folio's refcount.
+public let gupPinCountingBias: Int32 = 1 << 10
+
+/// References GUP holds on one page (the model's ledger).
+struct GupHolds: Hashable {
+    var gets: UInt32 = 0
+    var pins: UInt32 = 0
+}
+
+/// get_user_pages(), pin_user_pages() and their release given the page alone.
+extension Machine {
+    /// try_grab_folio() and its scamem twin: one GUP reference on the page.
+    func grab(_ pfn: UInt64, pin: Bool) throws(ScamemError) {
+        let w = PageWord(rawValue: words[Int(pfn)])
+        if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) {
+            // A scamem page: the whole object stays alive, get or pin alike.
+            try scamemGetLocked(slot)
+            scamems[slot].gupRefs += 1
+        } else if let (_, d) = try? descriptor(of: pfn, PageType.folioTypes) {
+            let add: Int32 = pin && d.pointee.order == 0 ? gupPinCountingBias : 1
+            guard d.pointee.refcount <= Int32.max - add, d.pointee.pincount < Int32.max else { throw .overflow }
+            d.pointee.refcount += add
+            if pin && d.pointee.order > 0 { d.pointee.pincount += 1 }
+        } else {
+            throw .fault
+        }
+        if pin { gupLedger[pfn, default: GupHolds()].pins += 1 } else { gupLedger[pfn, default: GupHolds()].gets += 1 }
+    }
+
+    /// __get_user_pages(): walks `nrPages` pages from `start`, faulting in
+    /// anonymous ones, and takes a reference on each into `out`. Returns how
+    /// many were taken; an error after the first page ends the walk early,
+    /// as the kernel returns a short count.
+    func gupLocked(_ s: Int, start: UInt64, nrPages: Int, pin: Bool, out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
+        for i in 0..<nrPages {
+            do throws(ScamemError) {
+                let pfn = try pfnAt(s, start + UInt64(i) * 4096, fault: true)
+                try grab(pfn, pin: pin)
+                out[i] = pfn
+            } catch {
+                if i == 0 { throw error }
+                return i
+            }
+        }
+        return nrPages
+    }
+
+    func gup(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
+             out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
+        // FOLL_GET and FOLL_PIN are exclusive; each entry point implies its own.
+        guard FollFlags.known.isSuperset(of: flags), !flags.contains(pin ? .get : .pin),
+              !flags.contains(.longterm) || pin,
+              start & 4095 == 0, nrPages >= 0, nrPages <= 1 << 30,
+              start <= taskSize, UInt64(nrPages) * 4096 <= taskSize - start else { throw .invalid }
+        if nrPages == 0 { return 0 }
+        return try lock.withLock { () throws(ScamemError) -> Int in
+            try gupLocked(try mmSlot(mm), start: start, nrPages: nrPages, pin: pin, out: out)
+        }
+    }
+
+    /// get_user_pages(): FOLL_GET references; release each with `putPage`.
+    /// Returns the pfns (fewer than asked if the walk stopped early).
+    /// The C counterpart is `scamem_get_user_pages()`.
+    public func getUserPages(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags = []) throws(ScamemError) -> [UInt64] {
+        try userPages(mm, start: start, nrPages: nrPages, flags: flags, pin: false)
+    }
+
+    /// pin_user_pages(): FOLL_PIN references (FOLL_LONGTERM, FOLL_WRITE
+    /// allowed); release each with `unpinUserPage`. The C counterpart is
+    /// `scamem_pin_user_pages()`.
+    public func pinUserPages(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags = []) throws(ScamemError) -> [UInt64] {
+        try userPages(mm, start: start, nrPages: nrPages, flags: flags, pin: true)
+    }
+
+    /// get_user_pages() into a caller's buffer of at least `nrPages` pfns.
+    /// Returns how many were taken.
+    public func getUserPages(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags = [],
+                             into out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
+        try gup(mm, start: start, nrPages: nrPages, flags: flags, pin: false, out: out)
+    }
+
+    /// pin_user_pages() into a caller's buffer of at least `nrPages` pfns.
+    /// Returns how many were pinned.
+    public func pinUserPages(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags = [],
+                             into out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
+        try gup(mm, start: start, nrPages: nrPages, flags: flags, pin: true, out: out)
+    }
+
+    func userPages(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool) throws(ScamemError) -> [UInt64] {
+        guard nrPages >= 0, nrPages <= 1 << 30 else { throw .invalid }
+        var pfns = [UInt64](repeating: 0, count: max(nrPages, 1))
+        let n = try pfns.withUnsafeMutableBufferPointer { (b) throws(ScamemError) -> Int in
+            try gup(mm, start: start, nrPages: nrPages, flags: flags, pin: pin, out: b.baseAddress!)
+        }
+        return Array(pfns.prefix(n))
+    }
+
+    /// Releases one GUP reference given the page alone: the scamem behind a
+    /// scamem page, the folio otherwise. A page GUP does not hold is refused.
+    func release(_ pfn: UInt64, pin: Bool) throws(ScamemError) {
+        let w = try checkedWord(pfn)
+        guard let held = gupLedger[pfn], pin ? held.pins > 0 : held.gets > 0 else {
+            throw w.type == .buddy ? .alreadyFree : .invalid
+        }
+        if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) {
+            scamems[slot].gupRefs -= 1
+            scamemPutLocked(slot)
+        } else {
+            let (id, d) = try descriptor(of: pfn, PageType.folioTypes)
+            if pin && d.pointee.order > 0 { d.pointee.pincount -= 1 }
+            d.pointee.refcount -= pin && d.pointee.order == 0 ? gupPinCountingBias : 1
+            if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
+        }
+        var h = held
+        if pin { h.pins -= 1 } else { h.gets -= 1 }
+        gupLedger[pfn] = h == GupHolds() ? nil : h
+    }
+
+    /// put_page() for a get_user_pages() reference. The C counterpart is
+    /// `scamem_put_page()`.
+    public func putPage(_ pfn: UInt64) throws(ScamemError) {
+        try lock.withLock { () throws(ScamemError) in try release(pfn, pin: false) }
+    }
+
+    /// unpin_user_page(). The C counterpart is `scamem_unpin_user_page()`.
+    public func unpinUserPage(_ pfn: UInt64) throws(ScamemError) {
+        try lock.withLock { () throws(ScamemError) in try release(pfn, pin: true) }
+    }
+
+    /// unpin_user_pages(): stops at the first page that is not pinned and
+    /// returns how many were unpinned before it (throwing if none were).
+    /// The C counterpart is `scamem_unpin_user_pages()`.
+    @discardableResult
+    public func unpinUserPages(_ pfns: UnsafeBufferPointer<UInt64>) throws(ScamemError) -> Int {
+        try lock.withLock { () throws(ScamemError) -> Int in
+            for (i, pfn) in pfns.enumerated() {
+                do throws(ScamemError) { try release(pfn, pin: true) } catch {
+                    if i == 0 { throw error }
+                    return i
+                }
+            }
+            return pfns.count
+        }
+    }
+
+    /// folio_maybe_dma_pinned(): a large folio's pincount, a small folio's
+    /// refcount against the 1024 bias (false positives included, as in the
+    /// kernel); for a scamem page, whether GUP holds the scamem at all (one
+    /// count per object cannot tell get from pin, nor one page from another).
+    /// The C counterpart is `scamem_folio_maybe_dma_pinned()`.
+    public func folioMaybeDmaPinned(_ pfn: UInt64) throws(ScamemError) -> Bool {
+        try lock.withLock { () throws(ScamemError) -> Bool in
+            let w = try checkedWord(pfn)
+            if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) { return scamems[slot].gupRefs > 0 }
+            guard !w.type.isInline, let (_, d) = try? descriptor(of: pfn, PageType.folioTypes) else { return false }
+            return d.pointee.order > 0 ? d.pointee.pincount > 0 : d.pointee.refcount >= gupPinCountingBias
+        }
+    }
+}

@@ -1,0 +1,190 @@
+/// Which nodes a scamem's pages come from. The C counterparts are
+/// `SCAMEM_POLICY_*` with a node id.
+public enum NodePolicy: Hashable, Sendable {
+    /// The local node first, then the zonelist's fallbacks.
+    case local
+    /// Page i from node (first + i) mod nr_nodes, first being the local node.
+    case interleave
+    /// This node first (vmalloc_node()); with GFP.thisNode, only this node.
+    case node(Int)
+}
+
+/// A scamem's state. The C counterpart is `struct scamem_stat`.
+public struct ScamemStat: Hashable, Sendable {
+    public var nrPages: Int
+    public var refcount: Int
+    /// References by holder: vm_structs, user mappings, GUP, callers.
+    public var vmRefs: Int
+    public var mapRefs: Int
+    public var gupRefs: Int
+    public var callerRefs: Int
+    /// Pages go back to the allocator when the last reference goes.
+    public var ownsPages: Bool
+    /// Bytes of the object itself: 8 of header, 8 per page.
+    public var bytes: Int { ScamemBlock.headerBytes + 8 * nrPages }
+}
+
+/// The scamem object: nr, one refcount, pages[]. Created with refcount 1,
+/// freed (with its pages, if it owns them) when the count reaches zero.
+extension Machine {
+    // MARK: Under the lock
+
+    /// A scamem over `nr` new order-0 pages placed by `policy`.
+    func createScamem(nr: Int, gfp: GFP, policy: NodePolicy) throws(ScamemError) -> Int {
+        guard nr >= 1, nr <= Int(UInt32.max) else { throw .invalid }
+        let nodes = machineDescription.nrNodes
+        let first: Int
+        switch policy {
+        case .local, .interleave: first = localNodeStorage
+        case .node(let nid): first = try preferredNode(nid)
+        }
+        guard let block = ScamemBlock.allocate(nr: nr) else { throw .noMemory }
+        var zonesOf = [Int](repeating: 0, count: nr)
+        for i in 0..<nr {
+            let nid = if case .interleave = policy { (first + i) % nodes } else { first }
+            do throws(ScamemError) {
+                let (pfn, z) = try allocBlock(order: 0, gfp: gfp, nid: nid)
+                block.pages[i] = pfn
+                zonesOf[i] = z
+            } catch {
+                for k in 0..<i { freeBlock(block.pages[k], 0, flags: pageFlags(zonesOf[k], block.pages[k])) }
+                block.deallocate()
+                throw error
+            }
+        }
+        let slot = scamems.insert(ScamemRecord(block: block, ownsPages: true))
+        for i in 0..<nr { words[Int(block.pages[i])] = placement.word(slot: slot, pfn: block.pages[i], in: self).rawValue }
+        return slot
+    }
+
+    /// A scamem over pages the caller already has (vmap). With `owning`,
+    /// their words become the scamem's and they are freed with it.
+    func adoptScamem(_ pfns: [UInt64], owning: Bool) throws(ScamemError) -> Int {
+        guard !pfns.isEmpty, pfns.count <= Int(UInt32.max) else { throw .invalid }
+        var seen = Set<UInt64>()
+        for pfn in pfns {
+            let w = try checkedWord(pfn)
+            if w.type == .buddy { throw .alreadyFree }
+            if isHole(pfn) { throw .noPage }
+            // Owned pages must be the caller's order-0 alloc_pages() pages,
+            // each given once: they will be freed one by one.
+            if owning {
+                guard w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue, w.order == 0,
+                      seen.insert(pfn).inserted else { throw .invalid }
+            }
+        }
+        guard let block = ScamemBlock.allocate(nr: pfns.count) else { throw .noMemory }
+        for (i, pfn) in pfns.enumerated() { block.pages[i] = pfn }
+        let slot = scamems.insert(ScamemRecord(block: block, ownsPages: owning))
+        if owning {
+            for pfn in pfns { words[Int(pfn)] = placement.word(slot: slot, pfn: pfn, in: self).rawValue }
+        }
+        return slot
+    }
+
+    /// refcount_inc()
+    func scamemGetLocked(_ slot: Int) throws(ScamemError) {
+        let rc = scamems[slot].block.refcount
+        guard rc.pointee.load(ordering: .relaxed) < Int32.max else { throw .overflow }
+        rc.pointee.add(1, ordering: .relaxed)
+    }
+
+    /// refcount_dec_and_test(): the last reference frees the object and,
+    /// if it owns them, its pages with node/zone/section from the placement.
+    func scamemPutLocked(_ slot: Int) {
+        let block = scamems[slot].block
+        guard block.refcount.pointee.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+        if scamems[slot].ownsPages {
+            for i in 0..<block.nr {
+                let pfn = block.pages[i]
+                let w = PageWord(rawValue: words[Int(pfn)])
+                if let flags = placement.flags(pfn: pfn, word: w, in: self) { freeBlock(pfn, 0, flags: flags) }
+            }
+        }
+        block.deallocate()
+        scamems.remove(slot)
+    }
+
+    func scamemSlot(_ id: ScamemID) throws(ScamemError) -> Int {
+        guard let s = scamems.slot(handle: id.rawValue) else { throw .badHandle }
+        return s
+    }
+
+    func stat(_ slot: Int) -> ScamemStat {
+        let r = scamems[slot]
+        return ScamemStat(nrPages: r.block.nr, refcount: Int(r.block.refcount.pointee.load(ordering: .relaxed)),
+                          vmRefs: Int(r.vmRefs), mapRefs: Int(r.mapRefs), gupRefs: Int(r.gupRefs),
+                          callerRefs: Int(r.callerRefs), ownsPages: r.ownsPages)
+    }
+
+    // MARK: Public
+
+    /// A scamem of `nrPages` order-0 pages, refcount 1 (the caller's).
+    /// The C counterpart is `scamem_alloc()`.
+    public func scamemAlloc(nrPages: Int, gfp: GFP = .kernel, policy: NodePolicy = .local) throws(ScamemError) -> ScamemID {
+        try lock.withLock { () throws(ScamemError) -> ScamemID in
+            let slot = try createScamem(nr: nrPages, gfp: gfp, policy: policy)
+            scamems[slot].callerRefs = 1
+            return ScamemID(rawValue: scamems.handle(slot))
+        }
+    }
+
+    /// Takes a caller reference. Returns the new refcount. The C counterpart
+    /// is `scamem_get()`.
+    @discardableResult
+    public func scamemGet(_ id: ScamemID) throws(ScamemError) -> Int {
+        try lock.withLock { () throws(ScamemError) -> Int in
+            let s = try scamemSlot(id)
+            try scamemGetLocked(s)
+            scamems[s].callerRefs += 1
+            return Int(scamems[s].block.refcount.pointee.load(ordering: .relaxed))
+        }
+    }
+
+    /// Drops a caller reference (one from `scamemAlloc` or `scamemGet`).
+    /// Returns the remaining refcount; 0 means the scamem is gone. A caller
+    /// without a reference to drop gets `.invalid`. The C counterpart is
+    /// `scamem_put()`.
+    @discardableResult
+    public func scamemPut(_ id: ScamemID) throws(ScamemError) -> Int {
+        try lock.withLock { () throws(ScamemError) -> Int in
+            let s = try scamemSlot(id)
+            guard scamems[s].callerRefs > 0 else { throw .invalid }
+            scamems[s].callerRefs -= 1
+            let left = Int(scamems[s].block.refcount.pointee.load(ordering: .relaxed)) - 1
+            scamemPutLocked(s)
+            return left
+        }
+    }
+
+    /// The scamem's counts. The C counterpart is `scamem_stat()`.
+    public func scamemStat(_ id: ScamemID) throws(ScamemError) -> ScamemStat {
+        try lock.withLock { () throws(ScamemError) -> ScamemStat in stat(try scamemSlot(id)) }
+    }
+
+    /// pages[index]. The C counterpart is `scamem_page()`.
+    public func scamemPage(_ id: ScamemID, at index: Int) throws(ScamemError) -> UInt64 {
+        try lock.withLock { () throws(ScamemError) -> UInt64 in
+            let b = scamems[try scamemSlot(id)].block
+            guard index >= 0, index < b.nr else { throw .outOfRange }
+            return b.pages[index]
+        }
+    }
+
+    /// Every page, in order. The C counterpart is `scamem_pages()`.
+    public func scamemPages(_ id: ScamemID) throws(ScamemError) -> [UInt64] {
+        try lock.withLock { () throws(ScamemError) -> [UInt64] in
+            let b = scamems[try scamemSlot(id)].block
+            return Array(UnsafeBufferPointer(start: b.pages, count: b.nr))
+        }
+    }
+
+    /// The scamem owning a page, from the page alone.
+    public func pageScamem(_ pfn: UInt64) throws(ScamemError) -> ScamemID {
+        try lock.withLock { () throws(ScamemError) -> ScamemID in
+            let w = try checkedWord(pfn)
+            guard let s = placement.scamemSlot(pfn: pfn, word: w, in: self) else { throw .invalid }
+            return ScamemID(rawValue: scamems.handle(s))
+        }
+    }
+}

@@ -1,0 +1,122 @@
+/// vmalloc, vmap, vfree, vunmap and the lookups, with a scamem behind every
+/// area: the vm_struct holds exactly one reference, and the pages go when the
+/// last reference does, not at vfree().
+extension Machine {
+    /// The largest area the model hands out (scamem's nr is an unsigned int).
+    static let maxVmallocPages = UInt64(UInt32.max)
+
+    func vmStruct(_ a: VmArea) -> VmStruct {
+        VmStruct(addr: a.addr, size: a.size, flags: a.flags, scamem: ScamemID(rawValue: scamems.handle(a.slot)),
+                 caller: a.caller, nrPages: a.nrPages)
+    }
+
+    /// Gives scamem `slot` an address range and the area's reference.
+    func mapArea(_ slot: Int, nrPages: Int, flags: VmFlags, caller: UInt64) throws(ScamemError) -> UInt64 {
+        let size = UInt64(nrPages) * 4096 + (flags.contains(.noGuard) ? 0 : 4096)
+        guard let addr = vmalloc.reserve(size) else {
+            scamemPutLocked(slot)
+            throw .noMemory
+        }
+        vmalloc.insert(VmArea(addr: addr, size: size, flags: flags, slot: slot, caller: caller, nrPages: nrPages))
+        scamems[slot].vmRefs = 1
+        return addr
+    }
+
+    /// __vmalloc_node_range(): `size` bytes (rounded up to pages) of order-0
+    /// pages placed by `policy`, mapped at a new address. Returns the address.
+    /// The C counterpart is `scamem_vmalloc_opts()`.
+    public func vmalloc(size: UInt64, flags: VmFlags = [], gfp: GFP = .kernel, policy: NodePolicy = .local,
+                        caller: UInt64 = 0) throws(ScamemError) -> UInt64 {
+        guard size > 0, size <= Self.maxVmallocPages * 4096,
+              VmFlags([.usermap, .noGuard, .dmaCoherent]).isSuperset(of: flags) else { throw .invalid }
+        return try lock.withLock { () throws(ScamemError) -> UInt64 in
+            let nr = Int((size + 4095) / 4096)
+            let slot = try createScamem(nr: nr, gfp: gfp, policy: policy)
+            return try mapArea(slot, nrPages: nr, flags: flags.union(.alloc), caller: caller)
+        }
+    }
+
+    /// vmalloc_user(): zeroed memory with VM_USERMAP, for remap_vmalloc_range().
+    /// The C counterpart is `scamem_vmalloc_user()`.
+    public func vmallocUser(size: UInt64) throws(ScamemError) -> UInt64 {
+        try vmalloc(size: size, flags: .usermap)
+    }
+
+    /// vmalloc_node(). The C counterpart is `scamem_vmalloc_node()`.
+    public func vmallocNode(size: UInt64, nid: Int) throws(ScamemError) -> UInt64 {
+        try vmalloc(size: size, policy: .node(nid))
+    }
+
+    /// vmap(): maps pages the caller has. With `.mapPutPages` the pages
+    /// (order-0 pages from `allocPages`, each once) pass to the area's scamem
+    /// and are freed with it; without, they stay the caller's, and the area
+    /// may not be mapped to userspace (`.usermap` needs `.mapPutPages`): a
+    /// scamem that does not own its pages cannot keep them alive.
+    /// The C counterpart is `scamem_vmap()`.
+    public func vmap(_ pfns: [UInt64], flags: VmFlags = [], caller: UInt64 = 0) throws(ScamemError) -> UInt64 {
+        guard VmFlags([.mapPutPages, .usermap, .noGuard]).isSuperset(of: flags),
+              !flags.contains(.usermap) || flags.contains(.mapPutPages),
+              !pfns.isEmpty, UInt64(pfns.count) <= Self.maxVmallocPages else { throw .invalid }
+        return try lock.withLock { () throws(ScamemError) -> UInt64 in
+            let slot = try adoptScamem(pfns, owning: flags.contains(.mapPutPages))
+            return try mapArea(slot, nrPages: pfns.count, flags: flags.union(.map), caller: caller)
+        }
+    }
+
+    /// vfree(): removes the area and drops its scamem reference. The pages
+    /// stay while user mappings or GUP hold the scamem. The C counterpart is
+    /// `scamem_vfree()`.
+    public func vfree(_ addr: UInt64) throws(ScamemError) {
+        try lock.withLock { () throws(ScamemError) in
+            guard let i = vmalloc.index(startingAt: addr) else { throw .notFound }
+            let a = vmalloc.remove(at: i)
+            scamems[a.slot].vmRefs = 0
+            scamemPutLocked(a.slot)
+        }
+    }
+
+    /// vunmap(): releases a vmap() area. The C counterpart is `scamem_vunmap()`.
+    public func vunmap(_ addr: UInt64) throws(ScamemError) {
+        try lock.withLock { () throws(ScamemError) in
+            guard let i = vmalloc.index(startingAt: addr) else { throw .notFound }
+            guard vmalloc.areas[i].flags.contains(.map) else { throw .invalid }
+            let a = vmalloc.remove(at: i)
+            scamems[a.slot].vmRefs = 0
+            scamemPutLocked(a.slot)
+        }
+    }
+
+    /// find_vm_area(): the area holding `addr` (guard page included).
+    /// The C counterpart is `scamem_find_vm_area()`.
+    public func findVmArea(_ addr: UInt64) -> VmStruct? {
+        lock.withLock { vmalloc.index(containing: addr).map { vmStruct(vmalloc.areas[$0]) } }
+    }
+
+    /// vmalloc_to_page() as a pfn. `.notFound` outside every area, `.fault`
+    /// on a guard page. The C counterpart is `scamem_vmalloc_to_pfn()`.
+    public func vmallocToPfn(_ addr: UInt64) throws(ScamemError) -> UInt64 {
+        try lock.withLock { () throws(ScamemError) -> UInt64 in try vmallocToPfnLocked(addr) }
+    }
+
+    func vmallocToPfnLocked(_ addr: UInt64) throws(ScamemError) -> UInt64 {
+        guard let i = vmalloc.index(containing: addr) else { throw .notFound }
+        let a = vmalloc.areas[i]
+        let index = Int((addr - a.addr) / 4096)
+        guard index < a.nrPages else { throw .fault }
+        return scamems[a.slot].block.pages[index]
+    }
+
+    /// Every area, lowest address first.
+    public func vmAreas() -> [VmStruct] {
+        lock.withLock { vmalloc.areas.map(vmStruct) }
+    }
+
+    /// The first area starting above `addr`, for iteration from 0.
+    /// The C counterpart is `scamem_vm_area_next()`.
+    public func vmArea(after addr: UInt64) -> VmStruct? {
+        lock.withLock {
+            let i = vmalloc.lowerBound(addr &+ 1)
+            return i < vmalloc.areas.count && addr != .max ? vmStruct(vmalloc.areas[i]) : nil
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import CScamem
+import Glibc
+import Scamem
+
+@inline(__always)
+func mmID(_ mm: OpaquePointer?) -> MMID { MMID(rawValue: UInt64(UInt(bitPattern: mm))) }
+
+@c @implementation
+public func scamem_mm_new(_ m: OpaquePointer!, _ out: UnsafeMutablePointer<OpaquePointer?>!) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in
+        guard let out else { throw .invalid }
+        out.pointee = OpaquePointer(bitPattern: UInt(m.mmNew().rawValue))
+        return 0
+    }
+}
+
+@c @implementation
+public func scamem_mm_exit(_ m: OpaquePointer!, _ mm: OpaquePointer!) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in
+        try m.mmExit(mmID(mm))
+        return 0
+    }
+}
+
+@c @implementation
+public func scamem_mmap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ len: UInt64, _ flags: UInt32,
+                        _ out: UnsafeMutablePointer<UInt64>!) -> Int32 {
+    mapping(m, out) { m throws(ScamemError) in
+        try m.mmap(mmID(mm), addr: addr, length: len, flags: MapFlags(rawValue: flags))
+    }
+}
+
+@c @implementation
+public func scamem_munmap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ len: UInt64) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in
+        try m.munmap(mmID(mm), addr: addr, length: len)
+        return 0
+    }
+}
+
+@c @implementation
+public func scamem_remap_vmalloc_range_partial(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ uaddr: UInt64,
+                                               _ kaddr: UInt64, _ pgoff: UInt64, _ size: UInt64) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in
+        try m.remapVmallocRangePartial(mmID(mm), uaddr: uaddr, kaddr: kaddr, pgoff: pgoff, size: size)
+        return 0
+    }
+}
+
+@c @implementation
+public func scamem_remap_vmalloc_range(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ uaddr: UInt64, _ kaddr: UInt64,
+                                       _ pgoff: UInt64) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in
+        try m.remapVmallocRange(mmID(mm), uaddr: uaddr, kaddr: kaddr, pgoff: pgoff)
+        return 0
+    }
+}
+
+@c @implementation
+public func scamem_handle_mm_fault(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64,
+                                   _ pfn: UnsafeMutablePointer<UInt64>!) -> Int32 {
+    mapping(m, pfn) { m throws(ScamemError) in try m.handleMMFault(mmID(mm), addr) }
+}
+
+@c @implementation
+public func scamem_follow_page(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64) -> Int64 {
+    withMachine(m, orElse: Int64(-EINVAL)) { m in
+        errnoResult64 { () throws(ScamemError) -> Int64 in Int64(try m.followPage(mmID(mm), addr)) }
+    }
+}
+
+@c @implementation
+public func scamem_find_vma(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64,
+                            _ out: UnsafeMutablePointer<scamem_vma>!) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in
+        guard let out else { throw .invalid }
+        let v = try m.findVMA(mmID(mm), addr)
+        out.pointee = scamem_vma(start: v.start, end: v.end, mapped_pages: UInt64(v.mappedPages),
+                                 scamem: v.scamem.flatMap(scamemHandle), vm_flags: v.flags.rawValue,
+                                 anonymous: v.anonymous ? 1 : 0)
+        return 0
+    }
+}
+
+func userPages(_ m: OpaquePointer?, _ mm: OpaquePointer?, _ start: UInt64, _ nr: UInt64, _ flags: UInt32,
+               _ pfns: UnsafeMutablePointer<UInt64>?, pin: Bool) -> Int64 {
+    withMachine(m, orElse: Int64(-EINVAL)) { m in
+        errnoResult64 { () throws(ScamemError) -> Int64 in
+            guard let pfns, nr <= 1 << 30 else { throw .invalid }
+            let f = FollFlags(rawValue: flags)
+            return Int64(pin ? try m.pinUserPages(mmID(mm), start: start, nrPages: Int(nr), flags: f, into: pfns)
+                             : try m.getUserPages(mmID(mm), start: start, nrPages: Int(nr), flags: f, into: pfns))
+        }
+    }
+}
+
+@c @implementation
+public func scamem_get_user_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ start: UInt64, _ nr: UInt64,
+                                  _ flags: UInt32, _ pfns: UnsafeMutablePointer<UInt64>!) -> Int64 {
+    userPages(m, mm, start, nr, flags, pfns, pin: false)
+}
+
+@c @implementation
+public func scamem_pin_user_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ start: UInt64, _ nr: UInt64,
+                                  _ flags: UInt32, _ pfns: UnsafeMutablePointer<UInt64>!) -> Int64 {
+    userPages(m, mm, start, nr, flags, pfns, pin: true)
+}
+
+@c @implementation
+public func scamem_put_page(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in
+        try m.putPage(pfn)
+        return 0
+    }
+}
+
+@c @implementation
+public func scamem_unpin_user_page(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in
+        try m.unpinUserPage(pfn)
+        return 0
+    }
+}
+
+@c @implementation
+public func scamem_unpin_user_pages(_ m: OpaquePointer!, _ pfns: UnsafePointer<UInt64>!, _ nr: UInt64) -> Int64 {
+    withMachine(m, orElse: Int64(-EINVAL)) { m in
+        errnoResult64 { () throws(ScamemError) -> Int64 in
+            if nr == 0 { return 0 }
+            guard let pfns, nr <= 1 << 30 else { throw .invalid }
+            return Int64(try m.unpinUserPages(UnsafeBufferPointer(start: pfns, count: Int(nr))))
+        }
+    }
+}
+
+@c @implementation
+public func scamem_folio_maybe_dma_pinned(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
+    onPfn(m) { m throws(ScamemError) in try m.folioMaybeDmaPinned(pfn) ? 1 : 0 }
+}

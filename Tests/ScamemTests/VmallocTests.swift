@@ -1,0 +1,114 @@
+import Testing
+import Scamem
+
+@Suite struct VmallocTests {
+    @Test func vmallocAreaHoldsOneScamemReference() throws {
+        let m = try Machine(Fixtures.tiny())
+        let addr = try m.vmalloc(size: 3 * 4096 + 1, caller: 0x1234)
+        #expect(addr == 0xffff_c900_0000_0000)
+        let v = try #require(m.findVmArea(addr))
+        #expect(v.addr == addr && v.nrPages == 4 && v.size == 5 * 4096 && v.caller == 0x1234)
+        #expect(v.flags == .alloc)
+        let st = try m.scamemStat(v.scamem)
+        #expect(st.refcount == 1 && st.vmRefs == 1 && st.callerRefs == 0)
+        // vmalloc_to_page() follows the scamem's pages[]; the guard page has none.
+        let pages = try m.scamemPages(v.scamem)
+        for i in 0..<4 { #expect(try m.vmallocToPfn(addr + UInt64(i) * 4096 + 17) == pages[i]) }
+        #expect(throws: ScamemError.fault) { try m.vmallocToPfn(addr + 4 * 4096) }
+        #expect(m.findVmArea(addr + 4 * 4096)?.addr == addr)
+        #expect(throws: ScamemError.notFound) { try m.vmallocToPfn(addr + 5 * 4096) }
+        #expect(m.findVmArea(addr - 1) == nil)
+        // The next area starts after the guard page.
+        let next = try m.vmalloc(size: 4096)
+        #expect(next == addr + 5 * 4096)
+        let noGuard = try m.vmalloc(size: 4096, flags: .noGuard)
+        #expect(m.findVmArea(noGuard)?.size == 4096)
+        #expect(m.vmAreas().map(\.addr) == [addr, next, noGuard])
+        #expect(m.vmArea(after: 0)?.addr == addr && m.vmArea(after: addr)?.addr == next)
+        #expect(m.vmArea(after: noGuard) == nil)
+        expectClean(m)
+        for a in [addr, next, noGuard] { try m.vfree(a) }
+        #expect(m.vmAreas().isEmpty)
+        expectClean(m)
+    }
+
+    @Test func vfreeMisuse() throws {
+        let m = try Machine(Fixtures.tiny())
+        let addr = try m.vmalloc(size: 4096)
+        #expect(throws: ScamemError.notFound) { try m.vfree(addr + 4096) }
+        #expect(throws: ScamemError.notFound) { try m.vfree(0) }
+        #expect(throws: ScamemError.invalid) { try m.vunmap(addr) }
+        try m.vfree(addr)
+        #expect(throws: ScamemError.notFound) { try m.vfree(addr) }
+        #expect(throws: ScamemError.invalid) { try m.vmalloc(size: 0) }
+        #expect(throws: ScamemError.invalid) { try m.vmalloc(size: 4096, flags: .mapPutPages) }
+        #expect(throws: ScamemError.invalid) { try m.vmalloc(size: UInt64.max) }
+        #expect(throws: ScamemError.noMemory) { try m.vmalloc(size: 1 << 30) }
+        expectClean(m)
+    }
+
+    @Test func nodeAndUser() throws {
+        let m = try Machine(Fixtures.tiny())
+        let a = try m.vmallocNode(size: 8192, nid: 1)
+        #expect(try m.scamemPages(m.findVmArea(a)!.scamem).allSatisfy { try m.pageToNid($0) == 1 })
+        let u = try m.vmallocUser(size: 4096)
+        #expect(m.findVmArea(u)!.flags == [.alloc, .usermap])
+        let i = try m.vmalloc(size: 4 * 4096, policy: .interleave)
+        #expect(try m.scamemPages(m.findVmArea(i)!.scamem).map { try m.pageToNid($0) } == [0, 1, 0, 1])
+        expectClean(m)
+        for x in [a, u, i] { try m.vfree(x) }
+        expectClean(m)
+    }
+
+    @Test func vmapPutPagesAdoptsThePages() throws {
+        let m = try Machine(Fixtures.tiny())
+        let free0 = totalFree(m)
+        let pfns = try (0..<3).map { (_: Int) throws(ScamemError) -> UInt64 in try m.allocPages(order: 0) }
+        let addr = try m.vmap(pfns, flags: [.mapPutPages, .usermap])
+        let v = try #require(m.findVmArea(addr))
+        #expect(v.flags == [.map, .mapPutPages, .usermap])
+        for (i, pfn) in pfns.enumerated() {
+            #expect(word(m, pfn).type == .scamem)
+            #expect(try m.vmallocToPfn(addr + UInt64(i) * 4096) == pfn)
+        }
+        expectClean(m)
+        try m.vunmap(addr)
+        #expect(totalFree(m) == free0)
+        expectClean(m)
+    }
+
+    @Test func plainVmapLeavesPagesToTheCaller() throws {
+        let m = try Machine(Fixtures.tiny())
+        let raw = try m.allocPages(order: 1)
+        let folio = try m.folioAlloc(.file)
+        let addr = try m.vmap([raw, raw + 1, folio])
+        #expect(word(m, raw).type == .misc && word(m, folio).type == .file)
+        #expect(try m.scamemStat(m.findVmArea(addr)!.scamem).ownsPages == false)
+        expectClean(m)
+        try m.vfree(addr)
+        #expect(word(m, raw).type == .misc && word(m, folio).type == .file)
+        try m.freePages(raw, order: 1)
+        try m.folioPut(folio)
+        expectClean(m)
+    }
+
+    @Test func vmapMisuse() throws {
+        let m = try Machine(Fixtures.tiny())
+        let p = try m.allocPages(order: 0)
+        let big = try m.allocPages(order: 1)
+        let folio = try m.folioAlloc(.anon)
+        #expect(throws: ScamemError.invalid) { try m.vmap([]) }
+        #expect(throws: ScamemError.invalid) { try m.vmap([p], flags: .usermap) }
+        #expect(throws: ScamemError.invalid) { try m.vmap([p, p], flags: .mapPutPages) }
+        #expect(throws: ScamemError.invalid) { try m.vmap([big], flags: .mapPutPages) }
+        #expect(throws: ScamemError.invalid) { try m.vmap([folio], flags: .mapPutPages) }
+        #expect(throws: ScamemError.alreadyFree) { try m.vmap([0x800]) }
+        #expect(throws: ScamemError.outOfRange) { try m.vmap([1 << 40]) }
+        #expect(throws: ScamemError.invalid) { try m.vmap([p], flags: .alloc) }
+        expectClean(m)
+        try m.freePages(p, order: 0)
+        try m.freePages(big, order: 1)
+        try m.folioPut(folio)
+        expectClean(m)
+    }
+}
