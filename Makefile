@@ -85,11 +85,19 @@ uninstall:
 check: all
 	bash scripts/check.sh
 
+# The demo: the default machine's table and metadata bill, then the
+# mailing-list scenario (vmalloc, map, pin, vfree, exit, unpin) step by step.
+EXAMPLES := demo vmalloc_pin
+
 demo: all
 	@mkdir -p $(BUILD)/bin
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror examples/demo.c -o $(BUILD)/bin/demo \
-		$$(PKG_CONFIG_PATH=$(CURDIR)/$(PCDIR) pkg-config --cflags --libs scamem) -Wl,-rpath,$(CURDIR)/$(LIB)
+	@for e in $(EXAMPLES); do \
+		$(CC) -std=c11 -O2 -Wall -Wextra -Werror examples/$$e.c -o $(BUILD)/bin/$$e \
+			$$(PKG_CONFIG_PATH=$(CURDIR)/$(PCDIR) pkg-config --cflags --libs scamem) -Wl,-rpath,$(CURDIR)/$(LIB) || exit 1; \
+	done
 	$(BUILD)/bin/demo
+	@echo
+	$(BUILD)/bin/vmalloc_pin
 
 clean:
 	rm -rf $(BUILD) $(DIST)

@@ -53,6 +53,8 @@ int main(void)
 
 	if (check("machine", scamem_machine_new_default(&m)))
 		return 1;
+	printf("The linux-mm scenario: a driver maps a vmalloc buffer to userspace, userspace pins it\n"
+	       "for DMA, the driver vfrees it, and the unpin comes last. Who holds the scamem:\n\n");
 
 	/* Driver: buf = vmalloc_user(4 pages). */
 	if (check("vmalloc_user", scamem_vmalloc_user(m, NR * SCAMEM_PAGE_SIZE, &kaddr)) ||

@@ -365,6 +365,21 @@ SCAMEM_API int scamem_machine_desc_default(struct scamem_machine_desc *desc);
  */
 SCAMEM_API void scamem_machine_free(scamem_machine *m);
 
+/*
+ * Sets the local node: the node SCAMEM_NUMA_NO_NODE and SCAMEM_POLICY_LOCAL
+ * mean, as the current CPU's node does in the kernel (0 at creation).
+ * Returns 0, or -EINVAL (NULL, not a node).
+ */
+SCAMEM_API int scamem_machine_set_local_node(scamem_machine *m, int32_t nid);
+
+/*
+ * mTHP: the order of anonymous folios faulted in from now on (0, the default,
+ * gives small folios; a larger order is used where the aligned range fits the
+ * VMA and is unmapped, else the next smaller). Returns 0, or -EINVAL (NULL,
+ * order > 10).
+ */
+SCAMEM_API int scamem_machine_set_anon_order(scamem_machine *m, uint32_t order);
+
 /* Copies the machine's word layout into *out. Returns 0 or -EINVAL. */
 SCAMEM_API int scamem_machine_layout(const scamem_machine *m, struct scamem_layout *out);
 
@@ -780,9 +795,12 @@ SCAMEM_API int scamem_mm_exit(scamem_machine *m, struct scamem_mm *mm);
 /*
  * mmap(): a VMA of len bytes (rounded up to pages), SHARED or PRIVATE,
  * optionally ANONYMOUS. addr is a hint (0: the model chooses, bottom-up) or,
- * with MAP_FIXED, the address. *out is the start. Errors: -EINVAL (flags,
- * alignment, len 0 or beyond TASK_SIZE), -EBADF, -EEXIST, -ENOMEM (no room).
+ * with MAP_FIXED, the address. *out is the start. The model keeps a page
+ * table entry per page, so a VMA is at most SCAMEM_MAX_VMA_BYTES. Errors:
+ * -EINVAL (flags, alignment, len 0 or beyond TASK_SIZE), -EBADF, -EEXIST,
+ * -ENOMEM (no room, or len above SCAMEM_MAX_VMA_BYTES).
  */
+#define SCAMEM_MAX_VMA_BYTES (1ull << 32)
 SCAMEM_API int scamem_mmap(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len, uint32_t flags,
 			   uint64_t *out);
 

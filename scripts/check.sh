@@ -118,7 +118,19 @@ step valgrind run_c shared valgrind -q --error-exitcode=99 --leak-check=full --s
 
 # 9. AddressSanitizer and UBSan on the C side of every consumer.
 step c-build-asan build_c asan scamem -fsanitize=address,undefined -fno-omit-frame-pointer -Wl,-rpath,"$top/build/lib"
-step c-run-asan run_c asan env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1
+step c-run-asan run_c asan env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1
+
+# 10. The examples users copy: built through pkg-config, run, exit 0.
+examples_check() {
+	for e in examples/*.c; do
+		cc "${CFLAGS_STRICT[@]}" "$e" -o "$out/$(basename "$e" .c)" $(pkg-config --cflags --libs scamem) \
+			-Wl,-rpath,"$top/build/lib" && "$out/$(basename "$e" .c)" || return 1
+	done
+}
+step examples examples_check
+
+# 11. ThreadSanitizer on the tests that race threads on one machine.
+step swift-tsan swift test --sanitize=thread --scratch-path .build-tsan --filter 'Thread|Concurrency'
 
 echo
 [ $failed -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"

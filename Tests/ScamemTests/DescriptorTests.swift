@@ -225,6 +225,7 @@ struct DescriptorTests {
         sizes[Int(PageType.slab.rawValue)] = 64
         sizes[Int(PageType.ptdesc.rawValue)] = 64
         sizes[Int(PageType.zpdesc.rawValue)] = 56
+        sizes[Int(PageType.scamem.rawValue)] = 8 // the header; pages add 8 each
         #expect(md.descriptorSizes == sizes)
         #expect(md.descriptorBytes == 80 + 80 + 64 + 64)
         #expect(md.wordBytes == 8 * 0xc00)

@@ -11,6 +11,8 @@ import Scamem
         let got = try m.getUserPages(mm, start: a, nrPages: 2)
         #expect(got.count == 2)
         #expect(try m.pageInfo(got[0]).refcount == 2)
+        // The mapping's and GUP's references are not a caller's to put.
+        #expect(throws: ScamemError.invalid) { try m.folioPut(got[0]) }
         let pinned = try m.pinUserPages(mm, start: a, nrPages: 1, flags: [.longterm, .write])
         #expect(pinned == [got[0]])
         #expect(try m.pageInfo(got[0]).refcount == 2 + 1024)

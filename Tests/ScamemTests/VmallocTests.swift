@@ -85,6 +85,11 @@ import Scamem
         #expect(word(m, raw).type == .misc && word(m, folio).type == .file)
         #expect(try m.scamemStat(m.findVmArea(addr)!.scamem).ownsPages == false)
         expectClean(m)
+        // Freeing a page still vmapped is the caller's bug; the checker sees it.
+        try m.folioPut(folio)
+        #expect(m.check().contains { $0.kind == .refcount && $0.pfn == folio })
+        let again = try m.folioAlloc(.file)
+        #expect(again == folio)
         try m.vfree(addr)
         #expect(word(m, raw).type == .misc && word(m, folio).type == .file)
         try m.freePages(raw, order: 1)

@@ -39,6 +39,11 @@ extension Machine {
             if r.ownsPages && r.gupRefs != gupRefs[slot, default: 0] {
                 bad(nil, .refcount, "scamem \(slot + 1): counts \(r.gupRefs) GUP references, the ledger has \(gupRefs[slot, default: 0])")
             }
+            if !r.ownsPages {
+                for i in 0..<r.block.nr where PageWord(rawValue: words[Int(r.block.pages[i])]).type == .buddy {
+                    bad(r.block.pages[i], .refcount, "page \(i) of vmap scamem \(slot + 1) was freed by its owner while mapped")
+                }
+            }
             if r.ownsPages {
                 if pagesSeen[slot, default: 0] != r.block.nr {
                     bad(nil, .descriptor, "scamem \(slot + 1) owns \(r.block.nr) pages, \(pagesSeen[slot, default: 0]) words name it")
@@ -84,18 +89,20 @@ extension Machine {
             folios[w.descriptorID, default: Holds()].gets += Int64(h.gets)
             folios[w.descriptorID, default: Holds()].pins += Int64(h.pins)
         }
-        for (id, h) in folios {
-            guard let d = descriptors.lookup(id) else { continue }
-            let small = d.pointee.order == 0
-            if d.pointee.type == .anon && Int64(d.pointee.mapcount) != h.maps {
-                bad(d.pointee.pfn, .refcount, "anon folio mapcount \(d.pointee.mapcount), \(h.maps) ptes map it")
+        // Every folio's counts are exactly its holders'.
+        descriptors.forEach { id, d in
+            guard PageType.folioTypes & d.type.bit != 0 else { return }
+            let h = folios[id, default: Holds()]
+            let small = d.order == 0
+            if Int64(d.mapcount) != h.maps {
+                bad(d.pfn, .refcount, "folio mapcount \(d.mapcount), \(h.maps) ptes map it")
             }
-            let need = h.maps + h.gets + (small ? h.pins * Int64(gupPinCountingBias) : h.pins)
-            if Int64(d.pointee.refcount) < need {
-                bad(d.pointee.pfn, .refcount, "folio refcount \(d.pointee.refcount) below its maps and GUP holds (\(need))")
+            let need = Int64(d.callerRefs) + h.maps + h.gets + (small ? h.pins * Int64(gupPinCountingBias) : h.pins)
+            if Int64(d.refcount) != need {
+                bad(d.pfn, .refcount, "folio refcount \(d.refcount), its holders make \(need) (callers \(d.callerRefs), maps \(h.maps), gets \(h.gets), pins \(h.pins))")
             }
-            if !small && Int64(d.pointee.pincount) != h.pins {
-                bad(d.pointee.pfn, .refcount, "large folio pincount \(d.pointee.pincount), GUP holds \(h.pins) pins")
+            if Int64(d.pincount) != (small ? 0 : h.pins) {
+                bad(d.pfn, .refcount, "folio pincount \(d.pincount), GUP holds \(h.pins) pins")
             }
         }
     }

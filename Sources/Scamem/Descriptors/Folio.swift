@@ -15,16 +15,22 @@ extension Machine {
             let (_, d) = try descriptor(of: pfn, PageType.folioTypes)
             guard d.pointee.refcount < Int32.max else { throw .overflow }
             d.pointee.refcount += 1
+            d.pointee.callerRefs += 1
             return Int(d.pointee.refcount)
         }
     }
 
-    /// folio_put(): drops a reference; the last one frees the folio. Returns
-    /// the remaining refcount. The C counterpart is `scamem_folio_put()`.
+    /// folio_put(): drops a reference taken by `folioAlloc` or `folioGet`;
+    /// the last reference frees the folio. Returns the remaining refcount. A
+    /// caller without a reference to drop (a folio only a mapping or GUP
+    /// holds) gets `.invalid`. The C counterpart is `scamem_folio_put()`.
     @discardableResult
     public func folioPut(_ pfn: UInt64) throws(ScamemError) -> Int {
         try lock.withLock { () throws(ScamemError) -> Int in
             let (id, d) = try descriptor(of: pfn, PageType.folioTypes)
+            // Mappings and GUP drop their own references.
+            guard d.pointee.callerRefs > 0 else { throw .invalid }
+            d.pointee.callerRefs -= 1
             d.pointee.refcount -= 1
             let left = Int(d.pointee.refcount)
             if left == 0 { destroyDescriptor(id, d) }

@@ -17,6 +17,9 @@ struct Memdesc {
     var order: UInt8
     var cacheID: UInt32
     var objects: UInt32
+    /// References taken through the API (folio_alloc, folio_get): the model's
+    /// bookkeeping, so a folio_put without one is refused, not a use-after-free.
+    var callerRefs: Int32 = 1
 
     var isLive: Bool { type != .reserved }
 }

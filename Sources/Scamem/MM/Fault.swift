@@ -23,6 +23,7 @@ extension Machine {
                     let (pfn, d) = try createDescriptor(.anon, order: order, gfp: .movable, nid: nil)
                     d.pointee.mapcount = Int32(1 << order)
                     d.pointee.refcount = Int32(1 << order)
+                    d.pointee.callerRefs = 0
                     for k in 0..<1 << order { mms[s].vmas[vi].ptes[first + k] = pfn + UInt64(k) + 1 }
                     return pfn + UInt64(idx - first)
                 } catch {

@@ -77,5 +77,7 @@ struct MMState {
 
 /// Where mmap() looks for room when not given an address.
 let mmapBase: UInt64 = 0x1000_0000
+/// The largest VMA the model maps (4 GiB): it keeps a pte per page.
+public let maxVMABytes: UInt64 = 1 << 32
 /// TASK_SIZE of x86_64 4-level paging.
 let taskSize: UInt64 = 0x7fff_ffff_f000

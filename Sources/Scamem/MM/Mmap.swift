@@ -38,6 +38,8 @@ extension Machine {
     public func mmap(_ mm: MMID, addr: UInt64 = 0, length: UInt64, flags: MapFlags) throws(ScamemError) -> UInt64 {
         guard MapFlags.known.isSuperset(of: flags), flags.contains(.shared) != flags.contains(.private),
               length > 0, length <= taskSize, addr & 4095 == 0, addr <= taskSize else { throw .invalid }
+        // Each VMA keeps a dense page table: the model bounds its size.
+        guard length <= maxVMABytes else { throw .noMemory }
         let len = (length + 4095) & ~4095
         return try lock.withLock { () throws(ScamemError) -> UInt64 in
             let s = try mmSlot(mm)

@@ -38,16 +38,17 @@ extension Machine {
         case .local, .interleave: first = localNodeStorage
         case .node(let nid): first = try preferredNode(nid)
         }
-        guard let block = ScamemBlock.allocate(nr: nr) else { throw .noMemory }
-        var zonesOf = [Int](repeating: 0, count: nr)
+        // More pages than are free cannot succeed: say so before asking the
+        // host for the pages[] array.
+        var free: UInt64 = 0
+        for z in 0..<nrZones { free += zones[z].freePages }
+        guard UInt64(nr) <= free, let block = ScamemBlock.allocate(nr: nr) else { throw .noMemory }
         for i in 0..<nr {
             let nid = if case .interleave = policy { (first + i) % nodes } else { first }
             do throws(ScamemError) {
-                let (pfn, z) = try allocBlock(order: 0, gfp: gfp, nid: nid)
-                block.pages[i] = pfn
-                zonesOf[i] = z
+                block.pages[i] = try allocBlock(order: 0, gfp: gfp, nid: nid).pfn
             } catch {
-                for k in 0..<i { freeBlock(block.pages[k], 0, flags: pageFlags(zonesOf[k], block.pages[k])) }
+                for k in 0..<i { freeBlock(block.pages[k], 0, flags: PageWord(rawValue: words[Int(block.pages[k])]).flags) }
                 block.deallocate()
                 throw error
             }
