@@ -36,6 +36,8 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
     public static let fault = ScamemError(rawValue: EFAULT)
     /// Already mapped, or mapped by something else.
     public static let busy = ScamemError(rawValue: EBUSY)
+    /// No scamem index left (SCAMEM_PACKED's bound).
+    public static let noSpace = ScamemError(rawValue: ENOSPC)
     /// A fixed mapping would overlap an existing one.
     public static let exists = ScamemError(rawValue: EEXIST)
 
@@ -59,6 +61,7 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
         case EBADF: return "stale or invalid handle"
         case EFAULT: return "no mapping or no page at this user address"
         case EEXIST: return "a fixed mapping would overlap an existing one"
+        case ENOSPC: return "no scamem index left (SCAMEM_PACKED bound)"
         default: return "unknown error"
         }
     }

@@ -3,8 +3,9 @@ import Scamem
 
 /// get_user_pages / pin_user_pages and their release by page alone.
 @Suite struct GUPTests {
-    @Test func smallAnonFolioFollowsTheBias() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func smallAnonFolioFollowsTheBias(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let mm = m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         // GUP faults the pages in.
@@ -32,8 +33,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func largeAnonFolioCountsPinsExactly() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func largeAnonFolioCountsPinsExactly(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         try m.setAnonFolioOrder(3)
         let mm = m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 8 * 4096, flags: [.private, .anonymous, .fixed])
@@ -49,8 +51,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func scamemPagesHoldTheWholeObject() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func scamemPagesHoldTheWholeObject(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let mm = m.mmNew()
         let k = try m.vmallocUser(size: 3 * 4096)
         let u = try m.mmap(mm, length: 3 * 4096, flags: .shared)
@@ -58,13 +61,27 @@ import Scamem
         let s = m.findVmArea(k)!.scamem
         let got = try m.getUserPages(mm, start: u, nrPages: 3)
         let pinned = try m.pinUserPages(mm, start: u + 4096, nrPages: 1, flags: .longterm)
-        #expect(try m.scamemStat(s).gupRefs == 4 && m.scamemStat(s).refcount == 1 + 1 + 4)
-        #expect(try m.folioMaybeDmaPinned(got[2]))
+        if strategy.wholeObject {
+            // Every GUP reference is one on the object: 1 area + 1 VMA + 4.
+            #expect(try m.scamemStat(s).gupRefs == 4 && m.scamemStat(s).refcount == 1 + 1 + 4)
+            #expect(try m.folioMaybeDmaPinned(got[2]))
+        } else {
+            // struct page: pages array + pte + get (+ 1024 for the pinned one).
+            #expect(try m.pageInfo(got[0]).refcount == 3 && m.pageInfo(got[0]).mapcount == 1)
+            #expect(try m.pageInfo(got[1]).refcount == 3 + 1024)
+            #expect(try m.scamemStat(s).refcount == 1 && m.scamemStat(s).gupRefs == 0)
+            #expect(try !m.folioMaybeDmaPinned(got[2]))
+        }
+        #expect(try m.folioMaybeDmaPinned(pinned[0]))
         try m.vfree(k)
         try m.mmExit(mm)
         expectClean(m)
         for pfn in got { try m.putPage(pfn) }
-        #expect(word(m, pinned[0]).type == .scamem)
+        #expect(isScamemPage(m, pinned[0]))
+        // The pin keeps the whole object, or (LEGACY) only its own page.
+        for pfn in got where pfn != pinned[0] {
+            #expect(isScamemPage(m, pfn) == strategy.wholeObject)
+        }
         // The get was released; a put of the pinned page is refused.
         #expect(throws: ScamemError.invalid) { try m.putPage(pinned[0]) }
         try m.unpinUserPage(pinned[0])
@@ -72,8 +89,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func shortCountAndMisuse() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func shortCountAndMisuse(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let mm = m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         // The walk stops at the unmapped third page: a short count.

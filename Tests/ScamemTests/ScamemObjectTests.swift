@@ -3,20 +3,29 @@ import Scamem
 
 /// The scamem object: nr, one refcount, pages from several nodes and zones.
 @Suite struct ScamemObjectTests {
-    @Test func createdWithRefcountOneAndScamemWords() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func createdWithRefcountOneAndScamemWords(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
         let s = try m.scamemAlloc(nrPages: 5)
         let st = try m.scamemStat(s)
         #expect(st.nrPages == 5 && st.refcount == 1 && st.callerRefs == 1 && st.ownsPages)
-        #expect(st.bytes == 8 + 5 * 8)
+        // Header and pages[]; FLAGS_ARRAY adds flags[]; LEGACY is a pages array.
+        let bytes = [Strategy.legacy: 5 * 8, .flagsArray: 8 + 5 * 16][strategy] ?? 8 + 5 * 8
+        #expect(st.bytes == bytes)
         let pages = try m.scamemPages(s)
         #expect(Set(pages).count == 5)
         for (i, pfn) in pages.enumerated() {
             #expect(try m.scamemPage(s, at: i) == pfn)
-            #expect(word(m, pfn).type == .scamem)
-            #expect(try m.pageScamem(pfn) == s)
-            // PFN_LOOKUP: node/zone/section from the pfn table.
+            #expect(word(m, pfn).type == (strategy.wordNamesObject ? .scamem : .misc))
+            #expect(isScamemPage(m, pfn))
+            if strategy.wordNamesObject {
+                #expect(try m.pageScamem(pfn) == s)
+            } else {
+                // The page alone does not lead to its object.
+                #expect(throws: ScamemError.invalid) { try m.pageScamem(pfn) }
+            }
+            // Every strategy answers page_to_nid and page_zonenum alike.
             let z = Fixtures.zone(of: pfn, in: Fixtures.tiny())!
             #expect(try m.pageToNid(pfn) == z.nid && m.pageZonenum(pfn) == z.zone)
         }
@@ -29,8 +38,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func nodePolicies() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func nodePolicies(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let inter = try m.scamemAlloc(nrPages: 6, policy: .interleave)
         #expect(try m.scamemPages(inter).map { try m.pageToNid($0) } == [0, 1, 0, 1, 0, 1])
         let on1 = try m.scamemAlloc(nrPages: 3, policy: .node(1))
@@ -48,8 +58,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func allocationFailureGivesEverythingBack() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func allocationFailureGivesEverythingBack(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
         #expect(throws: ScamemError.noMemory) { try m.scamemAlloc(nrPages: Int(free0) + 1) }
         #expect(totalFree(m) == free0)
@@ -59,8 +70,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func callerReferences() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func callerReferences(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let s = try m.scamemAlloc(nrPages: 2)
         #expect(try m.scamemGet(s) == 2)
         #expect(try m.scamemPut(s) == 1)
@@ -84,15 +96,20 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func metadataCountsScamems() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func metadataCountsScamems(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let a = try m.scamemAlloc(nrPages: 3)
         let b = try m.scamemAlloc(nrPages: 10)
         let md = m.metadata()
         #expect(md.descriptors[Int(PageType.scamem.rawValue)] == 2)
-        #expect(md.scamemBytes == UInt64(8 + 3 * 8 + 8 + 10 * 8))
+        let perPage = [Strategy.legacy: 8, .flagsArray: 16][strategy] ?? 8
+        let headers = strategy == .legacy ? 0 : 2 * 8
+        let table = strategy == .packed ? 2 * 8 : 0
+        #expect(md.scamemBytes == UInt64(headers + 13 * perPage + table))
         #expect(md.descriptorBytes == md.scamemBytes)
-        #expect(m.countPages()[Int(PageType.scamem.rawValue)] == 13)
+        #expect(m.countPages()[Int(PageType.scamem.rawValue)] == (strategy.wordNamesObject ? 13 : 0))
+        #expect(m.countPages()[Int(PageType.misc.rawValue)] == (strategy.wordNamesObject ? 0 : 13))
         try m.scamemPut(a)
         try m.scamemPut(b)
         #expect(m.metadata().descriptorBytes == 0)

@@ -6,8 +6,9 @@ import Scamem
 /// racing on a shared area and on each thread's own. Run under
 /// `swift test --sanitize=thread` by `make check`.
 @Suite struct ScamemThreadTests {
-    @Test func pinUnpinVmallocVfreeRace() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func pinUnpinVmallocVfreeRace(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
         let shared = try m.vmallocUser(size: 4 * 4096)
         let sharedScamem = m.findVmArea(shared)!.scamem

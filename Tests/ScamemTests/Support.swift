@@ -96,3 +96,22 @@ func withMutableWords<R>(_ machine: Machine, _ body: (UnsafeMutablePointer<UInt6
 func totalFree(_ machine: Machine) -> UInt64 {
     machine.zoneInfos().reduce(0) { $0 + $1.freePages }
 }
+
+extension Strategy {
+    /// The scamem strategies keep a page alive as long as its object is;
+    /// LEGACY frees each page on its own.
+    var wholeObject: Bool { self != .legacy }
+    /// The word of a scamem page names its object.
+    var wordNamesObject: Bool { self == .pfnLookup || self == .flagsArray || self == .packed }
+}
+
+/// A page a scamem (or, LEGACY, a vm_struct) owns, as its strategy writes it.
+func isScamemPage(_ machine: Machine, _ pfn: UInt64) -> Bool {
+    let w = word(machine, pfn)
+    return w.type == .scamem || (w.type == .misc && w.subtype == MiscSubtype.vmalloc.rawValue)
+}
+
+/// The tiny machine under a strategy.
+func tinyMachine(_ strategy: Strategy) throws -> Machine {
+    try Machine(Fixtures.tiny().with(strategy: strategy))
+}

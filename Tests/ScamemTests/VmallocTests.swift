@@ -2,8 +2,9 @@ import Testing
 import Scamem
 
 @Suite struct VmallocTests {
-    @Test func vmallocAreaHoldsOneScamemReference() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func vmallocAreaHoldsOneScamemReference(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let addr = try m.vmalloc(size: 3 * 4096 + 1, caller: 0x1234)
         #expect(addr == 0xffff_c900_0000_0000)
         let v = try #require(m.findVmArea(addr))
@@ -32,8 +33,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func vfreeMisuse() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func vfreeMisuse(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let addr = try m.vmalloc(size: 4096)
         #expect(throws: ScamemError.notFound) { try m.vfree(addr + 4096) }
         #expect(throws: ScamemError.notFound) { try m.vfree(0) }
@@ -47,8 +49,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func nodeAndUser() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func nodeAndUser(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let a = try m.vmallocNode(size: 8192, nid: 1)
         #expect(try m.scamemPages(m.findVmArea(a)!.scamem).allSatisfy { try m.pageToNid($0) == 1 })
         let u = try m.vmallocUser(size: 4096)
@@ -60,15 +63,16 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func vmapPutPagesAdoptsThePages() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func vmapPutPagesAdoptsThePages(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
         let pfns = try (0..<3).map { (_: Int) throws(ScamemError) -> UInt64 in try m.allocPages(order: 0) }
         let addr = try m.vmap(pfns, flags: [.mapPutPages, .usermap])
         let v = try #require(m.findVmArea(addr))
         #expect(v.flags == [.map, .mapPutPages, .usermap])
         for (i, pfn) in pfns.enumerated() {
-            #expect(word(m, pfn).type == .scamem)
+            #expect(isScamemPage(m, pfn))
             #expect(try m.vmallocToPfn(addr + UInt64(i) * 4096) == pfn)
         }
         expectClean(m)
@@ -77,8 +81,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func plainVmapLeavesPagesToTheCaller() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func plainVmapLeavesPagesToTheCaller(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let raw = try m.allocPages(order: 1)
         let folio = try m.folioAlloc(.file)
         let addr = try m.vmap([raw, raw + 1, folio])
@@ -97,8 +102,9 @@ import Scamem
         expectClean(m)
     }
 
-    @Test func vmapMisuse() throws {
-        let m = try Machine(Fixtures.tiny())
+    @Test(arguments: Strategy.allCases)
+    func vmapMisuse(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
         let p = try m.allocPages(order: 0)
         let big = try m.allocPages(order: 1)
         let folio = try m.folioAlloc(.anon)

@@ -3,8 +3,10 @@
 extension Machine {
     typealias Report = (UInt64?, CheckKind, @autoclosure () -> String) -> Void
 
-    func checkScamems(_ pagesSeen: [Int: Int], _ bad: Report) {
-        var vmRefs: [Int: Int32] = [:], mapRefs: [Int: Int32] = [:], gupRefs: [Int: Int32] = [:]
+    /// Each scamem's count is its holders', its vm_struct is one, and each
+    /// page it owns leads back to it as the strategy reads words.
+    func checkScamems(_ bad: Report) {
+        var vmRefs: [Int: Int32] = [:]
         for a in vmalloc.areas {
             guard scamems.slot(descriptorID: UInt64(a.slot + 1)) != nil else {
                 bad(nil, .descriptor, "vm area \(hex(a.addr)) holds a freed scamem")
@@ -15,17 +17,6 @@ extension Machine {
                 bad(nil, .descriptor, "vm area \(hex(a.addr)) of \(a.nrPages) pages maps a scamem of \(scamems[a.slot].block.nr)")
             }
         }
-        for s in mms.liveSlots {
-            for v in mms[s].vmas {
-                if let slot = v.scamemSlot { mapRefs[slot, default: 0] += 1 }
-            }
-        }
-        for (pfn, h) in gupLedger {
-            let w = PageWord(rawValue: words[Int(pfn)])
-            if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) {
-                gupRefs[slot, default: 0] += Int32(h.gets + h.pins)
-            }
-        }
         for slot in scamems.liveSlots {
             let r = scamems[slot]
             let rc = r.block.refcount.pointee.load(ordering: .relaxed)
@@ -33,27 +24,21 @@ extension Machine {
             if rc != holders || rc < 1 {
                 bad(nil, .refcount, "scamem \(slot + 1): refcount \(rc), holders \(holders) (vm \(r.vmRefs), maps \(r.mapRefs), gup \(r.gupRefs), callers \(r.callerRefs))")
             }
-            if r.vmRefs != vmRefs[slot, default: 0] || r.mapRefs != mapRefs[slot, default: 0] {
-                bad(nil, .refcount, "scamem \(slot + 1): counts \(r.vmRefs) vm areas and \(r.mapRefs) VMAs, the machine has \(vmRefs[slot, default: 0]) and \(mapRefs[slot, default: 0])")
-            }
-            if r.ownsPages && r.gupRefs != gupRefs[slot, default: 0] {
-                bad(nil, .refcount, "scamem \(slot + 1): counts \(r.gupRefs) GUP references, the ledger has \(gupRefs[slot, default: 0])")
-            }
-            if !r.ownsPages {
-                for i in 0..<r.block.nr where PageWord(rawValue: words[Int(r.block.pages[i])]).type == .buddy {
-                    bad(r.block.pages[i], .refcount, "page \(i) of vmap scamem \(slot + 1) was freed by its owner while mapped")
-                }
+            if r.vmRefs != vmRefs[slot, default: 0] {
+                bad(nil, .refcount, "scamem \(slot + 1) counts \(r.vmRefs) vm areas, the machine has \(vmRefs[slot, default: 0])")
             }
             if r.ownsPages {
-                if pagesSeen[slot, default: 0] != r.block.nr {
-                    bad(nil, .descriptor, "scamem \(slot + 1) owns \(r.block.nr) pages, \(pagesSeen[slot, default: 0]) words name it")
-                }
                 for i in 0..<r.block.nr {
                     let pfn = r.block.pages[i]
                     let w = PageWord(rawValue: pfn < endPfn ? words[Int(pfn)] : PageWord.nopage.rawValue)
-                    if placement.scamemSlot(pfn: pfn, word: w, in: self) != slot {
+                    guard let p = strategy.page(pfn, word: w, through: slot, in: self), p.slot == nil || p.slot == slot else {
                         bad(pfn, .descriptor, "page \(i) of scamem \(slot + 1) does not lead back to it (word \(hex(w.rawValue)))")
+                        continue
                     }
+                }
+            } else {
+                for i in 0..<r.block.nr where PageWord(rawValue: words[Int(r.block.pages[i])]).type == .buddy {
+                    bad(r.block.pages[i], .refcount, "page \(i) of vmap scamem \(slot + 1) was freed by its owner while mapped")
                 }
             }
         }
@@ -73,15 +58,15 @@ extension Machine {
                     if v.anonymous {
                         if w.type != .anon { bad(pfn, .refcount, "anon pte at \(hex(v.start + UInt64(i) * 4096)) maps a \(w.type) page") }
                         else { folios[w.descriptorID, default: Holds()].maps += 1 }
-                    } else if v.scamemSlot == nil || placement.scamemSlot(pfn: pfn, word: w, in: self) != v.scamemSlot {
-                        bad(pfn, .refcount, "pte at \(hex(v.start + UInt64(i) * 4096)) maps a page outside its VMA's scamem (word \(hex(w.rawValue)))")
+                    } else if v.object == nil || strategy.page(pfn, word: w, through: v.object.flatMap { scamems.slot(handle: $0) }, in: self) == nil {
+                        bad(pfn, .refcount, "pte at \(hex(v.start + UInt64(i) * 4096)) maps a page that is no scamem page (word \(hex(w.rawValue)))")
                     }
                 }
             }
         }
         for (pfn, h) in gupLedger {
             let w = PageWord(rawValue: pfn < endPfn ? words[Int(pfn)] : 0)
-            if w.type == .scamem { continue }
+            if strategy.page(pfn, word: w, through: nil, in: self) != nil { continue }
             guard PageType.folioTypes & w.type.bit != 0, descriptors.lookup(w.descriptorID) != nil else {
                 bad(pfn, .refcount, "GUP holds \(h.gets) gets and \(h.pins) pins on a \(w.type) page")
                 continue

@@ -47,7 +47,12 @@ extension Machine {
         var pagesOf = [UInt64](repeating: 0, count: descriptors.used + 1)
         var freeCounted = [UInt64](repeating: 0, count: nrZones)
         var headsCounted = [[UInt64]](repeating: [UInt64](repeating: 0, count: maxPageOrder + 1), count: nrZones)
-        var scamemPagesSeen: [Int: Int] = [:]
+        // Every page an owning scamem lists, to check words against.
+        var ownedBy: [UInt64: Int] = [:]
+        for slot in scamems.liveSlots where scamems[slot].ownsPages {
+            let b = scamems[slot].block
+            for i in 0..<b.nr { ownedBy[b.pages[i]] = slot }
+        }
         var freeBlockEnd: UInt64 = 0
         var holeCursor = 0
         var zoneCursor = 0
@@ -108,13 +113,16 @@ extension Machine {
             case .hwpoison:
                 break
             case .scamem:
-                guard let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) else {
-                    bad(pfn, .descriptor, "SCAMEM word names no live scamem (\(hex(w.descriptorAddress)))")
+                guard let slot = strategy.page(pfn, word: w, through: nil, in: self)?.slot else {
+                    bad(pfn, .descriptor, "SCAMEM word \(hex(w.rawValue)) names no live scamem")
                     break
                 }
-                scamemPagesSeen[slot, default: 0] += 1
-                if placement.flags(pfn: pfn, word: w, in: self) != expected {
-                    bad(pfn, .placement, "scamem page placed at \(hex(placement.flags(pfn: pfn, word: w, in: self) ?? 0)), the machine says \(hex(expected))")
+                if ownedBy[pfn] != slot {
+                    bad(pfn, .descriptor, "SCAMEM word names scamem \(slot + 1), which does not list the page")
+                }
+                let placed = strategy.flags(pfn: pfn, word: w, in: self)
+                if placed != expected {
+                    bad(pfn, .placement, "scamem page placed at \(hex(placed ?? 0)), the machine says \(hex(expected))")
                 }
             case .file, .anon, .slab, .ptdesc:
                 guard let d = descriptors.lookup(w.descriptorID) else {
@@ -134,8 +142,9 @@ extension Machine {
             }
         }
 
-        checkScamems(scamemPagesSeen, bad)
+        checkScamems(bad)
         checkMappings(bad)
+        strategy.check(in: self, bad)
 
         descriptors.forEach { id, d in
             let n = UInt64(1) << UInt64(d.order)

@@ -22,13 +22,13 @@ struct GupHolds: Hashable {
 
 /// get_user_pages(), pin_user_pages() and their release given the page alone.
 extension Machine {
-    /// try_grab_folio() and its scamem twin: one GUP reference on the page.
-    func grab(_ pfn: UInt64, pin: Bool) throws(ScamemError) {
+    /// try_grab_folio() and its scamem twin: one GUP reference on the page,
+    /// found through the VMA that maps object `vmaObject` (if any).
+    func grab(_ pfn: UInt64, pin: Bool, vmaObject: Int?) throws(ScamemError) {
         let w = PageWord(rawValue: words[Int(pfn)])
-        if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) {
-            // A scamem page: the whole object stays alive, get or pin alike.
-            try scamemGetLocked(slot)
-            scamems[slot].gupRefs += 1
+        if let p = strategy.page(pfn, word: w, through: vmaObject, in: self) {
+            // A scamem page: the strategy says what the reference holds.
+            try strategy.gupTaken(p, pin: pin, in: self)
         } else if let (_, d) = try? descriptor(of: pfn, PageType.folioTypes) {
             let add: Int32 = pin && d.pointee.order == 0 ? gupPinCountingBias : 1
             guard d.pointee.refcount <= Int32.max - add, d.pointee.pincount < Int32.max else { throw .overflow }
@@ -47,8 +47,10 @@ extension Machine {
     func gupLocked(_ s: Int, start: UInt64, nrPages: Int, pin: Bool, out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
         for i in 0..<nrPages {
             do throws(ScamemError) {
-                let pfn = try pfnAt(s, start + UInt64(i) * 4096, fault: true)
-                try grab(pfn, pin: pin)
+                let addr = start + UInt64(i) * 4096
+                let pfn = try pfnAt(s, addr, fault: true)
+                let object = mms[s].index(containing: addr).flatMap { mms[s].vmas[$0].object }
+                try grab(pfn, pin: pin, vmaObject: object.flatMap { scamems.slot(handle: $0) })
                 out[i] = pfn
             } catch {
                 if i == 0 { throw error }
@@ -115,9 +117,8 @@ extension Machine {
         guard let held = gupLedger[pfn], pin ? held.pins > 0 : held.gets > 0 else {
             throw w.type == .buddy ? .alreadyFree : .invalid
         }
-        if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) {
-            scamems[slot].gupRefs -= 1
-            scamemPutLocked(slot)
+        if let p = strategy.page(pfn, word: w, through: nil, in: self) {
+            strategy.gupReleased(p, pin: pin, in: self)
         } else {
             let (id, d) = try descriptor(of: pfn, PageType.folioTypes)
             if pin && d.pointee.order > 0 { d.pointee.pincount -= 1 }
@@ -164,7 +165,7 @@ extension Machine {
     public func folioMaybeDmaPinned(_ pfn: UInt64) throws(ScamemError) -> Bool {
         try lock.withLock { () throws(ScamemError) -> Bool in
             let w = try checkedWord(pfn)
-            if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) { return scamems[slot].gupRefs > 0 }
+            if let p = strategy.page(pfn, word: w, through: nil, in: self) { return strategy.maybeDmaPinned(p, in: self) }
             guard !w.type.isInline, let (_, d) = try? descriptor(of: pfn, PageType.folioTypes) else { return false }
             return d.pointee.order > 0 ? d.pointee.pincount > 0 : d.pointee.refcount >= gupPinCountingBias
         }

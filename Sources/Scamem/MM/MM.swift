@@ -52,8 +52,10 @@ struct VMA {
     var end: UInt64
     var flags: VMAFlags
     var anonymous: Bool
-    /// The scamem whose pages this VMA maps; the VMA holds one reference.
-    var scamemSlot: Int?
+    /// The scamem (handle bits) whose pages this VMA maps. Under whole-object
+    /// refcounting the VMA holds one reference on it; under LEGACY its ptes
+    /// hold the pages and this only names the area they came from.
+    var object: UInt64?
     var ptes: [UInt64]
 
     var nrPages: Int { Int((end - start) / 4096) }

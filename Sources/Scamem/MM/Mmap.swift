@@ -9,7 +9,7 @@ extension Machine {
     func vmaInfo(_ v: VMA) -> VMAInfo {
         VMAInfo(start: v.start, end: v.end, flags: v.flags, anonymous: v.anonymous,
                 mappedPages: v.ptes.reduce(0) { $0 + ($1 != 0 ? 1 : 0) },
-                scamem: v.scamemSlot.map { ScamemID(rawValue: scamems.handle($0)) })
+                scamem: v.object.flatMap { scamems.slot(handle: $0) != nil ? ScamemID(rawValue: $0) : nil })
     }
 
     /// mm_alloc(). The C counterpart is `scamem_mm_new()`.
@@ -26,7 +26,7 @@ extension Machine {
     public func mmExit(_ mm: MMID) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
             let s = try mmSlot(mm)
-            for v in mms[s].vmas { unmapPages(v, 0..<v.nrPages, dropScamem: true) }
+            for v in mms[s].vmas { try unmapPages(v, 0..<v.nrPages, keepers: 0) }
             mms.remove(s)
         }
     }
@@ -55,7 +55,7 @@ extension Machine {
             var vflags: VMAFlags = [.read, .write]
             if flags.contains(.shared) { vflags.insert(.shared) }
             let vma = VMA(start: start, end: start + len, flags: vflags, anonymous: flags.contains(.anonymous),
-                          scamemSlot: nil, ptes: [UInt64](repeating: 0, count: Int(len / 4096)))
+                          object: nil, ptes: [UInt64](repeating: 0, count: Int(len / 4096)))
             mms[s].vmas.insert(vma, at: lowerVMA(s, start))
             return start
         }
@@ -96,12 +96,7 @@ extension Machine {
                 var parts: [VMA] = []
                 if v.start < lo { parts.append(slice(v, v.start, lo)) }
                 if hi < v.end { parts.append(slice(v, hi, v.end)) }
-                // Each remaining part that still maps scamem pages holds its
-                // own reference; the original VMA's one is given back.
-                let keepers = parts.filter { $0.scamemSlot != nil }.count
-                if let slot = v.scamemSlot, keepers > 1 { try scamemGetLocked(slot) }
-                unmapPages(v, v.pteIndex(lo)..<v.pteIndex(hi), dropScamem: keepers == 0)
-                if let slot = v.scamemSlot, keepers > 1 { scamems[slot].mapRefs += 1 }
+                try unmapPages(v, v.pteIndex(lo)..<v.pteIndex(hi), keepers: parts.filter { $0.object != nil }.count)
                 mms[s].vmas.replaceSubrange(i...i, with: parts)
                 i += parts.count
             }
@@ -112,14 +107,15 @@ extension Machine {
     /// the scamem only if it still maps one of its pages.
     func slice(_ v: VMA, _ from: UInt64, _ to: UInt64) -> VMA {
         let ptes = Array(v.ptes[v.pteIndex(from)..<v.pteIndex(to)])
-        var p = VMA(start: from, end: to, flags: v.flags, anonymous: v.anonymous, scamemSlot: v.scamemSlot, ptes: ptes)
-        if !ptes.contains(where: { $0 != 0 }) { p.scamemSlot = nil }
+        var p = VMA(start: from, end: to, flags: v.flags, anonymous: v.anonymous, object: v.object, ptes: ptes)
+        if !ptes.contains(where: { $0 != 0 }) { p.object = nil }
         return p
     }
 
-    /// zap_pte_range(): drops what the ptes in `range` hold (an anon folio's
-    /// mapcount and reference); with `dropScamem`, the VMA's scamem reference too.
-    func unmapPages(_ v: VMA, _ range: Range<Int>, dropScamem: Bool) {
+    /// zap_pte_range(): drops what the ptes in `range` hold: an anon folio's
+    /// mapcount and reference, or whatever the strategy has a mapping hold
+    /// on scamem pages; `keepers` parts of the VMA still map its scamem.
+    func unmapPages(_ v: VMA, _ range: Range<Int>, keepers: Int) throws(ScamemError) {
         if v.anonymous {
             for i in range where v.ptes[i] != 0 {
                 let pfn = v.ptes[i] - 1
@@ -128,10 +124,9 @@ extension Machine {
                 d.pointee.refcount -= 1
                 if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
             }
-        }
-        if dropScamem, let slot = v.scamemSlot {
-            scamems[slot].mapRefs -= 1
-            scamemPutLocked(slot)
+        } else if let object = v.object {
+            let pfns = v.ptes[range].compactMap { $0 == 0 ? nil : $0 - 1 }
+            try strategy.unmapped(object: object, pfns: pfns, keepers: keepers, in: self)
         }
     }
 

@@ -38,16 +38,14 @@ extension Machine {
         guard !a.flags.isDisjoint(with: [.usermap, .dmaCoherent]), off + size <= a.usableSize else { throw .invalid }
         guard !mms[s].vmas[vi].anonymous else { throw .invalid }
         guard size <= mms[s].vmas[vi].end - uaddr else { throw .fault }
-        let mapped = mms[s].vmas[vi].scamemSlot
-        if let mapped, mapped != a.slot { throw .busy }
+        let object = scamems.handle(a.slot)
+        let mapped = mms[s].vmas[vi].object
+        if let mapped, mapped != object { throw .busy }
         let first = mms[s].vmas[vi].pteIndex(uaddr), n = Int(size / 4096)
         guard mms[s].vmas[vi].ptes[first..<first + n].allSatisfy({ $0 == 0 }) else { throw .busy }
-        if mapped == nil {
-            try scamemGetLocked(a.slot)
-            scamems[a.slot].mapRefs += 1
-            mms[s].vmas[vi].scamemSlot = a.slot
-        }
         let pages = scamems[a.slot].block.pages + Int(pgoff)
+        try strategy.mapped(slot: a.slot, pfns: UnsafeBufferPointer(start: pages, count: n), first: mapped == nil, in: self)
+        mms[s].vmas[vi].object = object
         for k in 0..<n { mms[s].vmas[vi].ptes[first + k] = pages[k] + 1 }
         mms[s].vmas[vi].flags.formUnion([.mixedMap, .dontExpand, .dontDump])
     }

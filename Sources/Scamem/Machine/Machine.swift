@@ -28,7 +28,7 @@ public final class Machine: @unchecked Sendable {
     public let memmapPages: UInt64
     var descriptors = DescriptorTable()
     var scamems = SlotTable<ScamemRecord>()
-    let placement: any ScamemPlacement = PfnLookupPlacement()
+    let strategy: any PlacementStrategy
     var vmalloc = VmallocSpace()
     var mms = SlotTable<MMState>()
     /// Pages held by get_user_pages/pin_user_pages, per pfn: the model's
@@ -68,6 +68,7 @@ public final class Machine: @unchecked Sendable {
         machineDescription = desc
         self.layout = layout
         endPfn = desc.zones.map(\.endPfn).max()!
+        strategy = try desc.strategy.make(endPfn: endPfn, layout: layout, packedIndexBits: desc.packedIndexBits)
         let pagesPerSection: UInt64 = 1 << UInt64(layout.pfnSectionShift)
         nrSections = (endPfn + pagesPerSection - 1) / pagesPerSection
         // The holes merged and sorted: the complement of what they leave.

@@ -30,11 +30,25 @@ public struct MachineDescription: Hashable, Sendable {
     public var zones: [ZoneSpan]
     public var holes: [PfnRange]
     public var reserved: [PfnRange]
+    /// Where scamem pages keep node/zone/section and find their scamem.
+    public var strategy: Strategy
+    /// SCAMEM_PACKED: bits of scamem index in the word (0: every free bit, at most 32).
+    public var packedIndexBits: Int
 
     public init(nrNodes: Int, profile: LayoutProfile = .x86_64Vmemmap, zones: [ZoneSpan],
-                holes: [PfnRange] = [], reserved: [PfnRange] = []) {
+                holes: [PfnRange] = [], reserved: [PfnRange] = [], strategy: Strategy = .default,
+                packedIndexBits: Int = 0) {
         self.nrNodes = nrNodes; self.profile = profile; self.zones = zones
         self.holes = holes; self.reserved = reserved
+        self.strategy = strategy; self.packedIndexBits = packedIndexBits
+    }
+
+    /// The same machine under another strategy.
+    public func with(strategy: Strategy, packedIndexBits: Int = 0) -> MachineDescription {
+        var d = self
+        d.strategy = strategy
+        d.packedIndexBits = packedIndexBits
+        return d
     }
 
     /// 2 nodes of 4 GiB, x86_64 zones: node 0 has DMA [0, 16 MiB), DMA32

@@ -53,7 +53,8 @@ public struct Metadata: Hashable, Sendable {
     public var descriptors: [UInt64]
     /// Bytes per descriptor of each type (a scamem's header under `.scamem`).
     public var descriptorSizes: [UInt32]
-    /// The scamem objects in all: headers and 8 bytes per page.
+    /// The scamem objects in all, as the strategy lays them out, with
+    /// whatever else it keeps (reverse map, index table).
     public var scamemBytes: UInt64
     public var structPageBytes: UInt64 { memmapPages * UInt64(DescriptorSize.structPage) }
     public var wordBytes: UInt64 { memmapPages * UInt64(DescriptorSize.word) }
@@ -75,7 +76,7 @@ extension Machine {
         let w = try checkedWord(pfn)
         if w.type.isInline { return w.flags }
         if w.type == .scamem {
-            guard let f = placement.flags(pfn: pfn, word: w, in: self) else { throw .invalid }
+            guard let f = strategy.flags(pfn: pfn, word: w, in: self) else { throw .invalid }
             return f
         }
         guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
@@ -107,7 +108,12 @@ extension Machine {
         try lock.withLock { () throws(ScamemError) -> PageInfo in
             let w = try checkedWord(pfn)
             var info = PageInfo(pfn: pfn, word: w, headPfn: pfn)
-            if w.type.isInline {
+            if let p = strategy.page(pfn, word: w, through: nil, in: self) {
+                // The object's model address (slot + 1) << 4, whatever the word holds.
+                info.descriptorAddress = p.slot.map { UInt64($0 + 1) << 4 } ?? 0
+                info.flags = try flags(of: pfn)
+                (info.refcount, info.mapcount) = strategy.counts(p, in: self)
+            } else if w.type.isInline {
                 info.flags = w.flags
                 info.order = Int(w.order)
                 if w.type == .buddy {
@@ -116,10 +122,6 @@ extension Machine {
                 } else {
                     info.headPfn = pfn & ~((1 << UInt64(w.order)) - 1)
                 }
-            } else if let slot = placement.scamemSlot(pfn: pfn, word: w, in: self) {
-                info.descriptorAddress = w.descriptorAddress
-                info.flags = try flags(of: pfn)
-                info.refcount = Int(scamems[slot].block.refcount.pointee.load(ordering: .relaxed))
             } else {
                 guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
                 info.descriptorAddress = w.descriptorAddress
@@ -190,7 +192,7 @@ extension Machine {
                 if w.isNopage { continue }
                 let f: UInt64
                 if w.type.isInline { f = w.flags } else if w.type == .scamem {
-                    f = placement.flags(pfn: UInt64(pfn), word: w, in: self) ?? 0
+                    f = strategy.flags(pfn: UInt64(pfn), word: w, in: self) ?? 0
                 } else {
                     // Pages of one descriptor are adjacent: look it up once.
                     if w.descriptorID != lastID {
@@ -207,12 +209,21 @@ extension Machine {
         }
     }
 
+    /// The placement strategy the machine runs.
+    public var placementStrategy: Strategy { strategy.kind }
+
+    /// What the strategy costs now. The C counterpart is part of
+    /// `scamem_compare_strategies()`.
+    public func strategyCost() -> StrategyCost {
+        lock.withLock { strategy.cost(in: self) }
+    }
+
     /// The metadata bill. The C counterpart is `scamem_machine_metadata()`.
     public func metadata() -> Metadata {
         lock.withLock {
             var counts = descriptors.live
-            var scamemBytes: UInt64 = 0
-            for s in scamems.liveSlots { scamemBytes += UInt64(ScamemBlock.headerBytes + 8 * scamems[s].block.nr) }
+            let cost = strategy.cost(in: self)
+            let scamemBytes = cost.objectBytes + cost.extraBytes
             counts[Int(PageType.scamem.rawValue)] = UInt64(scamems.live)
             return Metadata(memmapPages: memmapPages, descriptors: counts,
                             descriptorSizes: PageType.all.map(DescriptorSize.of), scamemBytes: scamemBytes)

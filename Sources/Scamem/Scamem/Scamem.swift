@@ -20,8 +20,10 @@ public struct ScamemStat: Hashable, Sendable {
     public var callerRefs: Int
     /// Pages go back to the allocator when the last reference goes.
     public var ownsPages: Bool
-    /// Bytes of the object itself: 8 of header, 8 per page.
-    public var bytes: Int { ScamemBlock.headerBytes + 8 * nrPages }
+    /// Bytes of the object itself, as its strategy lays it out (scamem:
+    /// 8 of header, 8 per page, plus FLAGS_ARRAY's 8 per page; LEGACY: the
+    /// pages array, 8 per page).
+    public var bytes: Int
 }
 
 /// The scamem object: nr, one refcount, pages[]. Created with refcount 1,
@@ -29,8 +31,9 @@ public struct ScamemStat: Hashable, Sendable {
 extension Machine {
     // MARK: Under the lock
 
-    /// A scamem over `nr` new order-0 pages placed by `policy`.
-    func createScamem(nr: Int, gfp: GFP, policy: NodePolicy) throws(ScamemError) -> Int {
+    /// A scamem over `nr` new order-0 pages placed by `policy`; `usermap`
+    /// if its area may be mapped to userspace.
+    func createScamem(nr: Int, gfp: GFP, policy: NodePolicy, usermap: Bool = false) throws(ScamemError) -> Int {
         guard nr >= 1, nr <= Int(UInt32.max) else { throw .invalid }
         let nodes = machineDescription.nrNodes
         let first: Int
@@ -42,7 +45,8 @@ extension Machine {
         // host for the pages[] array.
         var free: UInt64 = 0
         for z in 0..<nrZones { free += zones[z].freePages }
-        guard UInt64(nr) <= free, let block = ScamemBlock.allocate(nr: nr) else { throw .noMemory }
+        guard UInt64(nr) <= free, let block = ScamemBlock.allocate(nr: nr, extraPerPage: strategy.extraBytesPerPage)
+        else { throw .noMemory }
         for i in 0..<nr {
             let nid = if case .interleave = policy { (first + i) % nodes } else { first }
             do throws(ScamemError) {
@@ -54,13 +58,18 @@ extension Machine {
             }
         }
         let slot = scamems.insert(ScamemRecord(block: block, ownsPages: true))
-        for i in 0..<nr { words[Int(block.pages[i])] = placement.word(slot: slot, pfn: block.pages[i], in: self).rawValue }
+        do throws(ScamemError) { try strategy.attach(slot: slot, usermap: usermap, in: self) } catch {
+            for i in 0..<nr { freeBlock(block.pages[i], 0, flags: PageWord(rawValue: words[Int(block.pages[i])]).flags) }
+            scamems.remove(slot)
+            block.deallocate()
+            throw error
+        }
         return slot
     }
 
     /// A scamem over pages the caller already has (vmap). With `owning`,
     /// their words become the scamem's and they are freed with it.
-    func adoptScamem(_ pfns: [UInt64], owning: Bool) throws(ScamemError) -> Int {
+    func adoptScamem(_ pfns: [UInt64], owning: Bool, usermap: Bool) throws(ScamemError) -> Int {
         guard !pfns.isEmpty, pfns.count <= Int(UInt32.max) else { throw .invalid }
         var seen = Set<UInt64>()
         for pfn in pfns {
@@ -74,11 +83,16 @@ extension Machine {
                       seen.insert(pfn).inserted else { throw .invalid }
             }
         }
-        guard let block = ScamemBlock.allocate(nr: pfns.count) else { throw .noMemory }
+        guard let block = ScamemBlock.allocate(nr: pfns.count, extraPerPage: strategy.extraBytesPerPage)
+        else { throw .noMemory }
         for (i, pfn) in pfns.enumerated() { block.pages[i] = pfn }
         let slot = scamems.insert(ScamemRecord(block: block, ownsPages: owning))
         if owning {
-            for pfn in pfns { words[Int(pfn)] = placement.word(slot: slot, pfn: pfn, in: self).rawValue }
+            do throws(ScamemError) { try strategy.attach(slot: slot, usermap: usermap, in: self) } catch {
+                scamems.remove(slot)
+                block.deallocate()
+                throw error
+            }
         }
         return slot
     }
@@ -90,18 +104,13 @@ extension Machine {
         rc.pointee.add(1, ordering: .relaxed)
     }
 
-    /// refcount_dec_and_test(): the last reference frees the object and,
-    /// if it owns them, its pages with node/zone/section from the placement.
+    /// refcount_dec_and_test(): the last reference frees the object; its
+    /// pages go as the strategy says (with it, or one by one under LEGACY).
     func scamemPutLocked(_ slot: Int) {
         let block = scamems[slot].block
         guard block.refcount.pointee.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
-        if scamems[slot].ownsPages {
-            for i in 0..<block.nr {
-                let pfn = block.pages[i]
-                let w = PageWord(rawValue: words[Int(pfn)])
-                if let flags = placement.flags(pfn: pfn, word: w, in: self) { freeBlock(pfn, 0, flags: flags) }
-            }
-        }
+        strategy.objectReleased(slot: slot, in: self)
+        strategy.detach(slot: slot, in: self)
         block.deallocate()
         scamems.remove(slot)
     }
@@ -115,7 +124,8 @@ extension Machine {
         let r = scamems[slot]
         return ScamemStat(nrPages: r.block.nr, refcount: Int(r.block.refcount.pointee.load(ordering: .relaxed)),
                           vmRefs: Int(r.vmRefs), mapRefs: Int(r.mapRefs), gupRefs: Int(r.gupRefs),
-                          callerRefs: Int(r.callerRefs), ownsPages: r.ownsPages)
+                          callerRefs: Int(r.callerRefs), ownsPages: r.ownsPages,
+                          bytes: strategy.objectBytes(nr: r.block.nr))
     }
 
     // MARK: Public
@@ -180,11 +190,13 @@ extension Machine {
         }
     }
 
-    /// The scamem owning a page, from the page alone.
+    /// The scamem owning a page, from the page alone (`.invalid` where the
+    /// strategy cannot tell: LEGACY, or VMA_PRIVATE for a page GUP does not
+    /// hold). The C counterpart is `scamem_page_scamem()`.
     public func pageScamem(_ pfn: UInt64) throws(ScamemError) -> ScamemID {
         try lock.withLock { () throws(ScamemError) -> ScamemID in
             let w = try checkedWord(pfn)
-            guard let s = placement.scamemSlot(pfn: pfn, word: w, in: self) else { throw .invalid }
+            guard let s = strategy.page(pfn, word: w, through: nil, in: self)?.slot else { throw .invalid }
             return ScamemID(rawValue: scamems.handle(s))
         }
     }

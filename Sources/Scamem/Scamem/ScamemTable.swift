@@ -11,8 +11,9 @@ struct ScamemBlock {
 
     static let headerBytes = Int(DescriptorSize.scamemHeader)
 
-    static func allocate(nr: Int) -> ScamemBlock? {
-        guard let raw = malloc(headerBytes + 8 * max(nr, 1)) else { return nil }
+    /// `extraPerPage` bytes per page follow pages[] (a strategy's array).
+    static func allocate(nr: Int, extraPerPage: Int = 0) -> ScamemBlock? {
+        guard let raw = malloc(headerBytes + (8 + extraPerPage) * max(nr, 1)) else { return nil }
         raw.storeBytes(of: UInt32(truncatingIfNeeded: nr), as: UInt32.self)
         (raw + 4).bindMemory(to: Atomic<Int32>.self, capacity: 1).initialize(to: Atomic(1))
         return ScamemBlock(raw: raw)
@@ -30,6 +31,8 @@ struct ScamemBlock {
     @inline(__always) var pages: UnsafeMutablePointer<UInt64> {
         (raw + Self.headerBytes).assumingMemoryBound(to: UInt64.self)
     }
+    /// The words after pages[] (FLAGS_ARRAY's flags[]).
+    @inline(__always) var extra: UnsafeMutablePointer<UInt64> { pages + nr }
 }
 
 /// Who holds a scamem's references, kept beside it by the model so the

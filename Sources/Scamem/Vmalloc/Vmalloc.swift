@@ -31,7 +31,7 @@ extension Machine {
               VmFlags([.usermap, .noGuard, .dmaCoherent]).isSuperset(of: flags) else { throw .invalid }
         return try lock.withLock { () throws(ScamemError) -> UInt64 in
             let nr = Int((size + 4095) / 4096)
-            let slot = try createScamem(nr: nr, gfp: gfp, policy: policy)
+            let slot = try createScamem(nr: nr, gfp: gfp, policy: policy, usermap: flags.contains(.usermap))
             return try mapArea(slot, nrPages: nr, flags: flags.union(.alloc), caller: caller)
         }
     }
@@ -58,7 +58,7 @@ extension Machine {
               !flags.contains(.usermap) || flags.contains(.mapPutPages),
               !pfns.isEmpty, UInt64(pfns.count) <= Self.maxVmallocPages else { throw .invalid }
         return try lock.withLock { () throws(ScamemError) -> UInt64 in
-            let slot = try adoptScamem(pfns, owning: flags.contains(.mapPutPages))
+            let slot = try adoptScamem(pfns, owning: flags.contains(.mapPutPages), usermap: flags.contains(.usermap))
             return try mapArea(slot, nrPages: pfns.count, flags: flags.union(.map), caller: caller)
         }
     }

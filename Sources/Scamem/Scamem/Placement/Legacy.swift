@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// LEGACY: today's kernel. Every page has a 64-byte struct page with its own
+/// _refcount and _mapcount; the vm_struct owns a pages array holding one
+/// reference per page; vm_insert_page() takes a reference and a map count per
+/// pte, a get adds 1 and a pin GUP_PIN_COUNTING_BIAS; each page is freed on
+/// its own when its count reaches zero. The model's word array still carries
+/// MISC/vmalloc words for these pages, so the other code reads them alike.
+final class LegacyStrategy: PlacementStrategy {
+    let kind = Strategy.legacy
+    /// struct page's _refcount and _mapcount, for vmalloc pages.
+    private let refcount: UnsafeMutablePointer<Int32>
+    private let mapcount: UnsafeMutablePointer<Int32>
+    private let count: Int
+
+    init(endPfn: UInt64) throws(ScamemError) {
+        count = Int(endPfn)
+        guard let r = hostAllocate(Int32.self, count: count, zeroed: true),
+              let c = hostAllocate(Int32.self, count: count, zeroed: true) else { throw .noMemory }
+        refcount = r
+        mapcount = c
+    }
+
+    deinit {
+        free(refcount)
+        free(mapcount)
+    }
+
+    func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError) {
+        let b = m.scamems[slot].block
+        for i in 0..<b.nr {
+            let pfn = b.pages[i]
+            let flags = PageWord(rawValue: m.words[Int(pfn)]).flags
+            m.words[Int(pfn)] = PageWord.inline(.misc, subtype: MiscSubtype.vmalloc.rawValue, usermap: usermap,
+                                                flags: flags).rawValue
+            refcount[Int(pfn)] = 1
+        }
+    }
+
+    func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64? { word.flags }
+
+    func page(_ pfn: UInt64, word: PageWord, through vmaObject: Int?, in m: Machine) -> ScamemPage? {
+        guard word.type == .misc, word.subtype == MiscSubtype.vmalloc.rawValue, refcount[Int(pfn)] > 0 else { return nil }
+        return ScamemPage(pfn: pfn, slot: nil)
+    }
+
+    /// put_page(): the page goes when its own count does.
+    private func put(_ pfn: UInt64, _ n: Int32, in m: Machine) {
+        refcount[Int(pfn)] -= n
+        if refcount[Int(pfn)] == 0 { m.freeBlock(pfn, 0, flags: PageWord(rawValue: m.words[Int(pfn)]).flags) }
+    }
+
+    private func get(_ pfn: UInt64, _ n: Int32) throws(ScamemError) {
+        guard refcount[Int(pfn)] <= Int32.max - n else { throw .overflow }
+        refcount[Int(pfn)] += n
+    }
+
+    /// vfree(): the pages array's reference on each page goes.
+    func objectReleased(slot: Int, in m: Machine) {
+        guard m.scamems[slot].ownsPages else { return }
+        let b = m.scamems[slot].block
+        for i in 0..<b.nr { put(b.pages[i], 1, in: m) }
+    }
+
+    func mapped(slot: Int, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError) {
+        for pfn in pfns { guard refcount[Int(pfn)] < Int32.max else { throw .overflow } }
+        for pfn in pfns {
+            refcount[Int(pfn)] += 1
+            mapcount[Int(pfn)] += 1
+        }
+    }
+
+    func unmapped(object: UInt64, pfns: [UInt64], keepers: Int, in m: Machine) throws(ScamemError) {
+        for pfn in pfns {
+            mapcount[Int(pfn)] -= 1
+            put(pfn, 1, in: m)
+        }
+    }
+
+    func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
+        try get(p.pfn, pin ? gupPinCountingBias : 1)
+    }
+
+    func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine) {
+        put(p.pfn, pin ? gupPinCountingBias : 1, in: m)
+    }
+
+    func maybeDmaPinned(_ p: ScamemPage, in m: Machine) -> Bool { refcount[Int(p.pfn)] >= gupPinCountingBias }
+
+    /// The page's own counts.
+    func counts(_ p: ScamemPage, in m: Machine) -> (refcount: Int, mapcount: Int) {
+        (Int(refcount[Int(p.pfn)]), Int(mapcount[Int(p.pfn)]))
+    }
+
+    /// Every vmalloc page's counts are exactly its holders': the pages
+    /// array (while the area lives), its ptes, and GUP.
+    func check(in m: Machine, _ bad: Machine.Report) {
+        var expectRef = [UInt64: Int64](), expectMap = [UInt64: Int64]()
+        for slot in m.scamems.liveSlots where m.scamems[slot].ownsPages {
+            let b = m.scamems[slot].block
+            for i in 0..<b.nr { expectRef[b.pages[i], default: 0] += 1 }
+        }
+        for s in m.mms.liveSlots {
+            for v in m.mms[s].vmas where !v.anonymous {
+                for pte in v.ptes where pte != 0 {
+                    expectRef[pte - 1, default: 0] += 1
+                    expectMap[pte - 1, default: 0] += 1
+                }
+            }
+        }
+        for (pfn, h) in m.gupLedger {
+            let w = PageWord(rawValue: m.words[Int(pfn)])
+            if w.type == .misc, w.subtype == MiscSubtype.vmalloc.rawValue {
+                expectRef[pfn, default: 0] += Int64(h.gets) + Int64(h.pins) * Int64(gupPinCountingBias)
+            }
+        }
+        for pfn in 0..<count {
+            let r = Int64(refcount[pfn]), c = Int64(mapcount[pfn])
+            let er = expectRef[UInt64(pfn)] ?? 0, ec = expectMap[UInt64(pfn)] ?? 0
+            if r != er || c != ec {
+                bad(UInt64(pfn), .refcount, "struct page refcount \(r) mapcount \(c); its holders make \(er) and \(ec)")
+            }
+            let w = PageWord(rawValue: m.words[pfn])
+            let vmalloc = w.type == .misc && w.subtype == MiscSubtype.vmalloc.rawValue
+            if vmalloc != (r > 0) {
+                bad(UInt64(pfn), .refcount, vmalloc ? "vmalloc page with no reference" : "refcount \(r) on a \(w.type) page")
+            }
+        }
+    }
+
+    /// The vm_struct's pages array: a pointer per page.
+    func objectBytes(nr: Int) -> Int { 8 * nr }
+
+    /// 64 bytes of struct page per pfn; each pages array 8 per page.
+    func cost(in m: Machine) -> StrategyCost {
+        StrategyCost(bytesPerPage: UInt64(DescriptorSize.structPage), objectBytes: liveObjectBytes(in: m), extraBytes: 0)
+    }
+}

@@ -1,0 +1,216 @@
+/// The five answers to the seed mail's open question, all behind one
+/// interface. The C counterparts are `SCAMEM_STRATEGY_*`.
+public enum Strategy: UInt32, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    /// Today's kernel: 64-byte struct pages with their own refcount and
+    /// mapcount; vm_struct owns a pages array; pages are freed one by one.
+    case legacy = 1
+    /// SCAMEM pointer words; node/zone/section rebuilt from the pfn table.
+    case pfnLookup = 2
+    /// SCAMEM pointer words; the scamem keeps a flags array beside pages[],
+    /// found by searching pages[] (Wilcox's rejected variant).
+    case flagsArray = 3
+    /// MISC/vmalloc words with inline node/zone/section; GUP finds the scamem
+    /// through the VMA; release by page alone needs a reverse map.
+    case vmaPrivate = 4
+    /// A bounded scamem index packed with node/zone/section in the word.
+    case packed = 5
+
+    /// The strategy a machine gets when it asks for none.
+    public static let `default` = Strategy.pfnLookup
+
+    public var description: String {
+        switch self {
+        case .legacy: "LEGACY"
+        case .pfnLookup: "SCAMEM_PFN_LOOKUP"
+        case .flagsArray: "SCAMEM_FLAGS_ARRAY"
+        case .vmaPrivate: "SCAMEM_VMA_PRIVATE"
+        case .packed: "SCAMEM_PACKED"
+        }
+    }
+
+    func make(endPfn: UInt64, layout: FlagsLayout, packedIndexBits: Int) throws(ScamemError) -> any PlacementStrategy {
+        switch self {
+        case .legacy: try LegacyStrategy(endPfn: endPfn)
+        case .pfnLookup: PfnLookupStrategy()
+        case .flagsArray: FlagsArrayStrategy()
+        case .vmaPrivate: VmaPrivateStrategy()
+        case .packed: try PackedStrategy(layout: layout, indexBits: packedIndexBits)
+        }
+    }
+}
+
+/// What a strategy costs beyond the page words (or struct pages).
+public struct StrategyCost: Hashable, Sendable {
+    /// Bytes per pfn with a memmap: the word (8), or struct page (64).
+    public var bytesPerPage: UInt64
+    /// Bytes of every live scamem (or, LEGACY, every vm_struct pages array).
+    public var objectBytes: UInt64
+    /// Anything else the strategy keeps: reverse map, index table.
+    public var extraBytes: UInt64
+}
+
+/// The interface every strategy implements; one conforming class per file.
+/// All of it runs under the machine lock. The defaults are whole-object
+/// refcounting, which the four scamem strategies share and LEGACY replaces
+/// with per-page refcounts.
+protocol PlacementStrategy: AnyObject {
+    var kind: Strategy { get }
+
+    // MARK: Words and placement
+
+    /// Bytes per page a scamem keeps beside pages[] (FLAGS_ARRAY: flags).
+    var extraBytesPerPage: Int { get }
+    /// Bytes of one object of `nr` pages (LEGACY: the vm_struct's pages array).
+    func objectBytes(nr: Int) -> Int
+    /// Owned pages joined scamem `slot`: write their words and whatever the
+    /// strategy keeps. `usermap` says the area may be mapped to userspace.
+    func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError)
+    /// The object is about to go (its pages already dealt with).
+    func detach(slot: Int, in m: Machine)
+    /// node/zone/section of a page this strategy wrote the word of.
+    func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64?
+    /// The scamem page behind `pfn`, if it is one: found from the page alone,
+    /// or (GUP) through the object the VMA maps. LEGACY pages have no object
+    /// to find: `slot` is nil.
+    func page(_ pfn: UInt64, word: PageWord, through vmaObject: Int?, in m: Machine) -> ScamemPage?
+
+    // MARK: References
+
+    /// The object's last reference went: its pages are released.
+    func objectReleased(slot: Int, in m: Machine)
+    /// A VMA now maps `pfns` of object `slot`; `first` if it mapped none of it before.
+    func mapped(slot: Int, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError)
+    /// A VMA's ptes for `pfns` went; `object` is what it mapped, `keepers`
+    /// how many parts of the VMA still map some of it (0: none left).
+    func unmapped(object: UInt64, pfns: [UInt64], keepers: Int, in m: Machine) throws(ScamemError)
+    /// GUP took or released a reference on a scamem page.
+    func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError)
+    func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine)
+    /// folio_maybe_dma_pinned() for a scamem page.
+    func maybeDmaPinned(_ p: ScamemPage, in m: Machine) -> Bool
+    /// The refcount and mapcount a scamem page reports (page_info).
+    func counts(_ p: ScamemPage, in m: Machine) -> (refcount: Int, mapcount: Int)
+
+    // MARK: Checking and cost
+
+    /// The strategy's own invariants.
+    func check(in m: Machine, _ bad: Machine.Report)
+    func cost(in m: Machine) -> StrategyCost
+}
+
+/// A page of a scamem, as a strategy found it.
+struct ScamemPage {
+    let pfn: UInt64
+    /// The object, where the strategy can name it.
+    let slot: Int?
+}
+
+extension PlacementStrategy {
+    var extraBytesPerPage: Int { 0 }
+    func objectBytes(nr: Int) -> Int { ScamemBlock.headerBytes + (8 + extraBytesPerPage) * nr }
+    func detach(slot: Int, in m: Machine) {}
+
+    /// The scamem strategies' word for an owned page: a SCAMEM pointer.
+    func writePointerWords(slot: Int, in m: Machine) {
+        let b = m.scamems[slot].block
+        for i in 0..<b.nr { m.words[Int(b.pages[i])] = PageWord.pointer(.scamem, descriptor: UInt64(slot + 1)).rawValue }
+    }
+
+    /// The slot a SCAMEM pointer word names.
+    func pointerSlot(_ word: PageWord, in m: Machine) -> Int? {
+        word.type == .scamem ? m.scamems.slot(descriptorID: word.descriptorID) : nil
+    }
+
+    // Whole-object refcounting: pages go with the object.
+
+    func objectReleased(slot: Int, in m: Machine) {
+        let b = m.scamems[slot].block
+        guard m.scamems[slot].ownsPages else { return }
+        for i in 0..<b.nr {
+            let pfn = b.pages[i]
+            if let f = flags(pfn: pfn, word: PageWord(rawValue: m.words[Int(pfn)]), in: m) { m.freeBlock(pfn, 0, flags: f) }
+        }
+    }
+
+    func mapped(slot: Int, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError) {
+        guard first else { return }
+        try m.scamemGetLocked(slot)
+        m.scamems[slot].mapRefs += 1
+    }
+
+    func unmapped(object: UInt64, pfns: [UInt64], keepers: Int, in m: Machine) throws(ScamemError) {
+        guard let slot = m.scamems.slot(handle: object) else { return }
+        // Each remaining part holds its own reference; the original's one
+        // goes when no part is left.
+        if keepers > 1 {
+            try m.scamemGetLocked(slot)
+            m.scamems[slot].mapRefs += 1
+        } else if keepers == 0 {
+            m.scamems[slot].mapRefs -= 1
+            m.scamemPutLocked(slot)
+        }
+    }
+
+    func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
+        guard let slot = p.slot else { throw .fault }
+        try m.scamemGetLocked(slot)
+        m.scamems[slot].gupRefs += 1
+    }
+
+    func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine) {
+        guard let slot = p.slot else { return }
+        m.scamems[slot].gupRefs -= 1
+        m.scamemPutLocked(slot)
+    }
+
+    /// One count per object cannot tell get from pin, nor one page from another.
+    func maybeDmaPinned(_ p: ScamemPage, in m: Machine) -> Bool {
+        p.slot.map { m.scamems[$0].gupRefs > 0 } ?? false
+    }
+
+    /// The object's count: a scamem page has no count of its own.
+    func counts(_ p: ScamemPage, in m: Machine) -> (refcount: Int, mapcount: Int) {
+        (p.slot.map { Int(m.scamems[$0].block.refcount.pointee.load(ordering: .relaxed)) } ?? 0, 0)
+    }
+
+    func check(in m: Machine, _ bad: Machine.Report) {
+        checkObjectReferences(in: m, bad)
+    }
+
+    /// Whole-object refcounting's invariants: each VMA mapping an object and
+    /// each GUP hold on one of its pages is one of its references.
+    func checkObjectReferences(in m: Machine, _ bad: Machine.Report) {
+        var mapRefs: [Int: Int32] = [:], gupRefs: [Int: Int32] = [:]
+        for s in m.mms.liveSlots {
+            for v in m.mms[s].vmas {
+                guard let o = v.object else { continue }
+                guard let slot = m.scamems.slot(handle: o) else {
+                    bad(nil, .refcount, "a VMA at \(hex(v.start)) maps a freed scamem")
+                    continue
+                }
+                mapRefs[slot, default: 0] += 1
+            }
+        }
+        for (pfn, h) in m.gupLedger {
+            if let slot = page(pfn, word: PageWord(rawValue: m.words[Int(pfn)]), through: nil, in: m)?.slot {
+                gupRefs[slot, default: 0] += Int32(h.gets + h.pins)
+            }
+        }
+        for slot in m.scamems.liveSlots {
+            let r = m.scamems[slot]
+            if r.mapRefs != mapRefs[slot, default: 0] || r.gupRefs != gupRefs[slot, default: 0] {
+                bad(nil, .refcount, "scamem \(slot + 1) counts \(r.mapRefs) mappings and \(r.gupRefs) GUP references; the machine has \(mapRefs[slot, default: 0]) and \(gupRefs[slot, default: 0])")
+            }
+        }
+    }
+
+    /// Every live object's bytes.
+    func liveObjectBytes(in m: Machine) -> UInt64 {
+        m.scamems.liveSlots.reduce(0) { $0 + UInt64(objectBytes(nr: m.scamems[$1].block.nr)) }
+    }
+
+    /// 8 bytes of word per pfn; each scamem's header, pages[] and any array beside it.
+    func cost(in m: Machine) -> StrategyCost {
+        StrategyCost(bytesPerPage: UInt64(DescriptorSize.word), objectBytes: liveObjectBytes(in: m), extraBytes: 0)
+    }
+}

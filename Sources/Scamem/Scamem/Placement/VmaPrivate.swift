@@ -1,0 +1,76 @@
+/// SCAMEM_VMA_PRIVATE: the page word stays MISC/vmalloc with node, zone and
+/// section inline (bit 11 set when the area may be mapped to userspace), so
+/// page_to_nid() costs nothing. The scamem lives in the VMA's private data:
+/// GUP, which has the VMA, finds it there. unpin_user_page() and put_page()
+/// have only the page, so every page GUP holds gets an entry in a reverse
+/// map (pfn to scamem) until its last GUP reference goes; its memory is
+/// counted at 16 bytes per entry (an XArray slot and its share of nodes, as a
+/// lower bound).
+final class VmaPrivateStrategy: PlacementStrategy {
+    let kind = Strategy.vmaPrivate
+    static let bytesPerEntry: UInt64 = 16
+    /// pfn to (scamem slot, GUP references on the page).
+    private(set) var reverseMap: [UInt64: (slot: Int, refs: Int)] = [:]
+
+    func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError) {
+        let b = m.scamems[slot].block
+        for i in 0..<b.nr {
+            let pfn = b.pages[i]
+            let flags = PageWord(rawValue: m.words[Int(pfn)]).flags
+            m.words[Int(pfn)] = PageWord.inline(.misc, subtype: MiscSubtype.vmalloc.rawValue, usermap: usermap,
+                                                flags: flags).rawValue
+        }
+    }
+
+    func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64? { word.flags }
+
+    func page(_ pfn: UInt64, word: PageWord, through vmaObject: Int?, in m: Machine) -> ScamemPage? {
+        guard word.type == .misc, word.subtype == MiscSubtype.vmalloc.rawValue else { return nil }
+        if let vmaObject { return ScamemPage(pfn: pfn, slot: vmaObject) }
+        return reverseMap[pfn].map { ScamemPage(pfn: pfn, slot: $0.slot) }
+    }
+
+    func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
+        guard let slot = p.slot else { throw .fault }
+        try m.scamemGetLocked(slot)
+        m.scamems[slot].gupRefs += 1
+        reverseMap[p.pfn, default: (slot, 0)].refs += 1
+    }
+
+    func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine) {
+        guard let slot = p.slot, let e = reverseMap[p.pfn] else { return }
+        reverseMap[p.pfn] = e.refs > 1 ? (e.slot, e.refs - 1) : nil
+        m.scamems[slot].gupRefs -= 1
+        m.scamemPutLocked(slot)
+    }
+
+    func check(in m: Machine, _ bad: Machine.Report) {
+        checkObjectReferences(in: m, bad)
+        var owner: [UInt64: Int] = [:]
+        for slot in m.scamems.liveSlots where m.scamems[slot].ownsPages {
+            let b = m.scamems[slot].block
+            for i in 0..<b.nr { owner[b.pages[i]] = slot }
+        }
+        for (pfn, e) in reverseMap {
+            let held = m.gupLedger[pfn].map { Int($0.gets + $0.pins) } ?? 0
+            if owner[pfn] != e.slot || held != e.refs {
+                bad(pfn, .refcount, "reverse map says scamem \(e.slot + 1) with \(e.refs) GUP references; the page belongs to \(owner[pfn].map { "scamem \($0 + 1)" } ?? "none") with \(held)")
+            }
+        }
+        for (pfn, h) in m.gupLedger where owner[pfn] != nil && reverseMap[pfn] == nil {
+            bad(pfn, .refcount, "GUP holds \(h.gets + h.pins) references on a scamem page the reverse map does not have")
+        }
+        // Every vmalloc word belongs to a live scamem.
+        for pfn in 0..<Int(m.endPfn) {
+            let w = PageWord(rawValue: m.words[pfn])
+            if w.type == .misc, w.subtype == MiscSubtype.vmalloc.rawValue, owner[UInt64(pfn)] == nil {
+                bad(UInt64(pfn), .descriptor, "vmalloc word on a page no scamem owns")
+            }
+        }
+    }
+
+    func cost(in m: Machine) -> StrategyCost {
+        StrategyCost(bytesPerPage: UInt64(DescriptorSize.word), objectBytes: liveObjectBytes(in: m),
+                     extraBytes: UInt64(reverseMap.count) * Self.bytesPerEntry)
+    }
+}

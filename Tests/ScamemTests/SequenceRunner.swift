@@ -1,0 +1,138 @@
+import Testing
+import Scamem
+
+/// A seeded random sequence of vmalloc, vfree, driver and anonymous
+/// mappings, munmap, GUP, put/unpin and process exit on one machine. Each
+/// step returns its transcript: the operation with its count or error
+/// (`shape`), and the pfns it touched with their nodes and zones (`pages`),
+/// so runs under different strategies can be compared.
+struct SequenceRunner {
+    let machine: Machine
+    private var rng: SplitMix64
+    private let free0: UInt64
+    private var areas: [(addr: UInt64, pages: Int, user: Bool)] = []
+    private var mms: [MMID]
+    private var gets: [UInt64] = [], pins: [UInt64] = []
+    private(set) var failures = 0
+    private var maxPins = 0, maxGets = 0, remaps = 0, splits = 0, exits = 0
+
+    init(_ machine: Machine, seed: UInt64) {
+        self.machine = machine
+        rng = SplitMix64(seed: seed)
+        free0 = totalFree(machine)
+        mms = [machine.mmNew()]
+    }
+
+    /// "pfn nid/zone" for each page, for the transcript.
+    private func describe(_ pfns: [UInt64]) -> String {
+        pfns.map { "\($0) \((try? machine.pageToNid($0)) ?? -1)/\((try? machine.pageZonenum($0))?.description ?? "-")" }
+            .joined(separator: ",")
+    }
+
+    mutating func step() -> (shape: String, pages: String) {
+        let m = machine
+        let mm = mms[rng.below(mms.count)]
+        var line = "", pages = ""
+        do {
+            switch rng.below(12) {
+            case 0, 1:
+                let n = 1 + rng.below(8)
+                let user = rng.chance(70)
+                let addr = user ? try m.vmallocUser(size: UInt64(n) * 4096)
+                                : try m.vmalloc(size: UInt64(n) * 4096, policy: rng.chance(50) ? .interleave : .node(rng.below(2)))
+                areas.append((addr, n, user))
+                let k = addr
+                line = "vmalloc \(n)"
+                pages = describe(try (0..<UInt64(n)).map { (i: UInt64) throws(ScamemError) -> UInt64 in try m.vmallocToPfn(k + i * 4096) })
+            case 2:
+                line = "vfree"
+                if !areas.isEmpty { try m.vfree(areas.remove(at: rng.below(areas.count)).addr) }
+            case 3, 4:
+                // A driver mapping of (part of) an area.
+                line = "remap"
+                guard !areas.isEmpty else { break }
+                let a = areas[rng.below(areas.count)]
+                let pgoff = rng.below(a.pages), len = 1 + rng.below(a.pages - pgoff)
+                let uaddr = try m.mmap(mm, length: UInt64(len) * 4096, flags: .shared)
+                do {
+                    try m.remapVmallocRange(mm, uaddr: uaddr, kaddr: a.addr, pgoff: UInt64(pgoff))
+                    #expect(a.user)
+                    remaps += 1
+                } catch {
+                    #expect(error == .invalid && !a.user)
+                    line += " refused"
+                }
+            case 5:
+                let uaddr = try m.mmap(mm, length: UInt64(1 + rng.below(4)) * 4096, flags: [.private, .anonymous])
+                line = "anon"
+                if rng.chance(50) {
+                    line += " fault"
+                    pages = describe([try m.handleMMFault(mm, uaddr)])
+                }
+            case 6, 7:
+                line = "gup"
+                let vmas = try m.vmas(mm)
+                guard !vmas.isEmpty else { break }
+                let v = vmas[rng.below(vmas.count)]
+                let off = UInt64(rng.below(Int((v.end - v.start) / 4096))) * 4096
+                let n = 1 + rng.below(3)
+                let pin = rng.chance(50)
+                let got = pin ? try m.pinUserPages(mm, start: v.start + off, nrPages: n, flags: .longterm)
+                              : try m.getUserPages(mm, start: v.start + off, nrPages: n)
+                if pin { pins += got } else { gets += got }
+                line = "\(pin ? "pin" : "get") \(n): \(got.count)"
+                pages = describe(got)
+            case 8:
+                line = "release"
+                if !pins.isEmpty { try m.unpinUserPage(pins.remove(at: rng.below(pins.count))) }
+                if !gets.isEmpty { try m.putPage(gets.remove(at: rng.below(gets.count))) }
+            case 9:
+                line = "munmap"
+                let vmas = try m.vmas(mm)
+                guard !vmas.isEmpty else { break }
+                let v = vmas[rng.below(vmas.count)]
+                let pages = Int((v.end - v.start) / 4096)
+                let off = rng.below(pages), len = 1 + rng.below(pages - off)
+                try m.munmap(mm, addr: v.start + UInt64(off) * 4096, length: UInt64(len) * 4096)
+                if off > 0 || len < pages { splits += 1 }
+            case 10:
+                line = "exit"
+                if mms.count > 1 || rng.chance(30) {
+                    try m.mmExit(mms.remove(at: mms.firstIndex(of: mm)!))
+                    exits += 1
+                    if mms.isEmpty { mms.append(m.mmNew()) }
+                }
+            default:
+                line = "mm"
+                if mms.count < 4 { mms.append(m.mmNew()) }
+            }
+        } catch let error as ScamemError {
+            // Running out of memory or GUP on unfaulted driver pages is part
+            // of the game; anything else is a bug.
+            #expect([.noMemory, .fault].contains(error), "\(line): \(error)")
+            failures += 1
+            line += " error \(error.rawValue)"
+        } catch {
+            Issue.record("\(line): \(error)")
+        }
+        maxPins = max(maxPins, pins.count)
+        maxGets = max(maxGets, gets.count)
+        return (line, pages)
+    }
+
+    /// Releases everything; nothing may be left.
+    mutating func finish() throws {
+        let m = machine
+        for mm in mms { try m.mmExit(mm) }
+        for a in areas { try m.vfree(a.addr) }
+        for pfn in pins { try m.unpinUserPage(pfn) }
+        for pfn in gets { try m.putPage(pfn) }
+        #expect(totalFree(m) == free0, "leaked \(free0 - totalFree(m)) pages")
+        #expect(m.vmAreas().isEmpty)
+        #expect(m.metadata().descriptorBytes == 0)
+        // The sequence must have exercised every kind of holder.
+        #expect(failures < 1500 && remaps > 50 && splits > 20 && exits > 10 && maxPins > 5 && maxGets > 5,
+                "failures \(failures) remaps \(remaps) splits \(splits) exits \(exits) pins \(maxPins) gets \(maxGets)")
+        expectClean(m)
+    }
+}
