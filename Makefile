@@ -25,17 +25,17 @@ AR_LIB    := $(LIB)/libscamem.a
 DISTFLAGS := -c release --scratch-path $(DIST) -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
 SOURCES   := Package.swift include/scamem.h scamem.map $(shell find Sources -name '*.swift' -o -name '*.modulemap')
 
-.PHONY: all lib pc install uninstall check demo bench clean
+.PHONY: all lib pc tools install uninstall check demo bench compare clean
 
-all: lib pc
+all: lib pc tools
 
 lib: $(SO) $(AR_LIB)
 
 $(SO): $(SOURCES)
-	$(SWIFT) build $(DISTFLAGS) --product scamem \
+	$(SWIFT) build $(DISTFLAGS) --product scamem_shared \
 		-Xlinker -soname=libscamem.so.$(SOMAJOR) -Xlinker --version-script=$(CURDIR)/scamem.map
 	mkdir -p $(LIB)
-	strip --strip-unneeded -o $@ $(DIST)/release/libscamem.so
+	strip --strip-unneeded -o $@ $(DIST)/release/libscamem_shared.so
 	ln -sf libscamem.so.$(VERSION) $(LIB)/libscamem.so.$(SOMAJOR)
 	ln -sf libscamem.so.$(SOMAJOR) $(LIB)/libscamem.so
 
@@ -50,6 +50,18 @@ $(AR_LIB): $(SOURCES)
 		-L$(TOOLCHAIN)/lib/swift_static/linux -lswiftCore
 	objcopy --wildcard --keep-global-symbol='scamem_*' --strip-debug $(BUILD)/obj/scamem.o
 	rm -f $@ && ar rcs $@ $(BUILD)/obj/scamem.o
+
+# The command (compare, and later capture and report), runtime linked in.
+tools: $(BUILD)/bin/scamem
+
+$(BUILD)/bin/scamem: $(SOURCES)
+	$(SWIFT) build $(DISTFLAGS) --product scamem
+	mkdir -p $(BUILD)/bin
+	strip -o $@ $(DIST)/release/scamem
+
+# The five placement strategies side by side (docs/strategies.md).
+compare: tools
+	$(BUILD)/bin/scamem compare
 
 define make_pc
 	mkdir -p $(dir $(2))

@@ -18,8 +18,13 @@ let package = Package(
         .library(name: "Scamem", targets: ["Scamem"]),
         // The C library: libscamem.so and libscamem.a (the Makefile renames,
         // sets the soname and version script, and links the runtime in).
-        .library(name: "scamem", type: .dynamic, targets: ["ScamemC"]),
+        .library(name: "scamem_shared", type: .dynamic, targets: ["ScamemC"]),
         .library(name: "scamem_static", type: .static, targets: ["ScamemC"]),
+        // The command: compare (and, as they come, capture and report).
+        .executable(name: "scamem", targets: ["scamem"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // The public C header, seen from Swift (module map -> include/scamem.h).
@@ -28,6 +33,9 @@ let package = Package(
         .target(name: "Scamem", swiftSettings: lean),
         // The @c exports: argument checks, handle conversion, errno mapping.
         .target(name: "ScamemC", dependencies: ["Scamem", "CScamem"], swiftSettings: lean),
+        .executableTarget(name: "scamem", dependencies: [
+            "Scamem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // The README's Swift example, compiled and run by the tests.
         .executableTarget(name: "scamem-example", dependencies: ["Scamem"], path: "examples/swift"),
         .testTarget(name: "ScamemTests", dependencies: ["Scamem", "ScamemC", "CScamem"]),

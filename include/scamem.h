@@ -312,6 +312,20 @@ struct scamem_pfn_range {
 };
 
 /*
+ * Placement strategies: where a scamem page's node/zone/section live and how
+ * a bare page finds its scamem (the seed mail's open question). Every
+ * strategy runs the same API; they differ in page words, cost and what the
+ * page alone can tell. docs/strategies.md explains each.
+ */
+#define SCAMEM_STRATEGY_DEFAULT 0     /* SCAMEM_STRATEGY_PFN_LOOKUP */
+#define SCAMEM_STRATEGY_LEGACY 1      /* 64-byte struct pages, per-page refcounts */
+#define SCAMEM_STRATEGY_PFN_LOOKUP 2  /* SCAMEM pointer word; placement from the pfn table */
+#define SCAMEM_STRATEGY_FLAGS_ARRAY 3 /* SCAMEM pointer word; flags[] beside pages[] */
+#define SCAMEM_STRATEGY_VMA_PRIVATE 4 /* MISC/vmalloc word; scamem via the VMA, reverse map */
+#define SCAMEM_STRATEGY_PACKED 5      /* bounded index packed with node/zone in the word */
+#define SCAMEM_NR_STRATEGIES 5
+
+/*
  * What a machine is made of. Zones must not overlap, one per (nid, zone).
  * Holes are pfns inside zone spans with no memory: a hole filling whole
  * sections leaves them without memmap (SCAMEM_WORD_NOPAGE), a partial one
@@ -329,7 +343,9 @@ struct scamem_machine_desc {
 	uint32_t nr_zones;
 	uint32_t nr_holes;
 	uint32_t nr_reserved;
-	uint32_t strategy; /* 0: the default placement; no other value in this version */
+	uint32_t strategy;          /* SCAMEM_STRATEGY_* */
+	uint32_t packed_index_bits; /* SCAMEM_STRATEGY_PACKED: index bits; 0 takes every free bit (<= 32) */
+	uint32_t reserved0;         /* must be 0 */
 };
 
 /*
@@ -338,8 +354,8 @@ struct scamem_machine_desc {
  * On success *out holds a new handle; free it with scamem_machine_free().
  * Errors: -EINVAL (NULL, bad size, node/zone out of range, overlapping or
  * empty zones, layout that does not fit in 64 - SCAMEM_WORD_INLINE_BITS bits,
- * pfns beyond MAX_PHYSMEM_BITS), -E2BIG (unknown non-zero trailing fields),
- * -EOPNOTSUPP (strategy), -ENOMEM.
+ * pfns beyond MAX_PHYSMEM_BITS, unknown strategy, more packed index bits than
+ * the layout leaves), -E2BIG (unknown non-zero trailing fields), -ENOMEM.
  */
 SCAMEM_API int scamem_machine_new(const struct scamem_machine_desc *desc, scamem_machine **out);
 
@@ -394,7 +410,7 @@ struct scamem_machine_info {
 	uint32_t nr_nodes;
 	uint32_t nr_zones;
 	int32_t local_node; /* the node SCAMEM_NUMA_NO_NODE means */
-	uint32_t strategy;
+	uint32_t strategy;  /* SCAMEM_STRATEGY_* (never DEFAULT) */
 };
 
 /* Fills *out. Returns 0 or -EINVAL. */
@@ -896,6 +912,53 @@ SCAMEM_API int64_t scamem_unpin_user_pages(scamem_machine *m, const uint64_t *pf
 SCAMEM_API int scamem_folio_maybe_dma_pinned(scamem_machine *m, uint64_t pfn);
 
 /* ------------------------------------------------------------------------ */
+/* Strategies side by side                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* What a machine's strategy costs now. */
+struct scamem_strategy_cost {
+	uint64_t bytes_per_page; /* per memmap pfn: 8 (word) or 64 (LEGACY struct page) */
+	uint64_t object_bytes;   /* live scamems (LEGACY: vm_struct pages arrays) */
+	uint64_t extra_bytes;    /* reverse map (VMA_PRIVATE), index table (PACKED) */
+};
+
+/* Fills *out. Returns 0 or -EINVAL. */
+SCAMEM_API int scamem_machine_strategy_cost(scamem_machine *m, struct scamem_strategy_cost *out);
+
+#define SCAMEM_WORKLOAD_MIXED 0      /* 64 areas of 1-4 pages, 16 of 64, 4 of 1024 */
+#define SCAMEM_WORKLOAD_MANY_SMALL 1 /* 4096 areas of 1-2 pages */
+
+/* One strategy's result on one workload. */
+struct scamem_compare_row {
+	uint32_t strategy; /* SCAMEM_STRATEGY_* */
+	uint32_t workload; /* SCAMEM_WORKLOAD_* */
+	uint64_t nr_areas;
+	uint64_t nr_pages;       /* vmalloc pages in the workload */
+	uint64_t memmap_pages;   /* pfns with a memmap */
+	uint64_t bytes_per_page; /* 8 or 64 */
+	uint64_t scamem_bytes;   /* objects and extra, every area live and one page each pinned */
+	uint64_t metadata_bytes; /* bytes_per_page * memmap_pages + scamem_bytes */
+	uint64_t pages_pinned;   /* one per area */
+	uint64_t pages_retained; /* vmalloc pages still allocated after vfree and exit, pins held */
+	double bytes_per_scamem; /* scamem_bytes / nr_areas */
+	double ns_page_to_nid;   /* per call, over every vmalloc page */
+	double ns_pin;           /* per page, pin_user_pages one page at a time */
+	double ns_unpin;         /* per page */
+	double ns_vmalloc_vfree; /* per pair, 4-page areas */
+};
+
+/*
+ * Runs workload on a fresh machine of *desc (NULL: the default machine; its
+ * strategy field is ignored) under each of the five strategies, in
+ * SCAMEM_STRATEGY_* order, and fills rows[0..min(nr_rows, 5)). Times are
+ * measured with CLOCK_MONOTONIC on this host. Returns the number of rows
+ * filled, or -EINVAL (NULL rows with nr_rows > 0, workload), the errors of
+ * scamem_machine_new(), -ENOMEM (the machine is too small for the workload).
+ */
+SCAMEM_API int scamem_compare_strategies(const struct scamem_machine_desc *desc, uint32_t workload,
+					 struct scamem_compare_row *rows, uint32_t nr_rows);
+
+/* ------------------------------------------------------------------------ */
 /* The invariant checker                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -938,7 +1001,7 @@ SCAMEM_STATIC_ASSERT(sizeof(struct scamem_word_info) == 56, "scamem_word_info");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_profile) == 24, "scamem_profile");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_zone_span) == 24, "scamem_zone_span");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_pfn_range) == 16, "scamem_pfn_range");
-SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_desc) == 72, "scamem_machine_desc");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_desc) == 80, "scamem_machine_desc");
 SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, zones) == 32, "scamem_machine_desc.zones");
 SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, strategy) == 68, "scamem_machine_desc.strategy");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_info) == 72, "scamem_machine_info");
@@ -949,6 +1012,8 @@ SCAMEM_STATIC_ASSERT(sizeof(struct scamem_stat) == 32, "scamem_stat");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vmalloc_opts) == 32, "scamem_vmalloc_opts");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vm_struct) == 48, "scamem_vm_struct");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vma) == 40, "scamem_vma");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_strategy_cost) == 24, "scamem_strategy_cost");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_compare_row) == 112, "scamem_compare_row");
 
 #ifdef __cplusplus
 }

@@ -36,9 +36,12 @@ step swift-test swift test
 build_c() { # build_c VARIANT PKG EXTRA...
 	local variant=$1 pkg=$2
 	shift 2
+	local rc=0
 	for t in $tests; do
-		cc "${CFLAGS_STRICT[@]}" "$@" "Tests/c/$t.c" -o "$out/$t-$variant" $(pkg-config --cflags --libs "$pkg") || return 1
+		rm -f "$out/$t-$variant"
+		cc "${CFLAGS_STRICT[@]}" "$@" "Tests/c/$t.c" -o "$out/$t-$variant" $(pkg-config --cflags --libs "$pkg") || rc=1
 	done
+	return $rc
 }
 run_c() { # run_c VARIANT [WRAPPER...]
 	local variant=$1 rc=0
@@ -129,7 +132,15 @@ examples_check() {
 }
 step examples examples_check
 
-# 11. ThreadSanitizer on the tests that race threads on one machine.
+# 11. The command: the strategy comparison prints its table and valid JSON.
+cli_check() {
+	build/bin/scamem compare --workload mixed | grep -q 'SCAMEM_PACKED' &&
+		build/bin/scamem compare --workload many-small --json | python3 -c 'import json,sys; rows=json.load(sys.stdin); assert len(rows)==5, rows' &&
+		! build/bin/scamem compare --workload nonsense 2>/dev/null
+}
+step cli cli_check
+
+# 12. ThreadSanitizer on the tests that race threads on one machine.
 step swift-tsan swift test --sanitize=thread --scratch-path .build-tsan --filter 'Thread|Concurrency'
 
 echo

@@ -5,9 +5,8 @@ import Scamem
 extension MachineDescription {
     /// From the C description, every field checked.
     init(_ d: scamem_machine_desc) throws(ScamemError) {
-        guard d.profile.size == UInt32(MemoryLayout<scamem_profile>.size), d.strategy == 0 else {
-            throw d.strategy == 0 ? .invalid : .notSupported
-        }
+        guard d.profile.size == UInt32(MemoryLayout<scamem_profile>.size), d.reserved0 == 0,
+              d.strategy <= UInt32(SCAMEM_NR_STRATEGIES), d.packed_index_bits <= 64 else { throw .invalid }
         let p = d.profile
         let zones = try arrayArgument(d.zones, d.nr_zones, limit: 1 << 16) {
             ZoneSpan(nid: Int($0.nid), zone: ZoneType(rawValue: $0.zone), startPfn: $0.start_pfn,
@@ -20,7 +19,9 @@ extension MachineDescription {
                                          sparsememVmemmap: p.sparsemem_vmemmap != 0),
                   zones: zones,
                   holes: try arrayArgument(d.holes, d.nr_holes, limit: 1 << 20, range),
-                  reserved: try arrayArgument(d.reserved, d.nr_reserved, limit: 1 << 20, range))
+                  reserved: try arrayArgument(d.reserved, d.nr_reserved, limit: 1 << 20, range),
+                  strategy: d.strategy == 0 ? .default : Strategy(rawValue: d.strategy)!,
+                  packedIndexBits: Int(d.packed_index_bits))
         guard p.sparsemem_vmemmap <= 1, d.nr_nodes <= 1 << 10 else { throw .invalid }
     }
 }
@@ -47,7 +48,7 @@ nonisolated(unsafe) let defaultDescription: scamem_machine_desc = {
         }),
         holes: copy(ranges(d.holes)), reserved: copy(ranges(d.reserved)),
         nr_zones: UInt32(d.zones.count), nr_holes: UInt32(d.holes.count), nr_reserved: UInt32(d.reserved.count),
-        strategy: 0)
+        strategy: 0, packed_index_bits: 0, reserved0: 0)
 }()
 
 func newMachine(_ desc: MachineDescription, _ out: UnsafeMutablePointer<OpaquePointer?>) throws(ScamemError) -> Int32 {
@@ -124,7 +125,7 @@ public func scamem_machine_info(_ m: OpaquePointer!, _ out: UnsafeMutablePointer
             end_pfn: i.endPfn, present_pages: i.presentPages, managed_pages: i.managedPages,
             free_pages: i.freePages, memmap_pages: i.memmapPages, nr_sections: i.nrSections,
             present_sections: i.presentSections, nr_nodes: UInt32(i.nrNodes), nr_zones: UInt32(i.nrZones),
-            local_node: Int32(i.localNode), strategy: 0)
+            local_node: Int32(i.localNode), strategy: m.placementStrategy.rawValue)
         return 0
     }
 }

@@ -29,7 +29,7 @@ struct CExportTests {
                                                 sparsemem_vmemmap: p.sparsememVmemmap ? 1 : 0),
                         zones: zp.baseAddress, holes: hp.baseAddress, reserved: rp.baseAddress,
                         nr_zones: UInt32(zp.count), nr_holes: UInt32(hp.count), nr_reserved: UInt32(rp.count),
-                        strategy: 0)
+                        strategy: 0, packed_index_bits: 0, reserved0: 0)
                     return try body(&c)
                 }
             }
@@ -90,7 +90,8 @@ struct CExportTests {
         #expect(i.end_pfn == si.endPfn && i.present_pages == si.presentPages && i.managed_pages == si.managedPages)
         #expect(i.free_pages == si.freePages && i.memmap_pages == si.memmapPages)
         #expect(i.nr_sections == si.nrSections && i.present_sections == si.presentSections)
-        #expect(i.nr_nodes == 2 && i.nr_zones == 4 && i.local_node == 0 && i.strategy == 0)
+        #expect(i.nr_nodes == 2 && i.nr_zones == 4 && i.local_node == 0)
+        #expect(i.strategy == UInt32(SCAMEM_STRATEGY_PFN_LOOKUP))
 
         var l = scamem_layout()
         #expect(scamem_machine_layout(m, &l) == 0)
@@ -233,7 +234,9 @@ struct CExportTests {
             #expect(attempt { $0.nr_zones = 0 } == -EINVAL)
             #expect(attempt { $0.holes = nil; $0.nr_holes = 1 } == -EINVAL)
             #expect(attempt { $0.reserved = nil; $0.nr_reserved = 1 } == -EINVAL)
-            #expect(attempt { $0.strategy = 7 } == -EOPNOTSUPP)
+            #expect(attempt { $0.strategy = 7 } == -EINVAL)
+            #expect(attempt { $0.reserved0 = 1 } == -EINVAL)
+            #expect(attempt { $0.strategy = UInt32(SCAMEM_STRATEGY_PACKED); $0.packed_index_bits = 60 } == -EINVAL)
             #expect(attempt { $0.profile.size = 4 } == -EINVAL)
             #expect(attempt { $0.profile.nodes_shift = 11 } == -EINVAL)
             #expect(attempt { $0.profile.zones_shift = 0 } == -EINVAL)

@@ -164,7 +164,15 @@ static void test_descriptions(void)
 	d = good, d.holes = NULL;
 	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
 	d = good, d.strategy = 7;
-	EXPECT_ERR(scamem_machine_new(&d, &m), -EOPNOTSUPP);
+	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
+	d = good, d.reserved0 = 1;
+	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
+	d = good, d.strategy = SCAMEM_STRATEGY_PACKED, d.packed_index_bits = 48; /* zones sit at bit 51 */
+	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
+	d = good, d.strategy = SCAMEM_STRATEGY_PACKED, d.packed_index_bits = 47;
+	EXPECT_OK(scamem_machine_new(&d, &m));
+	scamem_machine_free(m);
+	m = NULL;
 	d = good, d.profile.size = 4;
 	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
 	d = good, d.profile.nodes_shift = 11;
