@@ -42,12 +42,12 @@ $(SO): $(SOURCES)
 # One relocatable object holding the library, swiftrt.o (the runtime's
 # metadata registration) and the static runtime, with only scamem_* left
 # global: a C program then links it like any C archive.
-$(AR_LIB): $(SOURCES)
+$(AR_LIB): $(SOURCES) Makefile
 	$(SWIFT) build $(DISTFLAGS) --product scamem_static
 	mkdir -p $(LIB) $(BUILD)/obj
 	ld -r -o $(BUILD)/obj/scamem.o --whole-archive $(DIST)/release/libscamem_static.a --no-whole-archive \
 		$(TOOLCHAIN)/lib/swift_static/linux/x86_64/swiftrt.o \
-		-L$(TOOLCHAIN)/lib/swift_static/linux -lswiftCore
+		-L$(TOOLCHAIN)/lib/swift_static/linux -lswiftGlibc -lswiftSynchronization -lswiftCore
 	objcopy --wildcard --keep-global-symbol='scamem_*' --strip-debug $(BUILD)/obj/scamem.o
 	rm -f $@ && ar rcs $@ $(BUILD)/obj/scamem.o
 
@@ -97,8 +97,9 @@ uninstall:
 check: all
 	bash scripts/check.sh
 
-# The demo: the default machine's table and metadata bill, then the
-# mailing-list scenario (vmalloc, map, pin, vfree, exit, unpin) step by step.
+# The demo: the default machine's table and metadata bill, the mailing-list
+# scenario (vmalloc, map, pin, vfree, exit, unpin) step by step, then the
+# report on the bundled real machine (and on this one, as root).
 EXAMPLES := demo vmalloc_pin
 
 demo: all
@@ -110,6 +111,9 @@ demo: all
 	$(BUILD)/bin/demo
 	@echo
 	$(BUILD)/bin/vmalloc_pin
+	@echo
+	$(BUILD)/bin/scamem report Tests/Fixtures/vm-24g-idle
+	@if [ "$$(id -u)" = 0 ] && [ -r /proc/kpageflags ]; then echo; $(BUILD)/bin/scamem report --live; fi
 
 clean:
 	rm -rf $(BUILD) $(DIST)

@@ -29,8 +29,10 @@ let package = Package(
     targets: [
         // The public C header, seen from Swift (module map -> include/scamem.h).
         .systemLibrary(name: "CScamem", path: "Sources/CScamem"),
+        // liblzma (Debian's liblzma-dev), to read and write .xz captures in-process.
+        .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         // The model.
-        .target(name: "Scamem", swiftSettings: lean),
+        .target(name: "Scamem", dependencies: ["CLzma"], swiftSettings: lean),
         // The @c exports: argument checks, handle conversion, errno mapping.
         .target(name: "ScamemC", dependencies: ["Scamem", "CScamem"], swiftSettings: lean),
         .executableTarget(name: "scamem", dependencies: [

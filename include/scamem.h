@@ -959,6 +959,83 @@ SCAMEM_API int scamem_compare_strategies(const struct scamem_machine_desc *desc,
 					 struct scamem_compare_row *rows, uint32_t nr_rows);
 
 /* ------------------------------------------------------------------------ */
+/* Real machines                                                             */
+/* ------------------------------------------------------------------------ */
+/*
+ * A capture is a directory of the raw files a root user can read: kpageflags
+ * and kpagecount (raw or .xz), zoneinfo, buddyinfo, vmallocinfo, meminfo,
+ * vmstat, slabinfo, iomem, memory_block_size_bytes, memory_blocks, uname
+ * (`scamem capture DIR` writes one). Importing builds a machine with the
+ * real zones and holes in which every pfn has the word it would have under
+ * memdescs: folios, slabs and page tables as descriptors (compound pages
+ * grouped with their order), free blocks rebuilt naturally aligned into the
+ * buddy allocator, never-initialised memmap, reserved pages, and the vmalloc
+ * areas as scamems over pages drawn from the flagless pool (/proc does not
+ * say which pfns back an area).
+ */
+
+/* What the importer sorts pfns into. */
+#define SCAMEM_CAT_HOLE 0          /* not RAM: in a zone span or outside every zone */
+#define SCAMEM_CAT_UNINITIALISED 1 /* deferred memmap init: whole sections of zero flags */
+#define SCAMEM_CAT_RESERVED 2
+#define SCAMEM_CAT_FREE 3
+#define SCAMEM_CAT_SLAB 4
+#define SCAMEM_CAT_PAGE_TABLE 5
+#define SCAMEM_CAT_ANON 6
+#define SCAMEM_CAT_FILE 7
+#define SCAMEM_CAT_SHMEM 8
+#define SCAMEM_CAT_HUGETLB 9
+#define SCAMEM_CAT_COMPOUND 10 /* other compound pages */
+#define SCAMEM_CAT_ZERO 11
+#define SCAMEM_CAT_OFFLINE 12
+#define SCAMEM_CAT_HWPOISON 13
+#define SCAMEM_CAT_UNKNOWN 14 /* initialised, no telling flags */
+#define SCAMEM_CAT_VMALLOC 15 /* unknown pages given to vmalloc areas */
+#define SCAMEM_NR_CATS 16
+
+/* Options of scamem_import(): descriptor sizes the report charges. */
+struct scamem_import_opts {
+	uint32_t size;         /* sizeof(struct scamem_import_opts) */
+	uint32_t folio_bytes;  /* 0: 80, a separately allocated folio */
+	uint32_t slab_bytes;   /* 0: 64 */
+	uint32_t ptdesc_bytes; /* 0: 64 */
+	uint32_t strategy;     /* SCAMEM_STRATEGY_* of the imported machine */
+	uint32_t reserved;     /* must be 0 */
+};
+
+/* What the import found and what it costs. */
+struct scamem_import_report {
+	uint64_t pfns;          /* kpageflags entries read */
+	uint64_t present_pages; /* RAM */
+	uint64_t memmap_pages;  /* pfns with a memmap (struct pages today) */
+	uint64_t categories[SCAMEM_NR_CATS];
+	uint64_t folios;
+	uint64_t slabs;
+	uint64_t ptdescs;
+	uint64_t vmalloc_areas;
+	uint64_t vmalloc_pages;
+	uint64_t vmalloc_placed; /* vmalloc pages given a pfn from the unknown pool */
+	uint64_t mapped_pages;   /* kpagecount > 0 */
+	uint64_t today_bytes;    /* 64 per memmap pfn, plus vm_struct pages arrays */
+	uint64_t word_bytes;     /* 8 per memmap pfn */
+	uint64_t descriptor_bytes; /* folios, slabs, ptdescs at the options' sizes */
+	uint64_t scamem_bytes;   /* the default strategy's scamem objects */
+	uint64_t memdesc_bytes;  /* word + descriptor + scamem bytes */
+	uint64_t strategy_bytes[SCAMEM_NR_STRATEGIES + 1]; /* by SCAMEM_STRATEGY_*; [0] is the default's */
+};
+
+/*
+ * Imports the capture in capture_dir, or the live machine if it is NULL
+ * (root, Linux). opts may be NULL for the defaults; report may be NULL. On
+ * success *out is a new machine (free it with scamem_machine_free()) whose
+ * invariant checker is clean. Errors: -EINVAL (out NULL, opts), -E2BIG,
+ * -ENOENT (no kpageflags), -EIO (no zoneinfo, unreadable or malformed
+ * files), -EACCES (live without root), -ENOMEM.
+ */
+SCAMEM_API int scamem_import(const char *capture_dir, const struct scamem_import_opts *opts, scamem_machine **out,
+			     struct scamem_import_report *report);
+
+/* ------------------------------------------------------------------------ */
 /* The invariant checker                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -1014,6 +1091,8 @@ SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vm_struct) == 48, "scamem_vm_struct");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vma) == 40, "scamem_vma");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_strategy_cost) == 24, "scamem_strategy_cost");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_compare_row) == 112, "scamem_compare_row");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_opts) == 24, "scamem_import_opts");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_report) == 296, "scamem_import_report");
 
 #ifdef __cplusplus
 }

@@ -132,11 +132,31 @@ examples_check() {
 }
 step examples examples_check
 
-# 11. The command: the strategy comparison prints its table and valid JSON.
+# 11. The command: the strategy comparison and the real-machine report print
+# their tables and valid JSON; capture works as root, and says what is
+# missing otherwise.
 cli_check() {
+	local bundled=Tests/Fixtures/vm-24g-idle cap="$out/capture"
 	build/bin/scamem compare --workload mixed | grep -q 'SCAMEM_PACKED' &&
 		build/bin/scamem compare --workload many-small --json | python3 -c 'import json,sys; rows=json.load(sys.stdin); assert len(rows)==5, rows' &&
-		! build/bin/scamem compare --workload nonsense 2>/dev/null
+		! build/bin/scamem compare --workload nonsense 2>/dev/null &&
+		build/bin/scamem report "$bundled" | grep -q 'invariant checker: 0 issues' &&
+		build/bin/scamem report "$bundled" --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["pfns"] == 6553600 and r["checker_issues"] == 0, r
+assert r["memdesc_bytes"] < r["today_bytes"], r
+assert len(r["strategies"]) == 5 and len(r["zones"]) == 3, r' &&
+		! build/bin/scamem report /nonexistent 2>/dev/null || return 1
+	rm -rf "$cap"
+	if [ "$(id -u)" = 0 ] && [ -r /proc/kpageflags ]; then
+		build/bin/scamem capture "$cap" && test -s "$cap/kpageflags.xz" && test -s "$cap/zoneinfo" &&
+			build/bin/scamem report "$cap" | grep -q 'invariant checker: 0 issues' &&
+			build/bin/scamem report --live | grep -q 'invariant checker: 0 issues'
+	else
+		echo "not root: capture must name what it cannot read"
+		build/bin/scamem capture "$cap" | grep -q 'missing kpageflags'
+	fi
 }
 step cli cli_check
 

@@ -36,6 +36,10 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
     public static let fault = ScamemError(rawValue: EFAULT)
     /// Already mapped, or mapped by something else.
     public static let busy = ScamemError(rawValue: EBUSY)
+    /// A file could not be read or written, or is not what it should be.
+    public static let io = ScamemError(rawValue: EIO)
+    /// Reading the file needs privileges this process lacks.
+    public static let permission = ScamemError(rawValue: EACCES)
     /// No scamem index left (SCAMEM_PACKED's bound).
     public static let noSpace = ScamemError(rawValue: ENOSPC)
     /// A fixed mapping would overlap an existing one.
@@ -62,6 +66,8 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
         case EFAULT: return "no mapping or no page at this user address"
         case EEXIST: return "a fixed mapping would overlap an existing one"
         case ENOSPC: return "no scamem index left (SCAMEM_PACKED bound)"
+        case EIO: return "a capture file is missing, unreadable or malformed"
+        case EACCES: return "permission denied (reading /proc/kpageflags needs root)"
         default: return "unknown error"
         }
     }

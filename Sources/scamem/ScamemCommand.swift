@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Scamem
 
@@ -6,7 +9,7 @@ struct ScamemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scamem",
         abstract: "A reference model of Linux memdescs and scamem.",
-        subcommands: [Compare.self])
+        subcommands: [Compare.self, Report.self, Capture.self])
 }
 
 /// Output helpers shared by the subcommands.
@@ -29,4 +32,10 @@ enum Format {
     }
 
     static func mib(_ bytes: UInt64) -> String { fixed(Double(bytes) / 1_048_576, 2) }
+}
+
+/// A line on standard error (progress, warnings).
+func printError(_ line: String) {
+    var s = "scamem: " + line + "\n"
+    s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

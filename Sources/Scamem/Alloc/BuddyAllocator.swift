@@ -65,6 +65,13 @@ extension Machine {
     /// __free_pages_ok(): writes BUDDY words with `flags` (node/zone/section
     /// restored from the owner), then merges with free buddies upwards.
     func freeBlock(_ pfn: UInt64, _ order: Int, flags: UInt64) {
+        // An imported gigantic folio goes back as MAX_PAGE_ORDER blocks.
+        if order > maxPageOrder {
+            for k in 0..<UInt64(1) << UInt64(order - maxPageOrder) {
+                freeBlock(pfn + k << UInt64(maxPageOrder), maxPageOrder, flags: flags)
+            }
+            return
+        }
         guard let z = zoneIndex(flags: flags) else { return }
         let tailWord = PageWord.inline(.buddy, subtype: BuddySubtype.tail.rawValue, flags: flags).rawValue
         (words + Int(pfn)).update(repeating: tailWord, count: 1 << order)

@@ -130,9 +130,6 @@ final class LegacyStrategy: PlacementStrategy {
         }
     }
 
-    /// The vm_struct's pages array: a pointer per page.
-    func objectBytes(nr: Int) -> Int { 8 * nr }
-
     /// 64 bytes of struct page per pfn; each pages array 8 per page.
     func cost(in m: Machine) -> StrategyCost {
         StrategyCost(bytesPerPage: UInt64(DescriptorSize.structPage), objectBytes: liveObjectBytes(in: m), extraBytes: 0)

@@ -18,6 +18,19 @@ public enum Strategy: UInt32, CaseIterable, Hashable, Sendable, CustomStringConv
     /// The strategy a machine gets when it asks for none.
     public static let `default` = Strategy.pfnLookup
 
+    /// Bytes of one object of `nr` pages: a scamem's 8-byte header and 8 per
+    /// page (FLAGS_ARRAY 16 per page); LEGACY's vm_struct pages array, 8 per page.
+    public func objectBytes(nr: Int) -> Int {
+        switch self {
+        case .legacy: 8 * nr
+        case .flagsArray: ScamemBlock.headerBytes + 16 * nr
+        default: ScamemBlock.headerBytes + 8 * nr
+        }
+    }
+
+    /// Bytes kept per object outside it (PACKED's index table slot).
+    public var extraBytesPerObject: Int { self == .packed ? 8 : 0 }
+
     public var description: String {
         switch self {
         case .legacy: "LEGACY"
@@ -60,8 +73,6 @@ protocol PlacementStrategy: AnyObject {
 
     /// Bytes per page a scamem keeps beside pages[] (FLAGS_ARRAY: flags).
     var extraBytesPerPage: Int { get }
-    /// Bytes of one object of `nr` pages (LEGACY: the vm_struct's pages array).
-    func objectBytes(nr: Int) -> Int
     /// Owned pages joined scamem `slot`: write their words and whatever the
     /// strategy keeps. `usermap` says the area may be mapped to userspace.
     func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError)
@@ -107,7 +118,7 @@ struct ScamemPage {
 
 extension PlacementStrategy {
     var extraBytesPerPage: Int { 0 }
-    func objectBytes(nr: Int) -> Int { ScamemBlock.headerBytes + (8 + extraBytesPerPage) * nr }
+    func objectBytes(nr: Int) -> Int { kind.objectBytes(nr: nr) }
     func detach(slot: Int, in m: Machine) {}
 
     /// The scamem strategies' word for an owned page: a SCAMEM pointer.

@@ -1,0 +1,345 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Descriptor sizes the report charges memdescs with; they are parameters
+/// because the memdesc plan has not fixed them. The C counterpart is
+/// `struct scamem_import_opts`.
+public struct ImportOptions: Hashable, Sendable {
+    /// A separately allocated folio (the memdesc Path page's, about 80 bytes).
+    public var folioBytes: UInt32 = DescriptorSize.folio
+    public var slabBytes: UInt32 = DescriptorSize.slab
+    public var ptdescBytes: UInt32 = DescriptorSize.ptdesc
+    /// The strategy the imported machine runs (the report costs all five).
+    public var strategy: Strategy = .default
+    public init() {}
+}
+
+/// One comparison of the imported machine against a file of the capture.
+public struct CrossCheck: Hashable, Sendable {
+    public var name: String
+    /// What the capture's own file says.
+    public var expected: UInt64
+    /// What the import found in kpageflags.
+    public var imported: UInt64
+}
+
+/// What the importer found. The report adds costs on top.
+public struct ImportResult: Sendable {
+    public var source: String
+    public var kernel: String
+    /// pfns kpageflags covered.
+    public var pfns: UInt64
+    /// Pages per category, indexed by `PageCategory.rawValue`.
+    public var categories: [UInt64]
+    /// Folios per order (0...30) for anon, file, shmem and hugetlb, indexed by
+    /// `PageCategory.rawValue` (only folio categories are filled).
+    public var folioOrders: [[UInt64]]
+    public var folios: UInt64
+    public var slabs: UInt64
+    public var ptdescs: UInt64
+    /// Pages with a non-zero kpagecount (mapped to userspace) and the sum of counts.
+    public var mappedPages: UInt64
+    public var mapcountSum: UInt64
+    /// vmalloc areas (vmallocinfo lines with pages= and "vmalloc") and their pages.
+    public var vmallocAreas: Int
+    public var vmallocPages: Int
+    /// Pages the importer could give those areas from the unknown pool.
+    public var vmallocPlaced: Int
+    public var crossChecks: [CrossCheck]
+    public var options: ImportOptions
+    /// Notes the report must print: what was missing, what was assumed.
+    public var notes: [String]
+}
+
+extension Machine {
+    /// Imports a capture (or the live machine): a machine with the real
+    /// zones and holes whose every pfn has the word it would have under
+    /// memdescs, with folios, slabs and page tables as descriptors, free
+    /// blocks in the buddy allocator, and the vmalloc areas as scamems.
+    /// `progress` gets a line now and then. The C counterpart is `scamem_import()`.
+    public static func importMachine(from source: CaptureSource, options: ImportOptions = ImportOptions(),
+                                     progress: ((String) -> Void)? = nil) throws(ScamemError) -> (Machine, ImportResult) {
+        var notes: [String] = []
+        guard let zoneinfo = try source.text("zoneinfo") else { throw .io }
+        let zones = parseZoneinfo(zoneinfo)
+        guard !zones.isEmpty else { throw .io }
+        let profile = LayoutProfile.x86_64Vmemmap
+        let sectionShift = profile.sectionSizeBits - 12
+
+        // RAM: iomem's System RAM, else the online memory blocks, else all of every span.
+        var ram: [Range<UInt64>]
+        if let iomem = try source.text("iomem"), let r = parseIomemRAM(iomem) {
+            ram = r
+        } else if let blocks = try source.text("memory_blocks"),
+                  let size = try source.text("memory_block_size_bytes").flatMap({ UInt64($0.filter { !$0.isWhitespace }, radix: 16) }) {
+            ram = parseMemoryBlocks(blocks, blockBytes: size, sectionShift: sectionShift)
+            notes.append("iomem unreadable: RAM taken from the online memory blocks; holes inside a block read as RAM")
+        } else {
+            ram = zones.map { $0.startPfn..<$0.startPfn + $0.spanned }
+            notes.append("neither iomem nor memory blocks: every zone span taken as RAM")
+        }
+        ram.sort { $0.lowerBound < $1.lowerBound }
+        let spans = zones.map { ZoneSpan(nid: $0.nid, zone: $0.zone, startPfn: $0.startPfn, spannedPages: $0.spanned) }
+        let holes = spans.flatMap { z in
+            subtract(z.startPfn, z.endPfn, ram.map { PfnRange(startPfn: $0.lowerBound, nrPages: UInt64($0.count)) })
+                .map { PfnRange(startPfn: $0.lowerBound, nrPages: UInt64($0.count)) }
+        }
+        // All RAM starts reserved: the import decides every page.
+        let reserved = spans.flatMap { z in
+            subtract(z.startPfn, z.endPfn, holes).map { PfnRange(startPfn: $0.lowerBound, nrPages: UInt64($0.count)) }
+        }
+        let desc = MachineDescription(nrNodes: (zones.map(\.nid).max() ?? 0) + 1, profile: profile, zones: spans,
+                                      holes: holes, reserved: reserved, strategy: options.strategy)
+        let m = try Machine(desc)
+        var result = ImportResult(
+            source: source.description, kernel: (try source.text("uname"))?.split(separator: "\n").first.map(String.init) ?? "",
+            pfns: 0, categories: [UInt64](repeating: 0, count: PageCategory.allCases.count),
+            folioOrders: [[UInt64]](repeating: [UInt64](repeating: 0, count: 31), count: PageCategory.allCases.count),
+            folios: 0, slabs: 0, ptdescs: 0, mappedPages: 0, mapcountSum: 0, vmallocAreas: 0, vmallocPages: 0,
+            vmallocPlaced: 0, crossChecks: [], options: options, notes: notes)
+        try m.lock.withLock { () throws(ScamemError) in
+            try m.classifyPages(source, &result, progress)
+            try m.placeVmallocAreas(source, &result)
+            m.setManaged(zones)
+            m.crossCheck(source, zones, &result)
+        }
+        return (m, result)
+    }
+
+    /// The page walk: kpageflags and kpagecount in lockstep, a chunk at a time.
+    func classifyPages(_ source: CaptureSource, _ r: inout ImportResult, _ progress: ((String) -> Void)?) throws(ScamemError) {
+        var flagsFile = try source.binary("kpageflags")
+        var countFile: (any ByteSource)?
+        do { countFile = try source.binary("kpagecount") } catch {
+            r.notes.append("kpagecount missing: no mapped-page counts")
+        }
+        let chunk = 1 << 16
+        let flags = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: chunk)
+        let counts = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: chunk)
+        defer { flags.deallocate(); counts.deallocate() }
+
+        var walk = PageWalk(machine: self)
+        var pfn: UInt64 = 0
+        while true {
+            let got = try flagsFile.readFully(into: UnsafeMutableRawBufferPointer(flags)) / 8
+            if got == 0 { break }
+            let gotCounts = try countFile?.readFully(into: UnsafeMutableRawBufferPointer(counts)) ?? 0
+            for i in 0..<got {
+                let p = pfn + UInt64(i)
+                if p < endPfn { walk.visit(p, flags[i], &r) } else { r.categories[PageCategory.hole.rawValue] += 1 }
+                if i * 8 < gotCounts, counts[i] != 0 {
+                    r.mappedPages += 1
+                    r.mapcountSum &+= counts[i]
+                }
+            }
+            pfn += UInt64(got)
+            if pfn % (1 << 20) < UInt64(chunk) { progress?("kpageflags: \(pfn) pfns") }
+        }
+        walk.finish(&r)
+        r.pfns = pfn
+        if pfn < endPfn { r.notes.append("kpageflags ends at pfn \(pfn), before the last zone's end \(endPfn)") }
+    }
+
+    /// vmalloc areas become scamems over pages drawn, in pfn order, from the
+    /// unknown pool: /proc does not say which pfns back an area.
+    func placeVmallocAreas(_ source: CaptureSource, _ r: inout ImportResult) throws(ScamemError) {
+        guard let text = try source.text("vmallocinfo") else {
+            r.notes.append("vmallocinfo missing: no scamems")
+            return
+        }
+        let areas = parseVmallocinfo(text).filter(\.isVmalloc)
+        r.vmallocAreas = areas.count
+        r.vmallocPages = areas.reduce(0) { $0 + $1.pages }
+        var next = 0
+        let unknown = PageWord.inline(.misc, subtype: MiscSubtype.unknown.rawValue, flags: 0)
+        for (i, a) in areas.enumerated() {
+            var pfns: [UInt64] = []
+            while pfns.count < a.pages && next < Int(endPfn) {
+                let w = PageWord(rawValue: words[next])
+                if w.type == .misc, w.subtype == unknown.subtype, w.order == 0 { pfns.append(UInt64(next)) }
+                next += 1
+            }
+            guard pfns.count == a.pages else { break }
+            let user = a.flags.contains("user")
+            let slot = try adoptScamem(pfns, owning: true, usermap: user)
+            _ = try mapArea(slot, nrPages: pfns.count, flags: user ? [.alloc, .usermap] : .alloc, caller: UInt64(i))
+            r.vmallocPlaced += pfns.count
+        }
+        r.categories[PageCategory.unknown.rawValue] -= UInt64(r.vmallocPlaced)
+        r.categories[PageCategory.vmalloc.rawValue] += UInt64(r.vmallocPlaced)
+        r.notes.append("vmalloc pages: /proc does not expose which pfns back an area; the \(r.vmallocPlaced) of \(r.vmallocPages) pages of \(r.vmallocAreas) vmalloc areas were drawn from the unknown (flagless) pages in pfn order")
+    }
+
+    /// managed_pages as zoneinfo has it, kept between free and present.
+    func setManaged(_ info: [ZoneinfoZone]) {
+        for z in 0..<nrZones {
+            let zi = info.first { $0.nid == zones[z].nid && $0.zone == zones[z].zone }
+            zones[z].managedPages = min(zones[z].presentPages, max(zones[z].freePages, zi?.managed ?? zones[z].freePages))
+        }
+    }
+
+    func crossCheck(_ source: CaptureSource, _ info: [ZoneinfoZone], _ r: inout ImportResult) {
+        var present: UInt64 = 0
+        for z in 0..<nrZones { present += zones[z].presentPages }
+        r.crossChecks.append(CrossCheck(name: "present pages (zoneinfo)", expected: info.reduce(0) { $0 + $1.present },
+                                        imported: present))
+        if let text = try? source.text("buddyinfo") {
+            let buddy = parseBuddyinfo(text)
+            var expected: UInt64 = 0, imported: UInt64 = 0
+            for b in buddy {
+                for (o, n) in b.free.enumerated() { expected += n << UInt64(o) }
+            }
+            for z in 0..<nrZones { imported += zones[z].freePages }
+            r.crossChecks.append(CrossCheck(name: "free pages (buddyinfo)", expected: expected, imported: imported))
+        }
+        if let text = try? source.text("slabinfo") {
+            let s = parseSlabinfo(text)
+            r.crossChecks.append(CrossCheck(name: "slab pages (slabinfo)", expected: s.pages,
+                                            imported: r.categories[PageCategory.slab.rawValue]))
+            r.crossChecks.append(CrossCheck(name: "slabs (slabinfo)", expected: s.slabs, imported: r.slabs))
+        }
+        if let text = try? source.text("vmstat"), let files = parseKeyValues(text)["nr_file_pages"] {
+            r.crossChecks.append(CrossCheck(name: "file + shmem pages (vmstat nr_file_pages)", expected: files,
+                                            imported: r.categories[PageCategory.file.rawValue] + r.categories[PageCategory.shmem.rawValue]))
+        }
+    }
+}
+
+/// The state of the page walk: the zone and section under the cursor, and
+/// the run of free or compound pages being gathered.
+struct PageWalk {
+    let m: Machine
+    private var zoneCursor = 0
+    private var section: UInt64 = .max
+    private var sectionFirst: UInt64 = 0
+    private var sectionAllZero = true
+    private var sectionZeroPages: UInt64 = 0
+    private enum Run { case none, buddy, compound(UInt64) }
+    private var run = Run.none
+    private var runStart: UInt64 = 0
+    private var runEnd: UInt64 = 0
+    private var runZone = 0
+    private var holeCursor = 0
+
+    init(machine: Machine) { m = machine }
+
+    /// In a described hole, walking forward.
+    private mutating func hole(_ pfn: UInt64) -> Bool {
+        while holeCursor < m.holes.count, m.holes[holeCursor].upperBound <= pfn { holeCursor += 1 }
+        return holeCursor < m.holes.count && m.holes[holeCursor].contains(pfn)
+    }
+
+    /// The zone holding `pfn`, walking forward.
+    private mutating func zone(_ pfn: UInt64) -> Int? {
+        while zoneCursor < m.nrZones, m.zones[Int(m.zonesByPfn[zoneCursor])].endPfn <= pfn { zoneCursor += 1 }
+        guard zoneCursor < m.nrZones else { return nil }
+        let z = Int(m.zonesByPfn[zoneCursor])
+        return m.zones[z].spans(pfn) ? z : nil
+    }
+
+    mutating func visit(_ pfn: UInt64, _ f: UInt64, _ r: inout ImportResult) {
+        // Only RAM (laid out as reserved) is the importer's to decide; any
+        // other pfn, in a zone's span or outside every zone, is a hole.
+        let w = PageWord(rawValue: m.words[Int(pfn)])
+        guard let z = zone(pfn), !w.isNopage, !hole(pfn) else {
+            endRun(&r)
+            r.categories[PageCategory.hole.rawValue] += 1
+            return
+        }
+        let s = pfn >> UInt64(m.layout.pfnSectionShift)
+        if s != section { endSection(&r); section = s; sectionFirst = pfn; sectionAllZero = true; sectionZeroPages = 0 }
+        if f != 0 { sectionAllZero = false }
+
+        if f & KPF.compoundTail != 0, case .compound = run, pfn == runEnd, z == runZone {
+            runEnd += 1
+            return
+        }
+        if f & KPF.buddy != 0, case .buddy = run, pfn == runEnd, z == runZone {
+            runEnd += 1
+            return
+        }
+        endRun(&r)
+        if f == 0 {
+            put(pfn, z, .unknown, &r)
+            sectionZeroPages += 1
+        } else if f & KPF.nopage != 0 {
+            r.categories[PageCategory.hole.rawValue] += 1
+        } else if f & KPF.buddy != 0 {
+            run = .buddy; runStart = pfn; runEnd = pfn + 1; runZone = z
+        } else if f & KPF.compoundHead != 0 {
+            run = .compound(f); runStart = pfn; runEnd = pfn + 1; runZone = z
+        } else {
+            put(pfn, z, PageCategory.of(f, compound: false), &r)
+        }
+    }
+
+    /// One page (or a whole aligned block of 2^order) of a category.
+    private func put(_ pfn: UInt64, _ z: Int, _ c: PageCategory, order: Int = 0, _ r: inout ImportResult) {
+        r.categories[c.rawValue] += 1 << UInt64(order)
+        let flags = m.pageFlags(z, pfn)
+        switch c {
+        case .slab, .pageTable, .anon, .file, .shmem, .hugetlb:
+            m.installDescriptor(c == .slab ? .slab : c == .pageTable ? .ptdesc : c == .anon ? .anon : .file,
+                                pfn: pfn, order: order, flags: flags)
+            if c.isFolio { r.folios += 1; r.folioOrders[c.rawValue][min(order, 30)] += 1 }
+            else if c == .slab { r.slabs += 1 } else { r.ptdescs += 1 }
+        case .hwpoison:
+            m.setWords(pfn, order, .inline(.hwpoison, subtype: 0, order: UInt8(order), flags: flags))
+        default:
+            m.setWords(pfn, order, .inline(.misc, subtype: c.miscSubtype.rawValue, order: UInt8(order), flags: flags))
+        }
+    }
+
+    private mutating func endRun(_ r: inout ImportResult) {
+        switch run {
+        case .none: return
+        case .buddy:
+            forEachAlignedBlock(runStart, runEnd, maxOrder: maxPageOrder) { p, o in
+                m.insertFreeBlock(runZone, p, o, flags: m.pageFlags(runZone, p))
+            }
+            r.categories[PageCategory.free.rawValue] += runEnd - runStart
+        case .compound(let f):
+            let n = runEnd - runStart
+            let c = PageCategory.of(f, compound: true)
+            if n.nonzeroBitCount == 1, runStart & (n - 1) == 0 {
+                put(runStart, runZone, c, order: n.trailingZeroBitCount, &r)
+            } else {
+                // Not a naturally aligned power of two: page by page.
+                for p in runStart..<runEnd { put(p, runZone, c, &r) }
+            }
+        }
+        run = .none
+    }
+
+    /// A section whose present pages all read zero was never initialised.
+    private mutating func endSection(_ r: inout ImportResult) {
+        guard section != .max, sectionAllZero, sectionZeroPages > 0 else { return }
+        let reserved = PageWord.inline(.misc, subtype: MiscSubtype.reserved.rawValue, flags: 0)
+        var p = sectionFirst
+        while p >> UInt64(m.layout.pfnSectionShift) == section && p < m.endPfn {
+            let w = PageWord(rawValue: m.words[Int(p)])
+            if w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue {
+                m.words[Int(p)] = reserved.rawValue | w.flags
+            }
+            p += 1
+        }
+        r.categories[PageCategory.unknown.rawValue] -= sectionZeroPages
+        r.categories[PageCategory.uninitialised.rawValue] += sectionZeroPages
+    }
+
+    mutating func finish(_ r: inout ImportResult) {
+        endRun(&r)
+        endSection(&r)
+    }
+}
+
+extension Machine {
+    /// A descriptor over pages the import found in use: pointer words in.
+    func installDescriptor(_ type: PageType, pfn: UInt64, order: Int, flags: UInt64) {
+        let d = Memdesc(flags: flags, pfn: pfn, refcount: 1, mapcount: 0, pincount: 0, type: type,
+                        order: UInt8(min(order, 255)), cacheID: 0, objects: 0)
+        guard let id = try? descriptors.allocate(d) else { return }
+        setWords(pfn, order, .pointer(type, descriptor: id))
+    }
+}
