@@ -122,6 +122,10 @@ clean:
 # Benchmarks: numbers go in docs/performance.md, never in tests.
 bench: all
 	@mkdir -p $(BUILD)/bin
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror bench/bench.c -o $(BUILD)/bin/bench \
-		$$(PKG_CONFIG_PATH=$(CURDIR)/$(PCDIR) pkg-config --cflags --libs scamem) -Wl,-rpath,$(CURDIR)/$(LIB)
-	$(BUILD)/bin/bench
+	@for b in bench import; do \
+		$(CC) -std=c11 -O2 -Wall -Wextra -Werror bench/$$b.c -o $(BUILD)/bin/bench-$$b \
+			$$(PKG_CONFIG_PATH=$(CURDIR)/$(PCDIR) pkg-config --cflags --libs scamem) -Wl,-rpath,$(CURDIR)/$(LIB) || exit 1; \
+	done
+	$(BUILD)/bin/bench-bench
+	@echo
+	$(BUILD)/bin/bench-import
