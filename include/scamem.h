@@ -1022,13 +1022,14 @@ struct scamem_import_report {
 	uint64_t scamem_bytes;   /* the default strategy's scamem objects */
 	uint64_t memdesc_bytes;  /* word + descriptor + scamem bytes */
 	uint64_t strategy_bytes[SCAMEM_NR_STRATEGIES + 1]; /* by SCAMEM_STRATEGY_*; [0] is the default's */
+	uint64_t checker_issues; /* the invariant checker on the imported machine: 0 */
 };
 
 /*
  * Imports the capture in capture_dir, or the live machine if it is NULL
  * (root, Linux). opts may be NULL for the defaults; report may be NULL. On
- * success *out is a new machine (free it with scamem_machine_free()) whose
- * invariant checker is clean. Errors: -EINVAL (out NULL, opts), -E2BIG,
+ * success *out is a new machine (free it with scamem_machine_free()); the
+ * import runs the invariant checker and reports what it found. Errors: -EINVAL (out NULL, opts), -E2BIG,
  * -ENOENT (no kpageflags), -EIO (no zoneinfo, unreadable or malformed
  * files), -EACCES (live without root), -ENOMEM.
  */
@@ -1092,7 +1093,7 @@ SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vma) == 40, "scamem_vma");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_strategy_cost) == 24, "scamem_strategy_cost");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_compare_row) == 112, "scamem_compare_row");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_opts) == 24, "scamem_import_opts");
-SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_report) == 296, "scamem_import_report");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_report) == 304, "scamem_import_report");
 
 #ifdef __cplusplus
 }

@@ -25,9 +25,7 @@ public func scamem_import(_ dir: UnsafePointer<CChar>!, _ opts: UnsafePointer<sc
             x.pfns = r.pfns
             x.present_pages = b.presentPages
             x.memmap_pages = b.memmapPages
-            withUnsafeMutableBytes(of: &x.categories) { raw in
-                for (i, n) in r.categories.enumerated() { raw.storeBytes(of: n, toByteOffset: i * 8, as: UInt64.self) }
-            }
+            fill(&x.categories, r.categories)
             x.folios = r.folios
             x.slabs = r.slabs
             x.ptdescs = r.ptdescs
@@ -40,10 +38,10 @@ public func scamem_import(_ dir: UnsafePointer<CChar>!, _ opts: UnsafePointer<sc
             x.descriptor_bytes = b.descriptorBytes
             x.scamem_bytes = b.scamemBytes
             x.memdesc_bytes = b.memdescBytes
-            withUnsafeMutableBytes(of: &x.strategy_bytes) { raw in
-                for s in b.strategies { raw.storeBytes(of: s.bytes, toByteOffset: Int(s.strategy.rawValue) * 8, as: UInt64.self) }
-                raw.storeBytes(of: b.strategies.first { $0.strategy == .default }!.bytes, toByteOffset: 0, as: UInt64.self)
-            }
+            x.checker_issues = UInt64(r.checkerIssues)
+            // Index 0 is the default strategy's; then one per SCAMEM_STRATEGY_*.
+            let byStrategy = Dictionary(uniqueKeysWithValues: b.strategies.map { ($0.strategy, $0.bytes) })
+            fill(&x.strategy_bytes, [byStrategy[.default]!] + Strategy.allCases.map { byStrategy[$0]! })
             report.pointee = x
         }
         out.pointee = OpaquePointer(Unmanaged.passRetained(m).toOpaque())

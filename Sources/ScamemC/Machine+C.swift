@@ -146,9 +146,7 @@ public func scamem_machine_zone(_ m: OpaquePointer!, _ index: UInt32,
         info.present_pages = z.presentPages
         info.managed_pages = z.managedPages
         info.free_pages = z.freePages
-        withUnsafeMutableBytes(of: &info.nr_free) { raw in
-            for (o, n) in z.nrFree.enumerated() { raw.storeBytes(of: n, toByteOffset: o * 8, as: UInt64.self) }
-        }
+        fill(&info.nr_free, z.nrFree)
         out.pointee = info
         return 0
     }
@@ -199,12 +197,8 @@ public func scamem_machine_metadata(_ m: OpaquePointer!, _ out: UnsafeMutablePoi
         r.desc_bytes = md.descriptorBytes
         r.memdesc_bytes = md.memdescBytes
         r.scamem_bytes = md.scamemBytes
-        withUnsafeMutableBytes(of: &r.nr_desc) { raw in
-            for (t, n) in md.descriptors.enumerated() { raw.storeBytes(of: n, toByteOffset: t * 8, as: UInt64.self) }
-        }
-        withUnsafeMutableBytes(of: &r.desc_size) { raw in
-            for (t, n) in md.descriptorSizes.enumerated() { raw.storeBytes(of: n, toByteOffset: t * 4, as: UInt32.self) }
-        }
+        fill(&r.nr_desc, md.descriptors)
+        fill(&r.desc_size, md.descriptorSizes)
         out.pointee = r
         return 0
     }

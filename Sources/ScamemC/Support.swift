@@ -52,6 +52,15 @@ func arrayArgument<T, U>(_ p: UnsafePointer<T>?, _ n: UInt32, limit: UInt32,
     return UnsafeBufferPointer(start: p, count: Int(n)).map(map)
 }
 
+/// Fills a C array member (imported as a tuple) from `values`, in order.
+func fill<Tuple, Element: FixedWidthInteger>(_ tuple: inout Tuple, _ values: some Sequence<Element>) {
+    withUnsafeMutableBytes(of: &tuple) { raw in
+        for (i, v) in values.enumerated() where (i + 1) * MemoryLayout<Element>.size <= raw.count {
+            raw.storeBytes(of: v, toByteOffset: i * MemoryLayout<Element>.size, as: Element.self)
+        }
+    }
+}
+
 /// Static text as a C string.
 @inline(__always)
 func cString(_ s: StaticString) -> UnsafePointer<CChar> {

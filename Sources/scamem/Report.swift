@@ -38,10 +38,9 @@ struct Report: ParsableCommand {
         } catch {
             throw ValidationError("import of \(source): \(error)")
         }
-        let issues = machine.check()
         let report = machine.report(result)
-        print(json ? ReportFormat.json(report, issues: issues.count) : ReportFormat.text(report, issues: issues.count))
-        if !issues.isEmpty { throw ExitCode(1) }
+        print(json ? ReportFormat.json(report, issues: result.checkerIssues) : ReportFormat.text(report, issues: result.checkerIssues))
+        if result.checkerIssues != 0 { throw ExitCode(1) }
     }
 }
 

@@ -79,6 +79,7 @@ enum Captures {
         let e = Expected(flags, normalSpans: try Self.normalSpans(dir))
         let c = { (x: PageCategory) in Int(r.categories[x.rawValue]) }
         #expect(r.pfns == UInt64(flags.count))
+        #expect(r.checkerIssues == 0)
         #expect(c(.slab) == e.slabPages && Int(r.slabs) == e.slabs)
         #expect(c(.free) == e.free)
         #expect(c(.pageTable) == e.pageTables)

@@ -22,6 +22,7 @@ static void bundled(void)
 	for (int c = 0; c < SCAMEM_NR_CATS; c++)
 		sum += r.categories[c];
 	EXPECT(sum == r.pfns);
+	EXPECT(r.checker_issues == 0);
 
 	/* The words agree with the categories. */
 	uint64_t counts[SCAMEM_NR_TYPES];

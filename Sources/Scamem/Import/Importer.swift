@@ -47,6 +47,8 @@ public struct ImportResult: Sendable {
     /// Pages the importer could give those areas from the unknown pool.
     public var vmallocPlaced: Int
     public var crossChecks: [CrossCheck]
+    /// What the invariant checker found on the imported machine (0: consistent).
+    public var checkerIssues: Int
     public var options: ImportOptions
     /// Notes the report must print: what was missing, what was assumed.
     public var notes: [String]
@@ -97,13 +99,14 @@ extension Machine {
             pfns: 0, categories: [UInt64](repeating: 0, count: PageCategory.allCases.count),
             folioOrders: [[UInt64]](repeating: [UInt64](repeating: 0, count: 31), count: PageCategory.allCases.count),
             folios: 0, slabs: 0, ptdescs: 0, mappedPages: 0, mapcountSum: 0, vmallocAreas: 0, vmallocPages: 0,
-            vmallocPlaced: 0, crossChecks: [], options: options, notes: notes)
+            vmallocPlaced: 0, crossChecks: [], checkerIssues: 0, options: options, notes: notes)
         try m.lock.withLock { () throws(ScamemError) in
             try m.classifyPages(source, &result, progress)
             try m.placeVmallocAreas(source, &result)
             m.setManaged(zones)
             m.crossCheck(source, zones, &result)
         }
+        result.checkerIssues = m.check().count
         return (m, result)
     }
 

@@ -29,14 +29,10 @@ final class LegacyStrategy: PlacementStrategy {
     }
 
     func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError) {
+        writeVmallocWords(slot: slot, usermap: usermap, in: m)
+        // The pages array's reference on each page.
         let b = m.scamems[slot].block
-        for i in 0..<b.nr {
-            let pfn = b.pages[i]
-            let flags = PageWord(rawValue: m.words[Int(pfn)]).flags
-            m.words[Int(pfn)] = PageWord.inline(.misc, subtype: MiscSubtype.vmalloc.rawValue, usermap: usermap,
-                                                flags: flags).rawValue
-            refcount[Int(pfn)] = 1
-        }
+        for i in 0..<b.nr { refcount[Int(b.pages[i])] = 1 }
     }
 
     func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64? { word.flags }

@@ -127,6 +127,18 @@ extension PlacementStrategy {
         for i in 0..<b.nr { m.words[Int(b.pages[i])] = PageWord.pointer(.scamem, descriptor: UInt64(slot + 1)).rawValue }
     }
 
+    /// The inline word for an owned page (VMA_PRIVATE, LEGACY): MISC/vmalloc
+    /// with the page's node/zone/section kept from its current word.
+    func writeVmallocWords(slot: Int, usermap: Bool, in m: Machine) {
+        let b = m.scamems[slot].block
+        for i in 0..<b.nr {
+            let pfn = b.pages[i]
+            let flags = PageWord(rawValue: m.words[Int(pfn)]).flags
+            m.words[Int(pfn)] = PageWord.inline(.misc, subtype: MiscSubtype.vmalloc.rawValue, usermap: usermap,
+                                                flags: flags).rawValue
+        }
+    }
+
     /// The slot a SCAMEM pointer word names.
     func pointerSlot(_ word: PageWord, in m: Machine) -> Int? {
         word.type == .scamem ? m.scamems.slot(descriptorID: word.descriptorID) : nil

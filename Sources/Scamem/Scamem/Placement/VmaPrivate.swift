@@ -13,13 +13,7 @@ final class VmaPrivateStrategy: PlacementStrategy {
     private(set) var reverseMap: [UInt64: (slot: Int, refs: Int)] = [:]
 
     func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError) {
-        let b = m.scamems[slot].block
-        for i in 0..<b.nr {
-            let pfn = b.pages[i]
-            let flags = PageWord(rawValue: m.words[Int(pfn)]).flags
-            m.words[Int(pfn)] = PageWord.inline(.misc, subtype: MiscSubtype.vmalloc.rawValue, usermap: usermap,
-                                                flags: flags).rawValue
-        }
+        writeVmallocWords(slot: slot, usermap: usermap, in: m)
     }
 
     func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64? { word.flags }
