@@ -54,10 +54,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func scamemPagesHoldTheWholeObject(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
-        let k = try m.vmallocUser(size: 3 * 4096)
-        let u = try m.mmap(mm, length: 3 * 4096, flags: .shared)
-        try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
+        let (mm, k, u) = try mappedVmallocUser(m, pages: 3)
         let s = m.findVmArea(k)!.scamem
         let got = try m.getUserPages(mm, start: u, nrPages: 3)
         let pinned = try m.pinUserPages(mm, start: u + 4096, nrPages: 1, flags: .longterm)

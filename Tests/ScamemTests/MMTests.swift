@@ -127,10 +127,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func munmapSplitsAndEachPartKeepsAReference(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
-        let k = try m.vmallocUser(size: 5 * 4096)
-        let u = try m.mmap(mm, length: 5 * 4096, flags: .shared)
-        try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
+        let (mm, k, u) = try mappedVmallocUser(m, pages: 5)
         let s = m.findVmArea(k)!.scamem
         try m.vfree(k)
         let pages = try (0..<5).map { (i: UInt64) throws(ScamemError) -> UInt64 in try m.followPage(mm, u + i * 4096) }
@@ -163,10 +160,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func corruptedMappingIsCaught(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
-        let k = try m.vmallocUser(size: 4096)
-        let u = try m.mmap(mm, length: 4096, flags: .shared)
-        try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
+        let (mm, k, u) = try mappedVmallocUser(m, pages: 1)
         let pfn = try m.vmallocToPfn(k)
         // Pretend the page went back to the allocator while still mapped.
         let saved = word(m, pfn).rawValue

@@ -57,10 +57,7 @@ import Scamem
 
     @Test func vmaPrivateCountsItsReverseMap() throws {
         let m = try tinyMachine(.vmaPrivate)
-        let mm = m.mmNew()
-        let k = try m.vmallocUser(size: 4 * 4096)
-        let u = try m.mmap(mm, length: 4 * 4096, flags: .shared)
-        try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
+        let (mm, k, u) = try mappedVmallocUser(m, pages: 4)
         #expect(m.strategyCost().extraBytes == 0)
         let a = try m.pinUserPages(mm, start: u, nrPages: 3)
         let b = try m.getUserPages(mm, start: u, nrPages: 1)

@@ -115,3 +115,13 @@ func isScamemPage(_ machine: Machine, _ pfn: UInt64) -> Bool {
 func tinyMachine(_ strategy: Strategy) throws -> Machine {
     try Machine(Fixtures.tiny().with(strategy: strategy))
 }
+
+/// A driver's buffer mapped to userspace: vmalloc_user() of `pages`, a shared
+/// mapping of the same size in a new mm, remap_vmalloc_range().
+func mappedVmallocUser(_ m: Machine, pages: Int) throws -> (mm: MMID, kaddr: UInt64, uaddr: UInt64) {
+    let mm = m.mmNew()
+    let k = try m.vmallocUser(size: UInt64(pages) * 4096)
+    let u = try m.mmap(mm, length: UInt64(pages) * 4096, flags: .shared)
+    try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
+    return (mm, k, u)
+}
