@@ -43,6 +43,8 @@ $(SO): $(SOURCES)
 # metadata registration) and the static runtime, with only scamem_* left
 # global: a C program then links it like any C archive.
 $(AR_LIB): $(SOURCES) Makefile
+	@# SwiftPM updates the archive in place: an object of a renamed file would stay.
+	rm -f $(DIST)/release/libscamem_static.a
 	$(SWIFT) build $(DISTFLAGS) --product scamem_static
 	mkdir -p $(LIB) $(BUILD)/obj
 	ld -r -o $(BUILD)/obj/scamem.o --whole-archive $(DIST)/release/libscamem_static.a --no-whole-archive \

@@ -26,8 +26,6 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
     public static let overflow = ScamemError(rawValue: EOVERFLOW)
     /// An option struct carries non-zero fields this library does not know.
     public static let tooBig = ScamemError(rawValue: E2BIG)
-    /// A feature this version does not have.
-    public static let notSupported = ScamemError(rawValue: EOPNOTSUPP)
     /// No such object (no vm area at this address).
     public static let notFound = ScamemError(rawValue: ENOENT)
     /// A handle that names nothing live: stale, freed, or made up.
@@ -59,7 +57,6 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
         case EALREADY: return "page is already free"
         case EOVERFLOW: return "reference count would overflow"
         case E2BIG: return "option struct has unknown non-zero fields"
-        case EOPNOTSUPP: return "not supported by this version"
         case ENOENT: return "no such object"
         case EBUSY: return "already mapped, or mapped by another object"
         case EBADF: return "stale or invalid handle"

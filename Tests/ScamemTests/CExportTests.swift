@@ -454,7 +454,8 @@ struct CExportTests {
 
     @Test("scamem_strerror has text for every code, and Int32.min does not trap")
     func strerror() throws {
-        let known: [Int32] = [0, EINVAL, ERANGE, ENXIO, ENOMEM, EALREADY, EOVERFLOW, E2BIG, EOPNOTSUPP, ENOENT]
+        let known: [Int32] = [0, EINVAL, ERANGE, ENXIO, ENOMEM, EALREADY, EOVERFLOW, E2BIG, ENOENT, EBADF, EFAULT,
+                              EBUSY, EEXIST, ENOSPC, EIO, EACCES]
         var texts = Set<String>()
         for code in known {
             let neg = try #require(scamem_strerror(-code))

@@ -219,13 +219,16 @@ static void test_descriptions(void)
 static void test_strerror(void)
 {
 	const int codes[] = { 0, -EINVAL, -ERANGE, -ENXIO, -ENOMEM, -EALREADY, -EOVERFLOW, -E2BIG,
-			      -EOPNOTSUPP, -ENOENT, EINVAL, INT32_MIN, INT32_MAX, -12345 };
+			      -ENOENT, -EBADF, -EFAULT, -EBUSY, -EEXIST, -ENOSPC, -EIO, -EACCES, EINVAL,
+			      INT32_MIN, INT32_MAX, -12345 };
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
 		const char *s = scamem_strerror(codes[i]);
 		EXPECT(s != NULL && s[0] != '\0');
 	}
 	EXPECT(strcmp(scamem_strerror(-EALREADY), "page is already free") == 0);
 	EXPECT(strcmp(scamem_strerror(-12345), "unknown error") == 0);
+	for (size_t i = 1; i < sizeof codes / sizeof codes[0] - 4; i++) /* every code the library returns has its text */
+		EXPECT(strcmp(scamem_strerror(codes[i]), "unknown error") != 0);
 	EXPECT(strcmp(scamem_strerror(-EINVAL), scamem_strerror(EINVAL)) == 0);
 }
 
