@@ -4,6 +4,11 @@ extension Machine {
     /// yet (`fault`), else `.fault` where nothing is mapped.
     func pfnAt(_ s: Int, _ addr: UInt64, fault: Bool) throws(ScamemError) -> UInt64 {
         guard let vi = mms[s].index(containing: addr) else { throw .fault }
+        return try pfnAt(s, vma: vi, addr, fault: fault)
+    }
+
+    /// The same, in the VMA at index `vi` (which holds `addr`).
+    func pfnAt(_ s: Int, vma vi: Int, _ addr: UInt64, fault: Bool) throws(ScamemError) -> UInt64 {
         let idx = mms[s].vmas[vi].pteIndex(addr)
         let pte = mms[s].vmas[vi].ptes[idx]
         if pte != 0 { return pte - 1 }

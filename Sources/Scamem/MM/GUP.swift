@@ -48,9 +48,9 @@ extension Machine {
         for i in 0..<nrPages {
             do throws(ScamemError) {
                 let addr = start + UInt64(i) * 4096
-                let pfn = try pfnAt(s, addr, fault: true)
-                let object = mms[s].index(containing: addr).flatMap { mms[s].vmas[$0].object }
-                try grab(pfn, pin: pin, vmaObject: object.flatMap { scamems.slot(handle: $0) })
+                guard let vi = mms[s].index(containing: addr) else { throw .fault }
+                let pfn = try pfnAt(s, vma: vi, addr, fault: true)
+                try grab(pfn, pin: pin, vmaObject: mms[s].vmas[vi].object.flatMap { scamems.slot(handle: $0) })
                 out[i] = pfn
             } catch {
                 if i == 0 { throw error }
