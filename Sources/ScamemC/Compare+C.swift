@@ -4,7 +4,7 @@ import Scamem
 
 @c @implementation
 public func scamem_machine_strategy_cost(_ m: OpaquePointer!, _ out: UnsafeMutablePointer<scamem_strategy_cost>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let out else { throw .invalid }
         let c = m.strategyCost()
         out.pointee = scamem_strategy_cost(bytes_per_page: c.bytesPerPage, object_bytes: c.objectBytes,

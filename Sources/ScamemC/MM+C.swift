@@ -7,7 +7,7 @@ func mmID(_ mm: OpaquePointer?) -> MMID { MMID(rawValue: UInt64(UInt(bitPattern:
 
 @c @implementation
 public func scamem_mm_new(_ m: OpaquePointer!, _ out: UnsafeMutablePointer<OpaquePointer?>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let out else { throw .invalid }
         out.pointee = OpaquePointer(bitPattern: UInt(m.mmNew().rawValue))
         return 0
@@ -16,10 +16,7 @@ public func scamem_mm_new(_ m: OpaquePointer!, _ out: UnsafeMutablePointer<Opaqu
 
 @c @implementation
 public func scamem_mm_exit(_ m: OpaquePointer!, _ mm: OpaquePointer!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.mmExit(mmID(mm))
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.mmExit(mmID(mm)) }
 }
 
 @c @implementation
@@ -32,28 +29,21 @@ public func scamem_mmap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt6
 
 @c @implementation
 public func scamem_munmap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ len: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.munmap(mmID(mm), addr: addr, length: len)
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.munmap(mmID(mm), addr: addr, length: len) }
 }
 
 @c @implementation
 public func scamem_remap_vmalloc_range_partial(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ uaddr: UInt64,
                                                _ kaddr: UInt64, _ pgoff: UInt64, _ size: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    perform(m) { m throws(ScamemError) in
         try m.remapVmallocRangePartial(mmID(mm), uaddr: uaddr, kaddr: kaddr, pgoff: pgoff, size: size)
-        return 0
     }
 }
 
 @c @implementation
 public func scamem_remap_vmalloc_range(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ uaddr: UInt64, _ kaddr: UInt64,
                                        _ pgoff: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.remapVmallocRange(mmID(mm), uaddr: uaddr, kaddr: kaddr, pgoff: pgoff)
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.remapVmallocRange(mmID(mm), uaddr: uaddr, kaddr: kaddr, pgoff: pgoff) }
 }
 
 @c @implementation
@@ -72,7 +62,7 @@ public func scamem_follow_page(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr
 @c @implementation
 public func scamem_find_vma(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64,
                             _ out: UnsafeMutablePointer<scamem_vma>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let out else { throw .invalid }
         let v = try m.findVMA(mmID(mm), addr)
         out.pointee = scamem_vma(start: v.start, end: v.end, mapped_pages: UInt64(v.mappedPages),
@@ -108,18 +98,12 @@ public func scamem_pin_user_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ s
 
 @c @implementation
 public func scamem_put_page(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.putPage(pfn)
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.putPage(pfn) }
 }
 
 @c @implementation
 public func scamem_unpin_user_page(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.unpinUserPage(pfn)
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.unpinUserPage(pfn) }
 }
 
 @c @implementation
@@ -135,5 +119,5 @@ public func scamem_unpin_user_pages(_ m: OpaquePointer!, _ pfns: UnsafePointer<U
 
 @c @implementation
 public func scamem_folio_maybe_dma_pinned(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in try m.folioMaybeDmaPinned(pfn) ? 1 : 0 }
+    onMachine(m) { m throws(ScamemError) in try m.folioMaybeDmaPinned(pfn) ? 1 : 0 }
 }

@@ -89,18 +89,12 @@ public func scamem_machine_free(_ m: OpaquePointer!) {
 
 @c @implementation
 public func scamem_machine_set_local_node(_ m: OpaquePointer!, _ nid: Int32) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.setLocalNode(Int(nid))
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.setLocalNode(Int(nid)) }
 }
 
 @c @implementation
 public func scamem_machine_set_anon_order(_ m: OpaquePointer!, _ order: UInt32) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.setAnonFolioOrder(Int(order))
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.setAnonFolioOrder(Int(order)) }
 }
 
 @c @implementation

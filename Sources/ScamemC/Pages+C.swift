@@ -15,12 +15,6 @@ func allocate(_ m: OpaquePointer?, _ pfn: UnsafeMutablePointer<UInt64>?, _ nid: 
     }
 }
 
-/// A call on one pfn returning a non-negative int.
-@inline(__always)
-func onPfn(_ m: OpaquePointer?, _ body: (Machine) throws(ScamemError) -> Int32) -> Int32 {
-    withMachine(m, orElse: -EINVAL) { m in errnoResult { () throws(ScamemError) -> Int32 in try body(m) } }
-}
-
 @c @implementation
 public func scamem_alloc_pages(_ m: OpaquePointer!, _ gfp: UInt32, _ order: UInt32, _ nid: Int32,
                                _ pfn: UnsafeMutablePointer<UInt64>!) -> Int32 {
@@ -31,10 +25,7 @@ public func scamem_alloc_pages(_ m: OpaquePointer!, _ gfp: UInt32, _ order: UInt
 
 @c @implementation
 public func scamem_free_pages(_ m: OpaquePointer!, _ pfn: UInt64, _ order: UInt32) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.freePages(pfn, order: Int(order))
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.freePages(pfn, order: Int(order)) }
 }
 
 @c @implementation
@@ -48,12 +39,12 @@ public func scamem_folio_alloc(_ m: OpaquePointer!, _ type: UInt32, _ gfp: UInt3
 
 @c @implementation
 public func scamem_folio_get(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in Int32(try m.folioGet(pfn)) }
+    onMachine(m) { m throws(ScamemError) in Int32(try m.folioGet(pfn)) }
 }
 
 @c @implementation
 public func scamem_folio_put(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in Int32(try m.folioPut(pfn)) }
+    onMachine(m) { m throws(ScamemError) in Int32(try m.folioPut(pfn)) }
 }
 
 @c @implementation
@@ -66,10 +57,7 @@ public func scamem_slab_alloc(_ m: OpaquePointer!, _ cacheID: UInt32, _ objectSi
 
 @c @implementation
 public func scamem_slab_free(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.slabFree(pfn)
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.slabFree(pfn) }
 }
 
 @c @implementation
@@ -82,20 +70,17 @@ public func scamem_ptdesc_alloc(_ m: OpaquePointer!, _ gfp: UInt32, _ order: UIn
 
 @c @implementation
 public func scamem_ptdesc_free(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.ptdescFree(pfn)
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.ptdescFree(pfn) }
 }
 
 @c @implementation
 public func scamem_page_to_nid(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in Int32(try m.pageToNid(pfn)) }
+    onMachine(m) { m throws(ScamemError) in Int32(try m.pageToNid(pfn)) }
 }
 
 @c @implementation
 public func scamem_page_zonenum(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in Int32(try m.pageZonenum(pfn).rawValue) }
+    onMachine(m) { m throws(ScamemError) in Int32(try m.pageZonenum(pfn).rawValue) }
 }
 
 @c @implementation
@@ -107,7 +92,7 @@ public func scamem_page_to_section(_ m: OpaquePointer!, _ pfn: UInt64) -> Int64 
 
 @c @implementation
 public func scamem_page_info(_ m: OpaquePointer!, _ pfn: UInt64, _ info: UnsafeMutablePointer<scamem_page_info>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let info else { throw .invalid }
         let p: PageInfo
         do throws(ScamemError) { p = try m.pageInfo(pfn) } catch {

@@ -24,7 +24,7 @@ func policyArgument(_ policy: UInt32, _ nid: Int32) throws(ScamemError) -> NodeP
 @c @implementation
 public func scamem_alloc(_ m: OpaquePointer!, _ nrPages: UInt32, _ gfp: UInt32, _ policy: UInt32, _ nid: Int32,
                          _ out: UnsafeMutablePointer<OpaquePointer?>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let out else { throw .invalid }
         out.pointee = scamemHandle(try m.scamemAlloc(nrPages: Int(nrPages), gfp: GFP(rawValue: gfp),
                                                      policy: policyArgument(policy, nid)))
@@ -34,17 +34,17 @@ public func scamem_alloc(_ m: OpaquePointer!, _ nrPages: UInt32, _ gfp: UInt32, 
 
 @c @implementation
 public func scamem_get(_ m: OpaquePointer!, _ s: OpaquePointer!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in Int32(try m.scamemGet(scamemID(s))) }
+    onMachine(m) { m throws(ScamemError) in Int32(try m.scamemGet(scamemID(s))) }
 }
 
 @c @implementation
 public func scamem_put(_ m: OpaquePointer!, _ s: OpaquePointer!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in Int32(try m.scamemPut(scamemID(s))) }
+    onMachine(m) { m throws(ScamemError) in Int32(try m.scamemPut(scamemID(s))) }
 }
 
 @c @implementation
 public func scamem_stat(_ m: OpaquePointer!, _ s: OpaquePointer!, _ st: UnsafeMutablePointer<CScamem.scamem_stat>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let st else { throw .invalid }
         let x = try m.scamemStat(scamemID(s))
         st.pointee = CScamem.scamem_stat(
@@ -77,7 +77,7 @@ public func scamem_pages(_ m: OpaquePointer!, _ s: OpaquePointer!, _ pfns: Unsaf
 
 @c @implementation
 public func scamem_page_scamem(_ m: OpaquePointer!, _ pfn: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let out else { throw .invalid }
         out.pointee = scamemHandle(try m.pageScamem(pfn))
         return 0

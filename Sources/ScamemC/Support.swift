@@ -12,6 +12,22 @@ func withMachine<R>(_ m: OpaquePointer?, orElse fail: R, _ body: (Machine) -> R)
     return Unmanaged<Machine>.fromOpaque(UnsafeRawPointer(m))._withUnsafeGuaranteedRef(body)
 }
 
+/// A call on the machine behind `m` returning a non-negative int, or the
+/// negative errno of what it threw (-EINVAL for a NULL machine).
+@inline(__always)
+func onMachine(_ m: OpaquePointer?, _ body: (Machine) throws(ScamemError) -> Int32) -> Int32 {
+    withMachine(m, orElse: -EINVAL) { m in errnoResult { () throws(ScamemError) -> Int32 in try body(m) } }
+}
+
+/// A call with nothing to return: 0, or a negative errno.
+@inline(__always)
+func perform(_ m: OpaquePointer?, _ body: (Machine) throws(ScamemError) -> Void) -> Int32 {
+    onMachine(m) { m throws(ScamemError) in
+        try body(m)
+        return 0
+    }
+}
+
 /// Runs a throwing model call and turns its error into a negative errno.
 @inline(__always)
 func errnoResult(_ body: () throws(ScamemError) -> Int32) -> Int32 {

@@ -6,7 +6,7 @@ import Scamem
 @inline(__always)
 func mapping(_ m: OpaquePointer?, _ addr: UnsafeMutablePointer<UInt64>?,
              _ body: (Machine) throws(ScamemError) -> UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let addr else { throw .invalid }
         addr.pointee = try body(m)
         return 0
@@ -59,23 +59,17 @@ public func scamem_vmap(_ m: OpaquePointer!, _ pfns: UnsafePointer<UInt64>!, _ c
 
 @c @implementation
 public func scamem_vfree(_ m: OpaquePointer!, _ addr: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.vfree(addr)
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.vfree(addr) }
 }
 
 @c @implementation
 public func scamem_vunmap(_ m: OpaquePointer!, _ addr: UInt64) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
-        try m.vunmap(addr)
-        return 0
-    }
+    perform(m) { m throws(ScamemError) in try m.vunmap(addr) }
 }
 
 @c @implementation
 public func scamem_find_vm_area(_ m: OpaquePointer!, _ addr: UInt64, _ out: UnsafeMutablePointer<scamem_vm_struct>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let out else { throw .invalid }
         guard let v = m.findVmArea(addr) else { throw .notFound }
         out.pointee = cVmStruct(v)
@@ -85,7 +79,7 @@ public func scamem_find_vm_area(_ m: OpaquePointer!, _ addr: UInt64, _ out: Unsa
 
 @c @implementation
 public func scamem_vm_area_next(_ m: OpaquePointer!, _ addr: UInt64, _ out: UnsafeMutablePointer<scamem_vm_struct>!) -> Int32 {
-    onPfn(m) { m throws(ScamemError) in
+    onMachine(m) { m throws(ScamemError) in
         guard let out else { throw .invalid }
         guard let v = m.vmArea(after: addr) else { throw .notFound }
         out.pointee = cVmStruct(v)
