@@ -14,7 +14,9 @@
  *  - Input option structs start with their size (set it to sizeof the struct);
  *    they only ever grow at the end. A caller built against a newer header may
  *    pass a larger struct as long as the fields this library does not know are
- *    zero (else -E2BIG), as the kernel's copy_struct_from_user() does.
+ *    zero (else -E2BIG), as the kernel's copy_struct_from_user() does; a caller
+ *    built against an older header passes the smaller size it knew, and the
+ *    fields added since read as zero.
  *  - Ownership is written on every function that returns a handle or pointer.
  *  - A machine may be used from several threads at once; each call is atomic
  *    with respect to the others on the same machine.
@@ -993,14 +995,28 @@ SCAMEM_API int scamem_compare_strategies(const struct scamem_machine_desc *desc,
 #define SCAMEM_CAT_VMALLOC 15 /* unknown pages given to vmalloc areas */
 #define SCAMEM_NR_CATS 16
 
+/*
+ * Where scamem_import() refused a capture: the file, the line (text files)
+ * or byte offset (binary files), and why. Filled when the import fails with
+ * -EIO, -ENOENT or -EACCES and scamem_import_opts.error is set; zeroed on
+ * success. Strings are NUL-terminated (truncated if longer).
+ */
+struct scamem_import_error {
+	char file[64];    /* the capture file, e.g. "zoneinfo" or "kpageflags.xz"; "" if none */
+	uint64_t line;    /* 1-based line in a text file; 0 if not a line */
+	uint64_t offset;  /* byte offset in a binary file; 0 if not an offset */
+	char reason[176]; /* what was wrong with it */
+};
+
 /* Options of scamem_import(): descriptor sizes the report charges. */
 struct scamem_import_opts {
-	uint32_t size;         /* sizeof(struct scamem_import_opts) */
+	uint32_t size;         /* sizeof(struct scamem_import_opts); 24 (release 0.1) is accepted */
 	uint32_t folio_bytes;  /* 0: 80, a separately allocated folio */
 	uint32_t slab_bytes;   /* 0: 64 */
 	uint32_t ptdesc_bytes; /* 0: 64 */
 	uint32_t strategy;     /* SCAMEM_STRATEGY_* of the imported machine */
 	uint32_t reserved;     /* must be 0 */
+	struct scamem_import_error *error; /* since 0.2; may be NULL: where a failed import stopped */
 };
 
 /* What the import found and what it costs. */
@@ -1092,7 +1108,9 @@ SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vm_struct) == 48, "scamem_vm_struct");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_vma) == 40, "scamem_vma");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_strategy_cost) == 24, "scamem_strategy_cost");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_compare_row) == 112, "scamem_compare_row");
-SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_opts) == 24, "scamem_import_opts");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_opts) == 32, "scamem_import_opts");
+SCAMEM_STATIC_ASSERT(offsetof(struct scamem_import_opts, error) == 24, "scamem_import_opts.error");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_error) == 256, "scamem_import_error");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_import_report) == 304, "scamem_import_report");
 
 #ifdef __cplusplus

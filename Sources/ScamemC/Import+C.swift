@@ -10,7 +10,7 @@ public func scamem_import(_ dir: UnsafePointer<CChar>!, _ opts: UnsafePointer<sc
         guard let out else { throw .invalid }
         var o = ImportOptions()
         if opts != nil {
-            let c = try copyStruct(opts, scamem_import_opts.self)
+            let c = try copyStruct(opts, scamem_import_opts.self, minimum: 24)
             guard c.reserved == 0, c.strategy <= UInt32(SCAMEM_NR_STRATEGIES) else { throw .invalid }
             if c.folio_bytes != 0 { o.folioBytes = c.folio_bytes }
             if c.slab_bytes != 0 { o.slabBytes = c.slab_bytes }

@@ -48,16 +48,25 @@ func nodeArgument(_ nid: Int32) throws(ScamemError) -> Int? {
 }
 
 /// Reads a size-first option struct as the kernel's copy_struct_from_user()
-/// does: a smaller one than this library knows is invalid, a larger one is
-/// accepted if the bytes this library does not know are zero.
-func copyStruct<T>(_ p: UnsafePointer<T>?, _ type: T.Type) throws(ScamemError) -> T {
+/// does: a larger one than this library knows is accepted if the bytes it
+/// does not know are zero (else `.tooBig`); a smaller one, down to `minimum`
+/// (the struct's first released size), reads the fields added since as zero.
+func copyStruct<T>(_ p: UnsafePointer<T>?, _ type: T.Type, minimum: Int = MemoryLayout<T>.size) throws(ScamemError) -> T {
     guard let p else { throw .invalid }
     let raw = UnsafeRawPointer(p)
     let size = Int(raw.load(as: UInt32.self))
     let known = MemoryLayout<T>.size
-    guard size >= known, size <= 4096 else { throw size > 4096 ? .tooBig : .invalid }
-    for i in known..<size where raw.load(fromByteOffset: i, as: UInt8.self) != 0 { throw .tooBig }
-    return p.pointee
+    guard size >= minimum, size <= 4096 else { throw size > 4096 ? .tooBig : .invalid }
+    for i in known..<max(known, size) where raw.load(fromByteOffset: i, as: UInt8.self) != 0 { throw .tooBig }
+    if size >= known { return p.pointee }
+    // An older caller's struct: its bytes, then zeros. T is a C struct, so
+    // all-zero bytes are a valid value of it.
+    return withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { buf in
+        let out = UnsafeMutableRawPointer(buf.baseAddress!)
+        out.initializeMemory(as: UInt8.self, repeating: 0, count: known)
+        out.copyMemory(from: raw, byteCount: size)
+        return out.load(as: T.self)
+    }
 }
 
 /// A C array argument: (pointer, count) checked and copied.

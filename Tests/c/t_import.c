@@ -53,7 +53,7 @@ static void bundled(void)
 	scamem_machine_free(m);
 
 	/* Descriptor sizes are parameters; the machine can run another strategy. */
-	struct scamem_import_opts o = { sizeof o, 48, 0, 0, SCAMEM_STRATEGY_VMA_PRIVATE, 0 };
+	struct scamem_import_opts o = { sizeof o, 48, 0, 0, SCAMEM_STRATEGY_VMA_PRIVATE, 0, NULL };
 	struct scamem_import_report r2;
 	m = NULL;
 	EXPECT_OK(scamem_import(BUNDLED, &o, &m, &r2));
@@ -73,7 +73,7 @@ static void misuse(void)
 {
 	scamem_machine *m = NULL;
 	struct scamem_import_report r;
-	struct scamem_import_opts o = { sizeof o, 0, 0, 0, 0, 0 };
+	struct scamem_import_opts o = { sizeof o, 0, 0, 0, 0, 0, NULL };
 	EXPECT_ERR(scamem_import(BUNDLED, NULL, NULL, &r), -EINVAL);
 	EXPECT_ERR(scamem_import("/nonexistent/capture", NULL, &m, &r), -EIO);
 	EXPECT_ERR(scamem_import("", NULL, &m, &r), -EIO);
