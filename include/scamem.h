@@ -266,8 +266,10 @@ struct scamem_word_info {
 /*
  * The exported twin of the inline decoders above, for callers that cannot use
  * static inline functions (FFI). Fills *info from word alone.
- * Returns 0, or -EINVAL if layout or info is NULL or layout->version is not
- * SCAMEM_LAYOUT_VERSION.
+ * Returns 0, or -EINVAL if layout or info is NULL, layout->version is not
+ * SCAMEM_LAYOUT_VERSION, a field does not fit in 64 bits (pgshift + width > 64,
+ * a width of 64), nodes_width or zones_width is over 32, or section_size_bits
+ * is not in [12, 64).
  */
 SCAMEM_API int scamem_word_decode(const struct scamem_layout *layout, uint64_t word,
 				  struct scamem_word_info *info);
@@ -512,7 +514,8 @@ SCAMEM_API int scamem_alloc_pages(scamem_machine *m, uint32_t gfp, uint32_t orde
  * allocator, coalescing with free buddies. Errors: -EINVAL (NULL, order > 10,
  * pfn not the first page of an allocated block of that order, or owned by a
  * descriptor), -ERANGE (pfn >= end_pfn), -ENXIO (pfn has no memory: a hole),
- * -EALREADY (the page is already free).
+ * -EALREADY (the page is already free), -EBUSY (a vmap() area without
+ * SCAMEM_VM_MAP_PUT_PAGES still maps one of the pages).
  */
 SCAMEM_API int scamem_free_pages(scamem_machine *m, uint64_t pfn, uint32_t order);
 
@@ -544,7 +547,8 @@ SCAMEM_API int scamem_folio_get(scamem_machine *m, uint64_t pfn);
 /*
  * folio_put(): drops a reference on the folio owning pfn; the last one frees
  * the folio and its pages. Returns the remaining refcount (0: freed), or the
- * errors of scamem_folio_get() but -EOVERFLOW.
+ * errors of scamem_folio_get() but -EOVERFLOW, and -EBUSY when this is the
+ * caller's last reference and a vmap() area maps the folio.
  */
 SCAMEM_API int scamem_folio_put(scamem_machine *m, uint64_t pfn);
 
@@ -727,8 +731,21 @@ SCAMEM_API int scamem_vmalloc_opts(scamem_machine *m, uint64_t size, const struc
  * (order-0 pages from scamem_alloc_pages(), each once) pass to the area's
  * scamem and are freed with it; without it they stay the caller's and the
  * area may not be mapped to userspace, so SCAMEM_VM_USERMAP requires
- * SCAMEM_VM_MAP_PUT_PAGES. Errors: -EINVAL (NULL, count 0, flags, a page that
- * may not be adopted), -ERANGE, -ENXIO, -EALREADY (a free page), -ENOMEM.
+ * SCAMEM_VM_MAP_PUT_PAGES.
+ *
+ * Without SCAMEM_VM_MAP_PUT_PAGES the caller must keep the pages until
+ * scamem_vunmap() (or scamem_vfree()), as the kernel's vmap() users must:
+ * pages from scamem_alloc_pages() (of any order), and pages of a folio the
+ * caller holds a reference on (scamem_folio_alloc()/scamem_folio_get()). A
+ * page may be listed more than once. Until the area goes, scamem_free_pages()
+ * of such a page and the scamem_folio_put() of the caller's last reference
+ * fail with -EBUSY, where the kernel would leave a freed page mapped.
+ *
+ * Errors: -EINVAL (NULL, count 0, flags; a page that may not be adopted, or
+ * without SCAMEM_VM_MAP_PUT_PAGES a slab, page-table or other page the caller
+ * cannot keep, or a folio page the caller holds no reference on), -EBUSY (a
+ * page of another vmalloc area, or with SCAMEM_VM_MAP_PUT_PAGES a page another
+ * vmap() area maps), -ERANGE, -ENXIO, -EALREADY (a free page), -ENOMEM.
  */
 SCAMEM_API int scamem_vmap(scamem_machine *m, const uint64_t *pfns, uint32_t count, uint32_t vm_flags,
 			   uint64_t *addr);

@@ -18,7 +18,13 @@ public func scamem_compare_strategies(_ desc: UnsafePointer<scamem_machine_desc>
                                       _ rows: UnsafeMutablePointer<scamem_compare_row>!, _ nrRows: UInt32) -> Int32 {
     errnoResult { () throws(ScamemError) -> Int32 in
         guard rows != nil || nrRows == 0, let w = Workload(rawValue: workload) else { throw .invalid }
-        let d = desc == nil ? MachineDescription.default : try MachineDescription(copyStruct(desc, scamem_machine_desc.self))
+        var d = MachineDescription.default
+        if desc != nil {
+            // Every strategy runs: the one the description names is ignored.
+            var c = try copyStruct(desc, scamem_machine_desc.self)
+            c.strategy = 0
+            d = try MachineDescription(c)
+        }
         let results = try Machine.compareStrategies(d, workload: w)
         for (i, r) in results.prefix(Int(nrRows)).enumerated() {
             rows[i] = scamem_compare_row(

@@ -43,7 +43,7 @@ public func scamem_word_decode(_ layout: UnsafePointer<scamem_layout>!, _ word: 
             out.subtype = UInt32(w.subtype)
             out.order = UInt32(w.order)
             out.usermap = w.usermap ? 1 : 0
-            out.nid = UInt32(fl.nid(word))
+            out.nid = UInt32(truncatingIfNeeded: fl.nid(word))
             out.zone = fl.zone(word).rawValue
             out.section = fl.section(word)
         } else {

@@ -85,20 +85,46 @@ import Scamem
     func plainVmapLeavesPagesToTheCaller(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let raw = try m.allocPages(order: 1)
+        let single = try m.allocPages(order: 0)
         let folio = try m.folioAlloc(.file)
-        let addr = try m.vmap([raw, raw + 1, folio])
+        let addr = try m.vmap([raw, raw + 1, folio, folio, single])
         #expect(word(m, raw).type == .misc && word(m, folio).type == .file)
         #expect(try m.scamemStat(m.findVmArea(addr)!.scamem).ownsPages == false)
         expectClean(m)
-        // Freeing a page still vmapped is the caller's bug; the checker sees it.
-        try m.folioPut(folio)
-        #expect(m.check().contains { $0.kind == .refcount && $0.pfn == folio })
-        let again = try m.folioAlloc(.file)
-        #expect(again == folio)
-        try m.vfree(addr)
+        // The caller keeps the pages until vunmap(): a free before is refused.
+        #expect(throws: ScamemError.busy) { try m.freePages(raw, order: 1) }
+        #expect(throws: ScamemError.busy) { try m.folioPut(folio) }
+        // A second reference may come and go; the last one may not.
+        try m.folioGet(folio)
+        #expect(try m.folioPut(folio) == 1)
+        #expect(throws: ScamemError.busy) { try m.folioPut(folio) }
+        // Another area may not take the pages over while this one maps them.
+        #expect(throws: ScamemError.busy) { try m.vmap([single], flags: .mapPutPages) }
+        expectClean(m)
+        try m.vunmap(addr)
         #expect(word(m, raw).type == .misc && word(m, folio).type == .file)
         try m.freePages(raw, order: 1)
+        try m.freePages(single, order: 0)
         try m.folioPut(folio)
+        expectClean(m)
+    }
+
+    @Test(arguments: Strategy.allCases)
+    func plainVmapRefusesPagesItCannotKeep(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let slab = try m.slabAlloc(cache: 1, objectSize: 64)
+        let table = try m.ptdescAlloc()
+        let area = try m.vmalloc(size: 2 * 4096)
+        let vpage = try m.vmallocToPfn(area)
+        #expect(throws: ScamemError.invalid) { try m.vmap([slab]) }
+        #expect(throws: ScamemError.invalid) { try m.vmap([table]) }
+        // Another area's page goes when that area does.
+        #expect(throws: ScamemError.busy) { try m.vmap([vpage]) }
+        #expect(throws: ScamemError.busy) { try m.vmap([vpage], flags: .mapPutPages) }
+        expectClean(m)
+        try m.vfree(area)
+        try m.slabFree(slab)
+        try m.ptdescFree(table)
         expectClean(m)
     }
 

@@ -110,6 +110,37 @@ static void test_vmalloc(scamem_machine *m)
 	EXPECT_OK(scamem_vunmap(m, v));
 	EXPECT_ERR(scamem_free_pages(m, raw[0], 0), -EALREADY); /* freed with the area */
 
+	/* vmap without VM_MAP_PUT_PAGES: the pages stay the caller's, who must
+	 * keep them until vunmap; a free before it is -EBUSY, never a freed page
+	 * left mapped. */
+	uint64_t block, single, folio, slab, vp[5], x;
+	EXPECT_OK(scamem_alloc_pages(m, 0, 1, 0, &block));
+	EXPECT_OK(scamem_alloc_pages(m, 0, 0, 0, &single));
+	EXPECT_OK(scamem_folio_alloc(m, SCAMEM_TYPE_FILE, 0, 0, 0, &folio));
+	EXPECT_OK(scamem_slab_alloc(m, 7, 64, 0, 0, 0, &slab));
+	vp[0] = block; vp[1] = block + 1; vp[2] = folio; vp[3] = folio; /* listed twice */
+	vp[4] = single;
+	EXPECT_OK(scamem_vmap(m, vp, 5, 0, &v));
+	EXPECT_ERR(scamem_free_pages(m, block, 1), -EBUSY);
+	EXPECT_ERR(scamem_folio_put(m, folio), -EBUSY);
+	EXPECT_ERR(scamem_free_pages(m, single, 0), -EBUSY);
+	EXPECT_ERR(scamem_vmap(m, &single, 1, SCAMEM_VM_MAP_PUT_PAGES, &x), -EBUSY);
+	EXPECT_ERR(scamem_vmap(m, &slab, 1, 0, &x), -EINVAL); /* a slab page cannot be kept */
+	EXPECT(scamem_machine_check(m, NULL, NULL) == 0);
+	EXPECT_OK(scamem_vunmap(m, v));
+	EXPECT_OK(scamem_free_pages(m, block, 1));
+	EXPECT_OK(scamem_free_pages(m, single, 0));
+	EXPECT(scamem_folio_put(m, folio) == 0);
+	EXPECT_OK(scamem_slab_free(m, slab));
+	/* A page of another vmalloc area is that area's to free. */
+	EXPECT_OK(scamem_vmalloc(m, 2 * PAGE, &x));
+	int64_t other = scamem_vmalloc_to_pfn(m, x);
+	EXPECT(other >= 0);
+	uint64_t op = (uint64_t)other;
+	EXPECT_ERR(scamem_vmap(m, &op, 1, 0, &v), -EBUSY);
+	EXPECT_OK(scamem_vfree(m, x));
+	EXPECT(scamem_machine_check(m, NULL, NULL) == 0);
+
 	/* vfree twice, of an unknown address, of the middle of an area. */
 	EXPECT_ERR(scamem_vfree(m, a + PAGE), -ENOENT);
 	EXPECT_ERR(scamem_vfree(m, 0), -ENOENT);

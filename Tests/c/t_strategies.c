@@ -113,6 +113,9 @@ static void compare(void)
 	EXPECT_ERR(scamem_compare_strategies(NULL, 7, rows, 1), -EINVAL);
 	struct scamem_machine_desc d;
 	scamem_machine_desc_default(&d);
+	d.strategy = 99; /* ignored: every strategy runs */
+	EXPECT(scamem_compare_strategies(&d, SCAMEM_WORKLOAD_MIXED, rows, 1) == 1);
+	EXPECT(rows[0].strategy == SCAMEM_STRATEGY_LEGACY);
 	d.size = 3;
 	EXPECT_ERR(scamem_compare_strategies(&d, SCAMEM_WORKLOAD_MIXED, rows, 1), -EINVAL);
 	struct scamem_strategy_cost c;

@@ -86,8 +86,42 @@ static scamem_machine *populated(int vmemmap)
 	return m;
 }
 
+/* A caller's layout is untrusted: every field at and past its edges gives 0
+ * (and the inline decoders' answer) or -EINVAL, never a trap. */
+static void hostile_layouts(void)
+{
+	struct scamem_word_info wi;
+	struct scamem_layout l = { SCAMEM_LAYOUT_VERSION, 27, 0, 40, 3, 0, 24, 21 };
+	/* The example: a 40-bit node field. */
+	EXPECT_ERR(scamem_word_decode(&l, 0xfffffffffffff000ull, &wi), -EINVAL);
+	const uint32_t edge[] = { 0, 1, 3, 10, 31, 32, 33, 40, 63, 64, 65, UINT32_MAX };
+	const size_t n = sizeof edge / sizeof edge[0];
+	const uint64_t words[] = { 0xfffffffffffff000ull, UINT64_MAX, 0, 0x0123456789abcdefull };
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = 0; b < n; b++)
+			for (size_t c = 0; c < n; c++) {
+				struct scamem_layout h = { SCAMEM_LAYOUT_VERSION, 12 + (uint32_t)(a % 52), edge[a], edge[b],
+							   edge[c], edge[b], edge[c], edge[a] };
+				for (size_t k = 0; k < 4; k++) {
+					int r = scamem_word_decode(&h, words[k], &wi);
+					EXPECT(r == 0 || r == -EINVAL);
+					if (r == 0 && wi.is_inline) {
+						EXPECT(wi.nid == scamem_memdesc_nid(&h, words[k]));
+						EXPECT(wi.zone == scamem_memdesc_zonenum(&h, words[k]));
+					}
+				}
+			}
+	l.nodes_width = 32;
+	l.nodes_pgshift = 32;
+	EXPECT_OK(scamem_word_decode(&l, 0xfffffffffffff000ull, &wi));
+	EXPECT(wi.nid == UINT32_MAX);
+	l.version = 0;
+	EXPECT_ERR(scamem_word_decode(&l, 0, &wi), -EINVAL);
+}
+
 int main(void)
 {
+	hostile_layouts();
 	for (int vmemmap = 0; vmemmap <= 1; vmemmap++) {
 		scamem_machine *m = populated(vmemmap);
 		if (!m)

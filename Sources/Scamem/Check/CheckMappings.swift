@@ -36,11 +36,24 @@ extension Machine {
                         continue
                     }
                 }
-            } else {
+            } else if r.vmRefs > 0 {
                 for i in 0..<r.block.nr where PageWord(rawValue: words[Int(r.block.pages[i])]).type == .buddy {
                     bad(r.block.pages[i], .refcount, "page \(i) of vmap scamem \(slot + 1) was freed by its owner while mapped")
                 }
             }
+        }
+        checkVmapLedger(bad)
+    }
+
+    /// The vmap ledger counts exactly what live plain vmap() areas list.
+    func checkVmapLedger(_ bad: Report) {
+        var listed: [UInt64: Int32] = [:]
+        for a in vmalloc.areas where scamems.slot(descriptorID: UInt64(a.slot + 1)) != nil && !scamems[a.slot].ownsPages {
+            let b = scamems[a.slot].block
+            for i in 0..<b.nr { listed[b.pages[i], default: 0] += 1 }
+        }
+        if listed != vmapLedger {
+            bad(nil, .refcount, "the vmap ledger holds \(vmapLedger.count) pages, live vmap() areas list \(listed.count)")
         }
     }
 

@@ -47,11 +47,11 @@ extension Machine {
         var pagesOf = [UInt64](repeating: 0, count: descriptors.used + 1)
         var freeCounted = [UInt64](repeating: 0, count: nrZones)
         var headsCounted = [[UInt64]](repeating: [UInt64](repeating: 0, count: maxPageOrder + 1), count: nrZones)
-        // Every page an owning scamem lists, to check words against.
-        var ownedBy: [UInt64: Int] = [:]
+        // Every page an owning scamem lists, and at which index, to check words against.
+        var ownedBy: [UInt64: (slot: Int, index: Int)] = [:]
         for slot in scamems.liveSlots where scamems[slot].ownsPages {
             let b = scamems[slot].block
-            for i in 0..<b.nr { ownedBy[b.pages[i]] = slot }
+            for i in 0..<b.nr { ownedBy[b.pages[i]] = (slot, i) }
         }
         var freeBlockEnd: UInt64 = 0
         var holeCursor = 0
@@ -118,10 +118,11 @@ extension Machine {
                     bad(pfn, .descriptor, "SCAMEM word \(hex(w.rawValue)) names no live scamem")
                     break
                 }
-                if ownedBy[pfn] != slot {
+                guard let owner = ownedBy[pfn], owner.slot == slot else {
                     bad(pfn, .descriptor, "SCAMEM word names scamem \(slot + 1), which does not list the page")
+                    break
                 }
-                let placed = strategy.flags(pfn: pfn, word: w, in: self)
+                let placed = strategy.flags(ofPage: owner.index, slot: slot, in: self)
                 if placed != expected {
                     bad(pfn, .placement, "scamem page placed at \(hex(placed ?? 0)), the machine says \(hex(expected))")
                 }

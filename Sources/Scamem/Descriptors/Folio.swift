@@ -30,6 +30,8 @@ extension Machine {
             let (id, d) = try descriptor(of: pfn, PageType.folioTypes)
             // Mappings and GUP drop their own references.
             guard d.pointee.callerRefs > 0 else { throw .invalid }
+            // A vmap() area maps it and relies on the caller's reference.
+            if d.pointee.callerRefs == 1, vmapped(d.pointee.pfn, order: Int(d.pointee.order)) { throw .busy }
             d.pointee.callerRefs -= 1
             d.pointee.refcount -= 1
             let left = Int(d.pointee.refcount)

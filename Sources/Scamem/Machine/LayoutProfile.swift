@@ -70,12 +70,14 @@ public struct FlagsLayout: Hashable, Sendable {
     }
 
     /// A layout given field by field (`struct scamem_layout`), checked so
-    /// that every field fits in the word.
+    /// that every field fits in the word and node and zone numbers fit the
+    /// 32 bits `struct scamem_word_info` gives them (the kernel's widest are
+    /// NODES_SHIFT 10 and ZONES_SHIFT 3).
     public init(sectionSizeBits: UInt32, sectionsWidth: UInt32, nodesWidth: UInt32, zonesWidth: UInt32,
                 sectionsShift: UInt32, nodesShift: UInt32, zonesShift: UInt32) throws(ScamemError) {
         func fits(_ shift: UInt32, _ width: UInt32) -> Bool { width < 64 && shift < 64 && shift + width <= 64 }
         guard fits(sectionsShift, sectionsWidth), fits(nodesShift, nodesWidth), fits(zonesShift, zonesWidth),
-              sectionSizeBits >= 12, sectionSizeBits < 64 else { throw .invalid }
+              nodesWidth <= 32, zonesWidth <= 32, sectionSizeBits >= 12, sectionSizeBits < 64 else { throw .invalid }
         self.sectionSizeBits = sectionSizeBits
         self.sectionsWidth = sectionsWidth
         self.nodesWidth = nodesWidth
@@ -93,7 +95,7 @@ public struct FlagsLayout: Hashable, Sendable {
     @inlinable public func nid(_ flags: UInt64) -> Int { Int(Self.field(flags, nodesShift, nodesWidth)) }
     /// memdesc_zonenum()
     @inlinable public func zone(_ flags: UInt64) -> ZoneType {
-        ZoneType(rawValue: UInt32(Self.field(flags, zonesShift, zonesWidth)))
+        ZoneType(rawValue: UInt32(truncatingIfNeeded: Self.field(flags, zonesShift, zonesWidth)))
     }
     /// memdesc_section(): the section bits, 0 when the layout has none.
     @inlinable public func section(_ flags: UInt64) -> UInt64 { Self.field(flags, sectionsShift, sectionsWidth) }

@@ -35,6 +35,11 @@ public final class Machine: @unchecked Sendable {
     /// debug ledger (like CONFIG_PAGE_PINNER), used to refuse a put or unpin
     /// that was never taken. No strategy's metadata: the kernel has none.
     var gupLedger: [UInt64: GupHolds] = [:]
+    /// Pages a plain vmap() (no VM_MAP_PUT_PAGES) maps, per pfn: how many
+    /// times live areas list it. The kernel's vmap users must keep such pages
+    /// until vunmap(); the model refuses a free that would break that
+    /// (`.busy`) where the kernel would map a freed page. A debug ledger too.
+    var vmapLedger: [UInt64: Int32] = [:]
     let lock = Lock()
     var localNodeStorage = 0
     var anonFolioOrderStorage = 0
@@ -53,26 +58,34 @@ public final class Machine: @unchecked Sendable {
                   seen.insert(z.nid * ZoneType.count + Int(z.zone.rawValue)).inserted
             else { throw .invalid }
         }
-        let order = desc.zones.indices.sorted { desc.zones[$0].startPfn < desc.zones[$1].startPfn }
-        for (a, b) in zip(order, order.dropFirst()) where desc.zones[a].endPfn > desc.zones[b].startPfn {
-            throw .invalid
-        }
+        let byStart = desc.zones.sorted { $0.startPfn < $1.startPfn }
+        for (a, b) in zip(byStart, byStart.dropFirst()) where a.endPfn > b.startPfn { throw .invalid }
         for r in desc.holes + desc.reserved {
             guard r.nrPages > 0, r.startPfn < maxPfn, r.nrPages <= maxPfn - r.startPfn else { throw .invalid }
         }
+        // Each reserved range inside one zone: the last zone starting at or before it.
         for r in desc.reserved {
-            guard desc.zones.contains(where: { $0.startPfn <= r.startPfn && r.endPfn <= $0.endPfn })
-            else { throw .invalid }
+            var lo = 0, hi = byStart.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if byStart[mid].startPfn <= r.startPfn { lo = mid + 1 } else { hi = mid }
+            }
+            guard lo > 0, r.endPfn <= byStart[lo - 1].endPfn else { throw .invalid }
         }
+        let holeCuts = merged(desc.holes), reservedCuts = merged(desc.reserved)
 
         machineDescription = desc
         self.layout = layout
         endPfn = desc.zones.map(\.endPfn).max()!
+        // Words beyond this host's RAM cannot all be written: refuse rather
+        // than bring the OOM killer to the process that embeds the model.
+        let hostBytes = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))) &* UInt64(max(0, sysconf(Int32(_SC_PAGESIZE))))
+        guard endPfn <= hostBytes / 8 else { throw .noMemory }
         strategy = try desc.strategy.make(endPfn: endPfn, layout: layout, packedIndexBits: desc.packedIndexBits)
         let pagesPerSection: UInt64 = 1 << UInt64(layout.pfnSectionShift)
         nrSections = (endPfn + pagesPerSection - 1) / pagesPerSection
         // The holes merged and sorted: the complement of what they leave.
-        holes = subtract(0, endPfn, desc.holes).complement(in: 0..<endPfn)
+        holes = subtract(0, endPfn, sorted: holeCuts).complement(in: 0..<endPfn)
 
         // Zones in node then zone order, as for_each_zone() walks them.
         let zoneSpans = desc.zones.sorted { ($0.nid, $0.zone.rawValue) < ($1.nid, $1.zone.rawValue) }
@@ -88,7 +101,7 @@ public final class Machine: @unchecked Sendable {
         zt.update(repeating: -1, count: desc.nrNodes * ZoneType.count)
 
         // Present runs per zone; a section has a memmap if any of it is present.
-        let present = zoneSpans.map { subtract($0.startPfn, $0.endPfn, desc.holes) }
+        let present = zoneSpans.map { subtract($0.startPfn, $0.endPfn, sorted: holeCuts) }
         var memmap: UInt64 = 0
         for runs in present {
             for r in runs {
@@ -144,7 +157,7 @@ public final class Machine: @unchecked Sendable {
             }
             for run in present[i] {
                 zs[i].presentPages += UInt64(run.count)
-                for m in subtract(run.lowerBound, run.upperBound, desc.reserved) {
+                for m in subtract(run.lowerBound, run.upperBound, sorted: reservedCuts) {
                     zs[i].managedPages += UInt64(m.count)
                     forEachAlignedBlock(m.lowerBound, m.upperBound, maxOrder: maxPageOrder) { pfn, o in
                         insertFreeBlock(i, pfn, o, flags: pageFlags(i, pfn))

@@ -69,11 +69,38 @@ public struct MachineDescription: Hashable, Sendable {
 
 /// The runs of `[start, end)` not covered by `cut` (sorted, non-overlapping output).
 func subtract(_ start: UInt64, _ end: UInt64, _ cut: [PfnRange]) -> [Range<UInt64>] {
+    subtract(start, end, sorted: merged(cut))
+}
+
+/// `ranges` sorted by start with overlapping and touching ones merged: the
+/// form `subtract(_:_:sorted:)` takes. Ranges must not wrap.
+func merged(_ ranges: [PfnRange]) -> [PfnRange] {
+    var out: [PfnRange] = []
+    for r in ranges.sorted(by: { $0.startPfn < $1.startPfn }) where r.nrPages > 0 {
+        if let last = out.last, r.startPfn <= last.endPfn {
+            out[out.count - 1].nrPages = max(last.endPfn, r.endPfn) - last.startPfn
+        } else {
+            out.append(r)
+        }
+    }
+    return out
+}
+
+/// `subtract` for cuts already `merged`: a binary search to the first cut
+/// that can overlap, then only the cuts inside `[start, end)`, so a machine
+/// with many zones and holes is laid out in O((zones + holes) log holes).
+func subtract(_ start: UInt64, _ end: UInt64, sorted cut: [PfnRange]) -> [Range<UInt64>] {
+    var lo = 0, hi = cut.count
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if cut[mid].endPfn <= start { lo = mid + 1 } else { hi = mid }
+    }
     var runs: [Range<UInt64>] = []
     var p = start
-    for c in cut.sorted(by: { $0.startPfn < $1.startPfn }) where c.endPfn > p && c.startPfn < end {
-        if c.startPfn > p { runs.append(p..<c.startPfn) }
-        p = max(p, c.endPfn)
+    while lo < cut.count, cut[lo].startPfn < end {
+        if cut[lo].startPfn > p { runs.append(p..<cut[lo].startPfn) }
+        p = max(p, cut[lo].endPfn)
+        lo += 1
     }
     if p < end { runs.append(p..<end) }
     return runs

@@ -186,14 +186,16 @@ extension Machine {
                 counts.withUnsafeMutableBufferPointer { _ = classifyLocked(0..<endPfn, into: $0.baseAddress!) }
                 return counts
             }
+            func matches(_ f: UInt64) -> Bool {
+                (nid == nil || layout.nid(f) == nid) && (zone == nil || layout.zone(f) == zone)
+            }
             var lastID: UInt64 = 0, lastFlags: UInt64 = 0
             for pfn in 0..<Int(endPfn) {
                 let w = PageWord(rawValue: words[pfn])
-                if w.isNopage { continue }
+                // SCAMEM pages are counted below, from their objects.
+                if w.isNopage || w.type == .scamem { continue }
                 let f: UInt64
-                if w.type.isInline { f = w.flags } else if w.type == .scamem {
-                    f = strategy.flags(pfn: UInt64(pfn), word: w, in: self) ?? 0
-                } else {
+                if w.type.isInline { f = w.flags } else {
                     // Pages of one descriptor are adjacent: look it up once.
                     if w.descriptorID != lastID {
                         lastID = w.descriptorID
@@ -201,9 +203,16 @@ extension Machine {
                     }
                     f = lastFlags
                 }
-                if let nid, layout.nid(f) != nid { continue }
-                if let zone, layout.zone(f) != zone { continue }
-                counts[Int(w.type.rawValue)] += 1
+                if matches(f) { counts[Int(w.type.rawValue)] += 1 }
+            }
+            // By index, so that no strategy searches pages[] once per page.
+            for slot in scamems.liveSlots where scamems[slot].ownsPages {
+                let b = scamems[slot].block
+                for i in 0..<b.nr where PageWord(rawValue: words[Int(b.pages[i])]).type == .scamem {
+                    if matches(strategy.flags(ofPage: i, slot: slot, in: self) ?? 0) {
+                        counts[Int(PageType.scamem.rawValue)] += 1
+                    }
+                }
             }
             return counts
         }

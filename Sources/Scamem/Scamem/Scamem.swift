@@ -76,18 +76,27 @@ extension Machine {
             let w = try checkedWord(pfn)
             if w.type == .buddy { throw .alreadyFree }
             if isHole(pfn) { throw .noPage }
-            // Owned pages must be the caller's order-0 alloc_pages() pages,
-            // each given once: they will be freed one by one.
+            // Another area's pages: that area frees them when it goes.
+            if strategy.page(pfn, word: w, through: nil, in: self) != nil
+                || (w.type == .misc && w.subtype == MiscSubtype.vmalloc.rawValue) { throw .busy }
             if owning {
+                // Owned pages must be the caller's order-0 alloc_pages() pages,
+                // each given once and mapped by no other area: they will be
+                // freed one by one when the scamem goes.
                 guard w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue, w.order == 0,
                       seen.insert(pfn).inserted else { throw .invalid }
+                if vmapLedger[pfn] != nil { throw .busy }
+            } else {
+                try checkVmapPage(pfn, w)
             }
         }
         guard let block = ScamemBlock.allocate(nr: pfns.count, extraPerPage: strategy.extraBytesPerPage)
         else { throw .noMemory }
         for (i, pfn) in pfns.enumerated() { block.pages[i] = pfn }
         let slot = scamems.insert(ScamemRecord(block: block, ownsPages: owning))
-        if owning {
+        if !owning {
+            for pfn in pfns { vmapLedger[pfn, default: 0] += 1 }
+        } else {
             do throws(ScamemError) { try strategy.attach(slot: slot, usermap: usermap, in: self) } catch {
                 scamems.remove(slot)
                 block.deallocate()
@@ -95,6 +104,39 @@ extension Machine {
             }
         }
         return slot
+    }
+
+    /// What a plain vmap() may map and keep: alloc_pages() pages (freed only
+    /// by free_pages(), which the ledger guards) and pages of a folio the
+    /// caller holds a reference on (folio_put() of the last one is guarded).
+    /// Slab and page-table pages, and folios only a mapping or GUP holds,
+    /// could be freed by a call that cannot be refused: `.invalid`.
+    func checkVmapPage(_ pfn: UInt64, _ w: PageWord) throws(ScamemError) {
+        switch w.type {
+        case .misc where w.subtype == MiscSubtype.unknown.rawValue:
+            return
+        case .file, .anon:
+            guard let d = descriptors.lookup(w.descriptorID), d.pointee.callerRefs > 0 else { throw .invalid }
+        default:
+            throw .invalid
+        }
+    }
+
+    /// vunmap()/vfree() of a plain vmap() area: its pages are the caller's
+    /// to free again.
+    func releaseVmapHolds(_ slot: Int) {
+        let b = scamems[slot].block
+        for i in 0..<b.nr {
+            let pfn = b.pages[i]
+            if let n = vmapLedger[pfn], n > 1 { vmapLedger[pfn] = n - 1 } else { vmapLedger[pfn] = nil }
+        }
+    }
+
+    /// True if a plain vmap() area maps any of the 2^order pages at `pfn`.
+    func vmapped(_ pfn: UInt64, order: Int) -> Bool {
+        guard !vmapLedger.isEmpty else { return false }
+        for p in pfn..<pfn + (1 << UInt64(order)) where vmapLedger[p] != nil { return true }
+        return false
     }
 
     /// refcount_inc()

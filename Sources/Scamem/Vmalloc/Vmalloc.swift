@@ -51,7 +51,10 @@ extension Machine {
     /// (order-0 pages from `allocPages`, each once) pass to the area's scamem
     /// and are freed with it; without, they stay the caller's, and the area
     /// may not be mapped to userspace (`.usermap` needs `.mapPutPages`): a
-    /// scamem that does not own its pages cannot keep them alive.
+    /// scamem that does not own its pages cannot keep them alive. As the
+    /// kernel's vmap() users must, the caller keeps them until vunmap(): a
+    /// free before that is refused with `.busy` (see `checkVmapPage`).
+    /// Pages another area owns are `.busy`.
     /// The C counterpart is `scamem_vmap()`.
     public func vmap(_ pfns: [UInt64], flags: VmFlags = [], caller: UInt64 = 0) throws(ScamemError) -> UInt64 {
         guard VmFlags([.mapPutPages, .usermap, .noGuard]).isSuperset(of: flags),
@@ -63,15 +66,22 @@ extension Machine {
         }
     }
 
+    /// Removes area `i`, gives a plain vmap's pages back to their owner and
+    /// drops the area's scamem reference.
+    func removeArea(at i: Int) {
+        let a = vmalloc.remove(at: i)
+        if !scamems[a.slot].ownsPages { releaseVmapHolds(a.slot) }
+        scamems[a.slot].vmRefs = 0
+        scamemPutLocked(a.slot)
+    }
+
     /// vfree(): removes the area and drops its scamem reference. The pages
     /// stay while user mappings or GUP hold the scamem. The C counterpart is
     /// `scamem_vfree()`.
     public func vfree(_ addr: UInt64) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
             guard let i = vmalloc.index(startingAt: addr) else { throw .notFound }
-            let a = vmalloc.remove(at: i)
-            scamems[a.slot].vmRefs = 0
-            scamemPutLocked(a.slot)
+            removeArea(at: i)
         }
     }
 
@@ -80,9 +90,7 @@ extension Machine {
         try lock.withLock { () throws(ScamemError) in
             guard let i = vmalloc.index(startingAt: addr) else { throw .notFound }
             guard vmalloc.areas[i].flags.contains(.map) else { throw .invalid }
-            let a = vmalloc.remove(at: i)
-            scamems[a.slot].vmRefs = 0
-            scamemPutLocked(a.slot)
+            removeArea(at: i)
         }
     }
 

@@ -20,6 +20,8 @@ final class FlagsArrayStrategy: PlacementStrategy {
         return nil
     }
 
+    func flags(ofPage index: Int, slot: Int, in m: Machine) -> UInt64? { m.scamems[slot].block.extra[index] }
+
     func page(_ pfn: UInt64, word: PageWord, through vmaObject: Int?, in m: Machine) -> ScamemPage? {
         pointerSlot(word, in: m).map { ScamemPage(pfn: pfn, slot: $0) }
     }

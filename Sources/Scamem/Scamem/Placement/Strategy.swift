@@ -80,6 +80,9 @@ protocol PlacementStrategy: AnyObject {
     func detach(slot: Int, in m: Machine)
     /// node/zone/section of a page this strategy wrote the word of.
     func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64?
+    /// The same for page `index` of scamem `slot`, for walks that know the
+    /// index (freeing, checking): no strategy needs to search for it.
+    func flags(ofPage index: Int, slot: Int, in m: Machine) -> UInt64?
     /// The scamem page behind `pfn`, if it is one: found from the page alone,
     /// or (GUP) through the object the VMA maps. LEGACY pages have no object
     /// to find: `slot` is nil.
@@ -121,6 +124,11 @@ extension PlacementStrategy {
     func objectBytes(nr: Int) -> Int { kind.objectBytes(nr: nr) }
     func detach(slot: Int, in m: Machine) {}
 
+    func flags(ofPage index: Int, slot: Int, in m: Machine) -> UInt64? {
+        let pfn = m.scamems[slot].block.pages[index]
+        return flags(pfn: pfn, word: PageWord(rawValue: m.words[Int(pfn)]), in: m)
+    }
+
     /// The scamem strategies' word for an owned page: a SCAMEM pointer.
     func writePointerWords(slot: Int, in m: Machine) {
         let b = m.scamems[slot].block
@@ -150,8 +158,7 @@ extension PlacementStrategy {
         let b = m.scamems[slot].block
         guard m.scamems[slot].ownsPages else { return }
         for i in 0..<b.nr {
-            let pfn = b.pages[i]
-            if let f = flags(pfn: pfn, word: PageWord(rawValue: m.words[Int(pfn)]), in: m) { m.freeBlock(pfn, 0, flags: f) }
+            if let f = flags(ofPage: i, slot: slot, in: m) { m.freeBlock(b.pages[i], 0, flags: f) }
         }
     }
 
