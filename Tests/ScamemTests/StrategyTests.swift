@@ -25,6 +25,22 @@ import Scamem
         for i in runs.indices { try runs[i].finish() }
     }
 
+    /// A large area under every strategy: freeing, checking and counting it
+    /// walk pages[] by index (FLAGS_ARRAY once searched it per page, which
+    /// made a 65,536-page area take seconds).
+    @Test(arguments: Strategy.allCases)
+    func largeAreaIsLinear(strategy: Strategy) throws {
+        let m = try Machine(MachineDescription.default.with(strategy: strategy))
+        let free = totalFree(m)
+        let addr = try m.vmalloc(size: 65536 * 4096, policy: .interleave)
+        expectClean(m)
+        let perNode = (0..<2).map { m.countPages(nid: $0)[Int(PageType.scamem.rawValue)] }
+        #expect(strategy.wordNamesObject ? perNode == [32768, 32768] : perNode == [0, 0])
+        try m.vfree(addr)
+        #expect(totalFree(m) == free)
+        expectClean(m)
+    }
+
     @Test func packedBoundIsEnforced() throws {
         let m = try Machine(Fixtures.tiny().with(strategy: .packed, packedIndexBits: 3))
         var ids = try (0..<8).map { (_: Int) throws(ScamemError) -> ScamemID in try m.scamemAlloc(nrPages: 1) }
