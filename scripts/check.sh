@@ -163,6 +163,10 @@ step cli cli_check
 # 12. ThreadSanitizer on the tests that race threads on one machine.
 step swift-tsan swift test --sanitize=thread --scratch-path .build-tsan --filter 'Thread|Concurrency'
 
+# 13. The whole Swift suite under AddressSanitizer (XCTest's own allocations
+# at exit are not ours: toolchain.md).
+step swift-asan env LSAN_OPTIONS=suppressions="$top/Tests/asan.supp" swift test --sanitize=address --scratch-path .build-asan
+
 echo
 [ $failed -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"
 echo "$passed passed, $failed failed"

@@ -136,6 +136,7 @@ int main(void)
 		uint64_t nr, seen[SCAMEM_NR_TYPES] = {0};
 		EXPECT_OK(scamem_machine_words(m, &w, &nr));
 		for (uint64_t pfn = 0; pfn < nr; pfn++) {
+			EXPECT(scamem_word_load(w, pfn) == w[pfn]);
 			agree(&l, w[pfn]);
 			seen[scamem_word_type(w[pfn])]++;
 			/* An inline word's node/zone is the page's. */

@@ -8,7 +8,7 @@ extension Machine {
         words[Int(pfn)] = PageWord.inline(.buddy, subtype: BuddySubtype.head.rawValue,
                                           order: UInt8(order), flags: flags).rawValue
         let tail = PageWord.inline(.buddy, subtype: BuddySubtype.tail.rawValue, flags: flags).rawValue
-        (words + Int(pfn) + 1).update(repeating: tail, count: (1 << order) - 1)
+        words.update(Int(pfn) + 1, repeating: tail, count: (1 << order) - 1)
         zones[z].areas[order].insert(zones[z].index(pfn, order))
         zones[z].freePages += 1 << UInt64(order)
     }
@@ -74,7 +74,7 @@ extension Machine {
         }
         guard let z = zoneIndex(flags: flags) else { return }
         let tailWord = PageWord.inline(.buddy, subtype: BuddySubtype.tail.rawValue, flags: flags).rawValue
-        (words + Int(pfn)).update(repeating: tailWord, count: 1 << order)
+        words.update(Int(pfn), repeating: tailWord, count: 1 << order)
         var head = pfn, o = order
         while o < maxPageOrder {
             let buddy = head ^ (1 << UInt64(o))
@@ -95,7 +95,7 @@ extension Machine {
     /// Writes `word` into the 2^order words from `pfn`.
     @inline(__always)
     func setWords(_ pfn: UInt64, _ order: Int, _ word: PageWord) {
-        (words + Int(pfn)).update(repeating: word.rawValue, count: 1 << order)
+        words.update(Int(pfn), repeating: word.rawValue, count: 1 << order)
     }
 
     /// The word of `pfn`, or `.outOfRange` / `.noPage`.

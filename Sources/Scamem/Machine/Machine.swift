@@ -15,7 +15,7 @@ public final class Machine: @unchecked Sendable {
     public let nrSections: UInt64
 
     /// The word array, `endPfn` words (`SCAMEM_WORD_NOPAGE` where no memmap).
-    let words: UnsafeMutablePointer<UInt64>
+    let words: WordArray
     let zones: UnsafeMutablePointer<ZoneState>
     let nrZones: Int
     /// `nid * ZoneType.count + zone` to the index in `zones`, or -1.
@@ -90,14 +90,15 @@ public final class Machine: @unchecked Sendable {
         // Zones in node then zone order, as for_each_zone() walks them.
         let zoneSpans = desc.zones.sorted { ($0.nid, $0.zone.rawValue) < ($1.nid, $1.zone.rawValue) }
         nrZones = zoneSpans.count
-        guard let w = hostAllocate(UInt64.self, count: Int(endPfn)),
-              let sm = hostAllocate(Bool.self, count: Int(nrSections), zeroed: true),
-              let zt = hostAllocate(Int32.self, count: desc.nrNodes * ZoneType.count),
-              let zp = hostAllocate(Int32.self, count: nrZones),
-              let zs = hostAllocate(ZoneState.self, count: nrZones)
-        else { throw .noMemory }
+        let sm = hostAllocate(Bool.self, count: Int(nrSections), zeroed: true)
+        let zt = hostAllocate(Int32.self, count: desc.nrNodes * ZoneType.count)
+        let zp = hostAllocate(Int32.self, count: nrZones)
+        let zs = hostAllocate(ZoneState.self, count: nrZones)
+        guard let sm, let zt, let zp, let zs, let w = WordArray(count: Int(endPfn)) else {
+            free(sm); free(zt); free(zp); free(zs)
+            throw .noMemory
+        }
         words = w; sectionHasMemmap = sm; zoneIndexTable = zt; zonesByPfn = zp; zones = zs
-        memset(words, 0xff, Int(endPfn) * 8)
         zt.update(repeating: -1, count: desc.nrNodes * ZoneType.count)
 
         // Present runs per zone; a section has a memmap if any of it is present.
@@ -138,7 +139,7 @@ public final class Machine: @unchecked Sendable {
         }
         if failed {
             for i in 0..<built { for o in 0...maxPageOrder { zs[i].areas[o].release() }; free(zs[i].areas) }
-            free(w); free(sm); free(zt); free(zp); free(zs)
+            w.deallocate(); free(sm); free(zt); free(zp); free(zs)
             throw .noMemory
         }
         for (k, i) in zoneSpans.indices.sorted(by: { zoneSpans[$0].startPfn < zoneSpans[$1].startPfn }).enumerated() {
@@ -172,7 +173,7 @@ public final class Machine: @unchecked Sendable {
             for o in 0...maxPageOrder { zones[i].areas[o].release() }
             free(zones[i].areas)
         }
-        free(words); free(sectionHasMemmap); free(zoneIndexTable); free(zonesByPfn); free(zones)
+        words.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(zonesByPfn); free(zones)
         descriptors.release()
         for s in scamems.liveSlots { scamems[s].block.deallocate() }
     }

@@ -271,9 +271,9 @@ extension Machine {
     /// Runs `body` over the word array. A live view: see `scamem_machine_words()`
     /// for what concurrent readers see. The C counterpart is `scamem_machine_words()`.
     public func withWords<R>(_ body: (UnsafeBufferPointer<UInt64>) throws -> R) rethrows -> R {
-        try body(UnsafeBufferPointer(start: words, count: Int(endPfn)))
+        try body(UnsafeBufferPointer(start: words.cView, count: Int(endPfn)))
     }
 
     /// The word array's base, for the C view (valid for the machine's lifetime).
-    public var wordsBaseAddress: UnsafePointer<UInt64> { UnsafePointer(words) }
+    public var wordsBaseAddress: UnsafePointer<UInt64> { words.cView }
 }
