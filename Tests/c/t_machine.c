@@ -138,8 +138,66 @@ static void test_sparsemem(void)
 	scamem_machine_free(m);
 }
 
+/* A description with many zones, holes and reserved ranges is laid out in
+ * near-linear time (each zone once sorted and searched every hole), and a
+ * machine larger than the host's memory is refused, not written. */
+static void test_large_descriptions(void)
+{
+	enum { NODES = 1024, PER_NODE = 4, SPAN = 256 };
+	const uint32_t types[PER_NODE] = { SCAMEM_ZONE_DMA, SCAMEM_ZONE_DMA32, SCAMEM_ZONE_NORMAL, SCAMEM_ZONE_MOVABLE };
+	const uint32_t nholes = 1u << 19, nres = 1u << 18;
+	struct scamem_zone_span *zones = calloc(NODES * PER_NODE, sizeof *zones);
+	struct scamem_pfn_range *holes = calloc(nholes, sizeof *holes), *res = calloc(nres, sizeof *res);
+	if (!zones || !holes || !res) {
+		EXPECT(!"host memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < NODES * PER_NODE; i++)
+		zones[i] = (struct scamem_zone_span){ i / PER_NODE, types[i % PER_NODE], (uint64_t)i * SPAN, SPAN };
+	/* Holes at every even pfn, reserved ranges at odd ones in the upper half. */
+	for (uint32_t i = 0; i < nholes; i++)
+		holes[i] = (struct scamem_pfn_range){ (uint64_t)(i / 128) * SPAN + (i % 128) * 2, 1 };
+	for (uint32_t i = 0; i < nres; i++)
+		res[i] = (struct scamem_pfn_range){ (uint64_t)(i / 64) * SPAN + 129 + (i % 64) * 2, 1 };
+	struct scamem_machine_desc d;
+	scamem_machine_desc_default(&d);
+	d.nr_nodes = NODES;
+	d.zones = zones;
+	d.nr_zones = NODES * PER_NODE;
+	d.holes = holes;
+	d.nr_holes = nholes;
+	d.reserved = res;
+	d.nr_reserved = nres;
+	scamem_machine *m = NULL;
+	EXPECT_OK(scamem_machine_new(&d, &m));
+	if (m) {
+		struct scamem_machine_info info;
+		EXPECT_OK(scamem_machine_info(m, &info));
+		EXPECT(info.nr_zones == NODES * PER_NODE);
+		EXPECT(info.present_pages == (uint64_t)NODES * PER_NODE * SPAN - nholes);
+		EXPECT(info.managed_pages == info.present_pages - nres);
+		EXPECT(scamem_machine_check(m, print_issue, NULL) == 0);
+		scamem_machine_free(m);
+	}
+	/* 2^34 pfns: 128 GiB of words, more than this host has. */
+	struct scamem_zone_span huge = { 0, SCAMEM_ZONE_NORMAL, 0, 1ull << 34 };
+	scamem_machine_desc_default(&d);
+	d.nr_nodes = 1;
+	d.zones = &huge;
+	d.nr_zones = 1;
+	d.nr_holes = d.nr_reserved = 0;
+	m = NULL;
+	EXPECT_ERR(scamem_machine_new(&d, &m), -ENOMEM);
+	EXPECT(m == NULL);
+out:
+	free(zones);
+	free(holes);
+	free(res);
+}
+
 int main(void)
 {
+	test_large_descriptions();
 	scamem_machine *m = NULL;
 	struct scamem_machine_desc d;
 	EXPECT_OK(scamem_machine_desc_default(&d));

@@ -122,8 +122,34 @@ static void compare(void)
 	EXPECT_ERR(scamem_machine_strategy_cost(NULL, &c), -EINVAL);
 }
 
+/* SCAMEM_FLAGS_ARRAY frees, checks and counts a 65,536-page area by index:
+ * it searched pages[] once per page, seconds for this one area. */
+static void flags_array_large_area(void)
+{
+	struct scamem_machine_desc d;
+	scamem_machine_desc_default(&d);
+	d.strategy = SCAMEM_STRATEGY_FLAGS_ARRAY;
+	scamem_machine *m = NULL;
+	EXPECT_OK(scamem_machine_new(&d, &m));
+	if (!m)
+		return;
+	struct scamem_machine_info before, after;
+	uint64_t addr, counts[SCAMEM_NR_TYPES];
+	EXPECT_OK(scamem_machine_info(m, &before));
+	EXPECT_OK(scamem_vmalloc(m, 65536ull * 4096, &addr));
+	EXPECT(scamem_machine_check(m, print_issue, NULL) == 0);
+	EXPECT(scamem_count_pages(m, 0, -1, counts) > 0);
+	EXPECT(counts[SCAMEM_TYPE_SCAMEM] == 65536);
+	EXPECT_OK(scamem_vfree(m, addr));
+	EXPECT_OK(scamem_machine_info(m, &after));
+	EXPECT(after.free_pages == before.free_pages);
+	EXPECT(scamem_machine_check(m, print_issue, NULL) == 0);
+	scamem_machine_free(m);
+}
+
 int main(void)
 {
+	flags_array_large_area();
 	for (uint32_t s = 1; s <= SCAMEM_NR_STRATEGIES; s++)
 		scenario(s);
 	packed_bound();
