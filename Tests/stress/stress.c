@@ -8,7 +8,7 @@
  * $STRESS_SECONDS, else 10), split evenly between the strategies run.
  * strategy: 0..5 (SCAMEM_STRATEGY_*) or "all" (the default: 1..5, each on a
  * fresh machine from scamem_machine_desc_default()). $STRESS_SEED changes the
- * seeds (printed); $STRESS_CHECK_MS is the checker's period (default 100).
+ * seeds (printed); $STRESS_CHECK_MS is the checker's period (default 200).
  *
  * Workers do random operations: vmalloc (user, plain, node, opts), vmap,
  * vfree/vunmap while mapped and pinned, mm_new, mmap + remap_vmalloc_range
@@ -52,16 +52,16 @@
 
 enum op {
 	OP_VMALLOC, OP_VFREE, OP_VMAP, OP_MM_NEW, OP_MM_EXIT, OP_PIPELINE, OP_MAP_SHARED, OP_ANON,
-	OP_GUP, OP_UNPIN, OP_MUNMAP, OP_FOLIO, OP_PAGES, OP_SCAMEM, OP_KNOBS, NR_OPS
+	OP_GUP, OP_UNPIN, OP_MUNMAP, OP_FOLIO, OP_PAGES, OP_SCAMEM, OP_KNOBS, OP_PRESSURE, NR_OPS
 };
 static const char *const op_names[NR_OPS] = {
 	"vmalloc", "vfree", "vmap", "mm_new", "mm_exit", "pipeline", "map_shared", "anon",
-	"gup", "unpin", "munmap", "folio", "pages", "scamem", "knobs",
+	"gup", "unpin", "munmap", "folio", "pages", "scamem", "knobs", "pressure",
 };
 /* Relative weights of the worker operations. Whether a pooled kind is
  * created or freed follows the pool's fill (want_free), so pools hover
  * around half full instead of saturating or draining. */
-static const unsigned op_weight[NR_OPS] = { 10, 10, 3, 3, 3, 6, 8, 8, 12, 12, 6, 6, 6, 6, 1 };
+static const unsigned op_weight[NR_OPS] = { 10, 10, 3, 3, 3, 6, 8, 8, 12, 12, 6, 6, 6, 6, 1, 1 };
 
 #define NR_ERRNO 160
 struct ctx {
@@ -70,8 +70,10 @@ struct ctx {
 	scamem_machine *m;
 	uint64_t calls;              /* library calls */
 	uint64_t legal[NR_ERRNO];    /* legal errors, by errno */
+	uint32_t legal_at[2048][2];  /* the first errno seen at a source line, and how often */
 	uint64_t by_op[NR_OPS];      /* worker operations done */
 	uint64_t checks;             /* checker runs (query thread) */
+	double check_max_s;          /* the longest checker run */
 };
 
 static atomic_int g_stop;    /* workers: stop now */
@@ -143,6 +145,10 @@ static long long checked(struct ctx *c, long long rc, long long lo, long long hi
 			if (*a != 0 && rc == *a) {
 				if (-rc < NR_ERRNO)
 					c->legal[-rc]++;
+				if (line < 2048 && (c->legal_at[line][0] == 0 || c->legal_at[line][0] == (uint32_t)-rc)) {
+					c->legal_at[line][0] = (uint32_t)-rc;
+					c->legal_at[line][1]++;
+				}
 				return rc;
 			}
 		}
@@ -532,7 +538,7 @@ static void op_pipeline(struct ctx *c)
 		len = 1 + below(c, n - pgoff);
 		j = below(c, n - len + 1);
 		CALL0(scamem_remap_vmalloc_range_partial(m, mm, u + j * PAGE, k, pgoff, len * PAGE), NONE);
-		CALL0(scamem_remap_vmalloc_range_partial(m, mm, u + j * PAGE, k, pgoff, PAGE), -EBUSY);
+		CALL(-EBUSY, -EBUSY, scamem_remap_vmalloc_range_partial(m, mm, u + j * PAGE, k, pgoff, PAGE), NONE);
 	}
 	struct scamem_vma vma;
 	struct scamem *obj = NULL;
@@ -547,7 +553,7 @@ static void op_pipeline(struct ctx *c)
 		pfns[i] = (uint64_t)want;
 	}
 	if (j > 0)
-		CALL0(scamem_follow_page(m, mm, u), -EFAULT); /* a hole in the VMA */
+		CALL(-EFAULT, -EFAULT, scamem_follow_page(m, mm, u), NONE); /* a hole in the VMA */
 	/* GUP over the mapped pages. */
 	uint64_t g = 1 + below(c, len), gs = below(c, len - g + 1);
 	int pin = chance(c, 60);
@@ -589,7 +595,7 @@ static void op_pipeline(struct ctx *c)
 			EXPECT(lo.start == u && lo.end == u + mid * PAGE);
 		if (CALL0(scamem_find_vma(m, mm, u + (mid + 1) * PAGE, &hi), NONE) == 0)
 			EXPECT(hi.start == u + (mid + 1) * PAGE && hi.end == u + n * PAGE);
-		CALL0(scamem_find_vma(m, mm, u + mid * PAGE, &vma), -EFAULT);
+		CALL(-EFAULT, -EFAULT, scamem_find_vma(m, mm, u + mid * PAGE, &vma), NONE);
 		/* Parts still mapping some of the area hold one reference each
 		 * (header: each remaining part keeps its own scamem reference). */
 		int parts = legacy ? 0 : (j < mid ? 1 : 0) + (j + len > mid + 1 ? 1 : 0);
@@ -680,7 +686,19 @@ static void op_map_shared(struct ctx *c)
 	struct item ar;
 	if (!mm_peek(c, &mm, &h, &has) || !pool_peek(c, &P.areas, &ar))
 		return;
+	/* Mostly VM_USERMAP areas; now and then a plain one (-EINVAL). */
+	for (int tries = 0; tries < 3 && !(ar.f & AREA_USERMAP) && chance(c, 90); tries++)
+		pool_peek(c, &P.areas, &ar);
 	uint64_t u, n = ar.b;
+	/* Into an existing driver VMA (maybe split, partly filled, gone):
+	 * fills a hole, or -EBUSY where something is mapped already. */
+	if (has && !h.anon && chance(c, 30)) {
+		uint64_t off = below(c, h.npages), len = 1 + below(c, n < h.npages - off ? n : h.npages - off);
+		uint64_t pgoff = below(c, n - len + 1);
+		CALL0(scamem_remap_vmalloc_range_partial(m, mm, h.start + off * PAGE, ar.a, pgoff, len * PAGE), -EINVAL,
+		      -EFAULT, -EBUSY, -EBADF);
+		return;
+	}
 	int whole = chance(c, 50);
 	uint64_t vlen = whole ? n : n + below(c, 4);
 	if (CALL0(scamem_mmap(m, mm, 0, vlen * PAGE, chance(c, 80) ? SCAMEM_MAP_SHARED : SCAMEM_MAP_PRIVATE, &u),
@@ -737,7 +755,10 @@ static void op_gup(struct ctx *c)
 	int has;
 	if (!mm_peek(c, &mm, &h, &has) || !has)
 		return;
-	uint64_t off = below(c, h.npages), n = 1 + below(c, h.npages - off < 8 ? h.npages - off : 8), pfns[8];
+	/* Mostly inside the hint; sometimes past its end, into a neighbour or a
+	 * hole, where the walk stops short. */
+	uint64_t off = below(c, h.npages), pfns[8];
+	uint64_t n = 1 + below(c, chance(c, 80) && h.npages - off < 8 ? h.npages - off : 8);
 	uint64_t start = h.start + off * PAGE;
 	int pin = chance(c, 55);
 	uint32_t f = pin ? pin_flags(c) : (chance(c, 50) ? SCAMEM_FOLL_WRITE : 0);
@@ -847,8 +868,11 @@ static void op_pages(struct ctx *c)
 	switch (kind * 2 + (unsigned)del) {
 	case 0: {
 		uint32_t order = (uint32_t)below(c, 7);
-		uint32_t gfp = chance(c, 10) && order <= 2 ? SCAMEM_GFP_DMA : rnd_gfp(c);
-		if (CALL0(scamem_alloc_pages(m, gfp, order, rnd_nid(c), &pfn), NONE) != 0)
+		int dma = chance(c, 10) && order <= 2;
+		uint32_t gfp = dma ? SCAMEM_GFP_DMA : rnd_gfp(c);
+		/* ZONE_DMA may be exhausted by op_pressure just now: -ENOMEM. */
+		if ((dma ? CALL0(scamem_alloc_pages(m, gfp, order, rnd_nid(c), &pfn), -ENOMEM)
+			 : CALL0(scamem_alloc_pages(m, gfp, order, rnd_nid(c), &pfn), NONE)) != 0)
 			return;
 		struct scamem_page_info pi;
 		if (CALL0(scamem_page_info(m, pfn, &pi), NONE) == 0)
@@ -941,9 +965,45 @@ static void op_knobs(struct ctx *c)
 		CALL0(scamem_machine_set_local_node(c->m, (int32_t)below(c, 2)), NONE);
 }
 
+/*
+ * Memory pressure on ZONE_DMA (16 MiB): allocate GFP_DMA blocks until the
+ * allocator says -ENOMEM (the only place a KERNEL-class failure is legal,
+ * with op_pages' GFP_DMA allocations racing it), then free them all, so
+ * the buddy allocator splits and coalesces a whole zone under contention.
+ */
+static void op_pressure(struct ctx *c)
+{
+	scamem_machine *m = c->m;
+	enum { MAX_BLOCKS = 8192 };
+	static _Thread_local uint64_t blocks[MAX_BLOCKS];
+	static _Thread_local uint32_t orders[MAX_BLOCKS];
+	int n = 0;
+	if (!chance(c, 15)) /* a few thousand calls each: keep it rare */
+		return;
+	while (n < MAX_BLOCKS) {
+		orders[n] = (uint32_t)below(c, 4);
+		if (CALL0(scamem_alloc_pages(m, SCAMEM_GFP_DMA, orders[n], (int32_t)below(c, 2) - 1, &blocks[n]),
+			  -ENOMEM) != 0)
+			break;
+		struct scamem_page_info pi;
+		if (chance(c, 5) && CALL0(scamem_page_info(m, blocks[n], &pi), NONE) == 0)
+			EXPECT(pi.zone == SCAMEM_ZONE_DMA && pi.type == SCAMEM_TYPE_MISC);
+		n++;
+	}
+	/* Order-0 until nothing is left of the zone (racers may free some). */
+	uint64_t pfn;
+	while (n < MAX_BLOCKS && CALL0(scamem_alloc_pages(m, SCAMEM_GFP_DMA, 0, 0, &pfn), -ENOMEM) == 0)
+		blocks[n] = pfn, orders[n++] = 0;
+	while (n > 0) {
+		int i = (int)below(c, (uint64_t)n);
+		CALL0(scamem_free_pages(m, blocks[i], orders[i]), NONE);
+		blocks[i] = blocks[--n], orders[i] = orders[n];
+	}
+}
+
 static void (*const ops[NR_OPS])(struct ctx *) = {
 	op_vmalloc, op_vfree, op_vmap, op_mm_new, op_mm_exit, op_pipeline, op_map_shared, op_anon,
-	op_gup, op_unpin, op_munmap, op_folio, op_pages, op_scamem, op_knobs,
+	op_gup, op_unpin, op_munmap, op_folio, op_pages, op_scamem, op_knobs, op_pressure,
 };
 
 static double g_deadline;
@@ -978,12 +1038,17 @@ static uint64_t g_end_pfn, g_managed;
 static uint32_t g_nr_zones;
 static const uint64_t *g_words;
 static int g_raw_words = 1;
-static double g_check_period = 0.1;
+static int g_verbose;
+static double g_check_period = 0.2;
 
 static void run_check(struct ctx *c, const char *when)
 {
+	double t0 = now_s();
 	int64_t issues = (int64_t)CALL(0, 0, scamem_machine_check(c->m, NULL, NULL), NONE);
+	double dt = now_s() - t0;
 	c->checks++;
+	if (dt > c->check_max_s)
+		c->check_max_s = dt;
 	if (issues != 0) {
 		fail(c, "checker found %" PRId64 " issues %s", issues, when);
 		scamem_machine_check(c->m, print_issue, NULL);
@@ -1001,7 +1066,20 @@ static void *querier(void *arg)
 		int nopage = pfn < g_end_pfn && g_words[pfn] == SCAMEM_WORD_NOPAGE; /* memmap never changes */
 		int bad = pfn >= g_end_pfn ? -ERANGE : nopage ? -ENXIO : 1;
 		struct item it;
-		switch (below(c, 12)) {
+		/* The borrowed live view (scamem_machine_words), read without the
+		 * lock while other threads allocate and free exactly these pages:
+		 * whole words of valid types. Relaxed atomic loads: the header
+		 * promises no torn words, which is what a relaxed load needs from
+		 * the writer. STRESS_RAW_WORDS=0 turns this off. */
+		if (g_raw_words) {
+			struct pool *src = below(c, 2) ? &P.folios : below(c, 2) ? &P.pages : &P.gup;
+			uint64_t at = pool_peek(c, src, &it) ? it.a : pfn % g_end_pfn;
+			for (uint64_t i = at; i < at + 16 && i < g_end_pfn; i++) {
+				uint64_t w = __atomic_load_n(&g_words[i], __ATOMIC_RELAXED);
+				EXPECT(w == SCAMEM_WORD_NOPAGE || scamem_word_type(w) != SCAMEM_TYPE_RESERVED);
+			}
+		}
+		switch (below(c, 11)) {
 		case 0:
 			if (bad == 1)
 				CALL(0, 1, scamem_page_to_nid(m, pfn), NONE);
@@ -1112,18 +1190,6 @@ static void *querier(void *arg)
 			}
 			break;
 		default:
-			/* The borrowed live view (scamem_machine_words), read while other
-			 * threads allocate and free exactly these pages: whole words of
-			 * valid types. Relaxed atomic loads: the header promises no torn
-			 * words, which is all a relaxed load asks of the writer. */
-			if (g_raw_words) {
-				struct pool *src = below(c, 2) ? &P.folios : below(c, 2) ? &P.pages : &P.gup;
-				uint64_t at = pool_peek(c, src, &it) ? it.a : pfn % g_end_pfn;
-				for (uint64_t i = at; i < at + 16 && i < g_end_pfn; i++) {
-					uint64_t w = __atomic_load_n(&g_words[i], __ATOMIC_RELAXED);
-					EXPECT(w == SCAMEM_WORD_NOPAGE || scamem_word_type(w) != SCAMEM_TYPE_RESERVED);
-				}
-			}
 			break;
 		}
 		if (now_s() >= next_check) {
@@ -1289,8 +1355,8 @@ static int run(int nthreads, double seconds, int strategy, uint64_t base_seed)
 	struct ctx *qc = &g_ctx[nthreads];
 	for (int e = 0; e < NR_ERRNO; e++)
 		legal[e] += qc->legal[e];
-	printf("  queries: %" PRIu64 " calls, %.0f calls/s, %" PRIu64 " checker runs (all 0 issues)\n", qc->calls,
-	       (double)qc->calls / dt, qc->checks);
+	printf("  queries: %" PRIu64 " calls, %.0f calls/s, %" PRIu64 " checker runs (longest %.0f ms)\n", qc->calls,
+	       (double)qc->calls / dt, qc->checks, qc->check_max_s * 1e3);
 	printf("  operations:");
 	for (int o = 0; o < NR_OPS; o++)
 		printf(" %s=%" PRIu64, op_names[o], by_op[o]);
@@ -1298,6 +1364,18 @@ static int run(int nthreads, double seconds, int strategy, uint64_t base_seed)
 	for (int e = 1; e < NR_ERRNO; e++)
 		if (legal[e])
 			printf(" %s=%" PRIu64, scamem_strerror(-e), legal[e]);
+	if (g_verbose) {
+		printf("\n  legal errors by source line (first errno there):");
+		for (int l = 0; l < 2048; l++) {
+			uint64_t n = 0;
+			uint32_t e = 0;
+			for (int i = 0; i <= nthreads; i++)
+				if (g_ctx[i].legal_at[l][1])
+					n += g_ctx[i].legal_at[l][1], e = g_ctx[i].legal_at[l][0];
+			if (n)
+				printf(" %d:E%u=%" PRIu64, l, e, n);
+		}
+	}
 	printf("\n  release: %" PRIu64 " calls; free_pages %" PRIu64 " == managed %" PRIu64 "\n", main_c->calls,
 	       mi1.free_pages, mi1.managed_pages);
 	printf("RESULT strategy=%s threads=%d seconds=%.2f ops=%" PRIu64 " ops_per_s=%.0f calls=%" PRIu64
@@ -1324,6 +1402,7 @@ int main(int argc, char **argv)
 	env = getenv("STRESS_CHECK_MS");
 	if (env)
 		g_check_period = atof(env) / 1000.0;
+	g_verbose = getenv("STRESS_VERBOSE") != NULL;
 	env = getenv("STRESS_RAW_WORDS");
 	if (env)
 		g_raw_words = atoi(env);
