@@ -568,20 +568,24 @@ static void op_pipeline(struct ctx *c)
 	if (pin && got > 0)
 		CALL(1, 1, scamem_folio_maybe_dma_pinned(m, gpfns[0]), NONE);
 	/* Who holds what: the object (scamem strategies), or each page (LEGACY:
-	 * the pages array, the pte, and GUP's 1 or GUP_PIN_COUNTING_BIAS). */
+	 * the pages array, the pte, and GUP's 1 or GUP_PIN_COUNTING_BIAS).
+	 * Lower bounds, not equalities: vmalloc addresses are reused, so a
+	 * thread that peeked the address of an area freed since may remap, or
+	 * scamem_get, this new one at the same address (ABA). The mm here is
+	 * private, so our own counts are exact; foreign ones only add. */
 	int legacy = g_strategy == SCAMEM_STRATEGY_LEGACY;
 	int obj_maps = legacy ? 0 : 1, obj_gups = legacy ? 0 : ngup;
 	struct scamem_stat st;
 	if (legacy && got > 0) {
 		struct scamem_page_info pi;
 		if (CALL0(scamem_page_info(m, gpfns[0], &pi), NONE) == 0 &&
-		    (pi.refcount != 2 + (pin ? SCAMEM_GUP_PIN_COUNTING_BIAS : 1) || pi.mapcount != 1))
+		    (pi.refcount < 2 + (pin ? SCAMEM_GUP_PIN_COUNTING_BIAS : 1) || pi.mapcount < 1))
 			fail(c, "line %d: LEGACY page in an area, mapped once, %s once: refcount %d mapcount %d", __LINE__,
 			     pin ? "pinned" : "got", pi.refcount, pi.mapcount);
 	}
 	if (obj && CALL0(scamem_stat(m, obj, &st), NONE) == 0 &&
-	    !(st.vm_refs == 1 && st.map_refs == obj_maps && st.gup_refs == obj_gups && st.caller_refs == 0 &&
-	      st.refcount == 1 + obj_maps + obj_gups && st.nr == n))
+	    !(st.vm_refs == 1 && st.map_refs >= obj_maps && st.gup_refs >= obj_gups && st.caller_refs >= 0 &&
+	      st.refcount == st.vm_refs + st.map_refs + st.gup_refs + st.caller_refs && st.nr == n))
 		fail(c, "line %d: stat of a private area of %" PRIu64 " pages, mapped once, %d GUP refs: nr %u refcount %d "
 			"vm %d map %d gup %d caller %d", __LINE__, n, ngup, st.nr, st.refcount, st.vm_refs, st.map_refs,
 		     st.gup_refs, st.caller_refs);
@@ -599,9 +603,9 @@ static void op_pipeline(struct ctx *c)
 		/* Parts still mapping some of the area hold one reference each
 		 * (header: each remaining part keeps its own scamem reference). */
 		int parts = legacy ? 0 : (j < mid ? 1 : 0) + (j + len > mid + 1 ? 1 : 0);
-		if (obj && CALL0(scamem_stat(m, obj, &st), NONE) == 0 && st.map_refs != parts)
+		if (obj && CALL0(scamem_stat(m, obj, &st), NONE) == 0 && st.map_refs < parts)
 			fail(c, "line %d: after a split at page %" PRIu64 " of %" PRIu64 " (remap [%" PRIu64 ", +%" PRIu64
-				") map_refs is %d, expected %d", __LINE__, mid, n, j, len, st.map_refs, parts);
+				") map_refs is %d, expected at least %d", __LINE__, mid, n, j, len, st.map_refs, parts);
 		hint_add(&s, (struct hint){ u, mid, 0 });
 		hint_add(&s, (struct hint){ u + (mid + 1) * PAGE, n - mid - 1, 0 });
 	} else {
@@ -840,7 +844,8 @@ static void op_folio(struct ctx *c)
 			return;
 		struct scamem_page_info pi;
 		if (CALL0(scamem_page_info(m, pfn + below(c, 1ull << order), &pi), NONE) == 0)
-			EXPECT(pi.type == type && pi.head_pfn == pfn && pi.order == order && pi.refcount == 1 &&
+			/* refcount >= 1: a stale folio_get of a recycled pfn may land here. */
+			EXPECT(pi.type == type && pi.head_pfn == pfn && pi.order == order && pi.refcount >= 1 &&
 			       pi.mapcount == 0);
 		it = (struct item){ pfn, order, NULL, 0 };
 		if (!pool_put(&P.folios, it))
