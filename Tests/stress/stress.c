@@ -8,20 +8,27 @@
  * $STRESS_SECONDS, else 10), split evenly between the strategies run.
  * strategy: 0..5 (SCAMEM_STRATEGY_*) or "all" (the default: 1..5, each on a
  * fresh machine from scamem_machine_desc_default()). $STRESS_SEED changes the
- * seeds (printed); $STRESS_CHECK_MS is the checker's period (default 200).
+ * seeds (printed); $STRESS_CHECK_MS is the checker's period (default 200);
+ * $STRESS_RAW_WORDS=0 stops the lock-free reads of scamem_machine_words();
+ * $STRESS_VERBOSE lists the legal errors by source line.
  *
  * Workers do random operations: vmalloc (user, plain, node, opts), vmap,
  * vfree/vunmap while mapped and pinned, mm_new, mmap + remap_vmalloc_range
  * (_partial), anonymous mmap + handle_mm_fault, pin/get_user_pages with and
  * without FOLL_LONGTERM/FOLL_WRITE, unpin/put (one by one and batched),
  * munmap of a middle part (a split), mm_exit, folio/alloc_pages/slab/ptdesc
- * and scamem object churn, and the anon-order and local-node knobs. What a
+ * and scamem object churn, ZONE_DMA exhaustion, and the anon-order and
+ * local-node knobs. The query thread calls the read-only queries and the
+ * checker (which must find 0 issues every time) and reads the word array
+ * without the lock, as scamem_machine_words() allows. What a
  * worker creates goes into shared pools (one mutex), so other threads free
  * it: a reference in a pool has exactly one owner, the thread that took it
  * out, and its release must succeed. Operations on handles merely peeked
  * from a pool race with their frees: there the errors the header documents
  * for a vanished object are legal, nothing else is. A sequence on objects
- * not yet published checks exact results (private_pipeline).
+ * not yet published checks exact results (op_pipeline), except where
+ * recycled addresses and pfns let another thread's stale reference land
+ * (lower bounds there).
  *
  * At the end: join, release everything still held, then the checker must
  * find 0 issues and free_pages must equal managed_pages (all memory is
@@ -1354,8 +1361,8 @@ static int run(int nthreads, double seconds, int strategy, uint64_t base_seed)
 			legal[e] += w->legal[e];
 		total += w->calls;
 		nops += n;
-		printf("  thread %d: %" PRIu64 " operations, %" PRIu64 " calls, %.0f calls/s\n", i, n, w->calls,
-		       (double)w->calls / dt);
+		printf("  thread %d: %" PRIu64 " operations (%.0f/s), %" PRIu64 " calls (%.0f/s)\n", i, n, (double)n / dt,
+		       w->calls, (double)w->calls / dt);
 	}
 	struct ctx *qc = &g_ctx[nthreads];
 	for (int e = 0; e < NR_ERRNO; e++)
