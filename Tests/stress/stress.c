@@ -1099,10 +1099,13 @@ static void *querier(void *arg)
 				CALL(bad, bad, scamem_page_to_nid(m, pfn), NONE);
 			break;
 		case 1:
-			if (bad == 1)
+			if (bad == 1) {
 				CALL(0, SCAMEM_ZONE_MOVABLE, scamem_page_zonenum(m, pfn), NONE);
-			else
+				CALL(0, INT64_MAX, scamem_page_to_section(m, pfn), NONE);
+			} else {
 				CALL(bad, bad, scamem_page_zonenum(m, pfn), NONE);
+				CALL(bad, bad, scamem_page_to_section(m, pfn), NONE);
+			}
 			break;
 		case 2: {
 			struct scamem_page_info pi;
@@ -1150,6 +1153,19 @@ static void *querier(void *arg)
 				if (CALL0(scamem_find_vm_area(m, q, &vm), -ENOENT) == 0)
 					EXPECT(vm.addr <= q && q - vm.addr < vm.size);
 				CALL(0, INT64_MAX, scamem_vmalloc_to_pfn(m, it.a), -ENOENT, -EFAULT);
+				/* The guard page (or, VM_NO_GUARD, the next area, or nothing). */
+				CALL(0, INT64_MAX, scamem_vmalloc_to_pfn(m, it.a + it.b * PAGE), -ENOENT, -EFAULT);
+			} else {
+				struct scamem_mm *mm;
+				struct hint h;
+				int has;
+				struct scamem_vma vma;
+				if (mm_peek(c, &mm, &h, &has) && has) {
+					uint64_t a = h.start + below(c, h.npages) * PAGE;
+					if (CALL0(scamem_find_vma(m, mm, a, &vma), -EBADF, -EFAULT) == 0)
+						EXPECT(vma.start <= a && a < vma.end && vma.mapped_pages <= (vma.end - vma.start) / PAGE);
+					CALL(0, INT64_MAX, scamem_follow_page(m, mm, a), -EBADF, -EFAULT);
+				}
 			}
 			break;
 		case 6: {
@@ -1165,6 +1181,9 @@ static void *querier(void *arg)
 		}
 		case 7: {
 			struct scamem_metadata md;
+			struct scamem_strategy_cost sc;
+			if (CALL0(scamem_machine_strategy_cost(m, &sc), NONE) == 0)
+				EXPECT(sc.bytes_per_page == (g_strategy == SCAMEM_STRATEGY_LEGACY ? 64u : 8u));
 			if (CALL0(scamem_machine_metadata(m, &md), NONE) == 0)
 				EXPECT(md.memdesc_bytes == md.word_bytes + md.desc_bytes &&
 				       md.word_bytes == 8 * md.memmap_pages && md.struct_page_bytes == 64 * md.memmap_pages);
