@@ -504,6 +504,12 @@ static void op_mm_exit(struct ctx *c)
 		release_mm(c, s.mm);
 }
 
+/* get_user_pages() flags: FOLL_GET is what it implies anyway. */
+static uint32_t get_flags(struct ctx *c)
+{
+	return (chance(c, 50) ? SCAMEM_FOLL_WRITE : 0) | (chance(c, 20) ? SCAMEM_FOLL_GET : 0);
+}
+
 static uint32_t pin_flags(struct ctx *c)
 {
 	uint32_t f = 0;
@@ -564,7 +570,7 @@ static void op_pipeline(struct ctx *c)
 	/* GUP over the mapped pages. */
 	uint64_t g = 1 + below(c, len), gs = below(c, len - g + 1);
 	int pin = chance(c, 60);
-	uint32_t gf = pin ? pin_flags(c) : (chance(c, 50) ? SCAMEM_FOLL_WRITE : 0);
+	uint32_t gf = pin ? pin_flags(c) : get_flags(c);
 	long long got = pin ? CALL(g, g, scamem_pin_user_pages(m, mm, u + (j + gs) * PAGE, g, gf, gpfns), NONE)
 			    : CALL(g, g, scamem_get_user_pages(m, mm, u + (j + gs) * PAGE, g, gf, gpfns), NONE);
 	for (long long i = 0; i < got; i++) {
@@ -772,7 +778,7 @@ static void op_gup(struct ctx *c)
 	uint64_t n = 1 + below(c, chance(c, 80) && h.npages - off < 8 ? h.npages - off : 8);
 	uint64_t start = h.start + off * PAGE;
 	int pin = chance(c, 55);
-	uint32_t f = pin ? pin_flags(c) : (chance(c, 50) ? SCAMEM_FOLL_WRITE : 0);
+	uint32_t f = pin ? pin_flags(c) : get_flags(c);
 	/* -EFAULT: nothing mapped there now; -EBADF: the mm exited. */
 	long long got = pin ? CALL(1, n, scamem_pin_user_pages(m, mm, start, n, f, pfns), -EFAULT, -EBADF)
 			    : CALL(1, n, scamem_get_user_pages(m, mm, start, n, f, pfns), -EFAULT, -EBADF);
@@ -1048,6 +1054,7 @@ static void *worker(void *arg)
 
 static uint64_t g_end_pfn, g_managed;
 static uint32_t g_nr_zones;
+static struct scamem_layout g_layout;
 static const uint64_t *g_words;
 static int g_raw_words = 1;
 static int g_verbose;
@@ -1089,6 +1096,10 @@ static void *querier(void *arg)
 			for (uint64_t i = at; i < at + 16 && i < g_end_pfn; i++) {
 				uint64_t w = __atomic_load_n(&g_words[i], __ATOMIC_RELAXED);
 				EXPECT(w == SCAMEM_WORD_NOPAGE || scamem_word_type(w) != SCAMEM_TYPE_RESERVED);
+				if (w != SCAMEM_WORD_NOPAGE && scamem_type_is_inline(scamem_word_type(w)))
+					EXPECT(scamem_memdesc_nid(&g_layout, w) < 2 &&
+					       scamem_memdesc_zonenum(&g_layout, w) <= SCAMEM_ZONE_MOVABLE &&
+					       scamem_word_order(w) <= SCAMEM_MAX_PAGE_ORDER);
 			}
 		}
 		switch (below(c, 11)) {
@@ -1299,6 +1310,8 @@ static int run(int nthreads, double seconds, int strategy, uint64_t base_seed)
 	g_end_pfn = mi0.end_pfn;
 	g_managed = mi0.managed_pages;
 	g_nr_zones = mi0.nr_zones;
+	CALL0(scamem_machine_layout(m, &g_layout), NONE);
+	EXPECT(g_layout.version == SCAMEM_LAYOUT_VERSION && mi0.nr_nodes == 2);
 	uint64_t nr;
 	CALL0(scamem_machine_words(m, &g_words, &nr), NONE);
 	EXPECT(nr == g_end_pfn);
