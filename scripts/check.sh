@@ -167,6 +167,23 @@ step swift-tsan swift test --sanitize=thread --scratch-path .build-tsan --filter
 # at exit are not ours: toolchain.md).
 step swift-asan env LSAN_OPTIONS=suppressions="$top/Tests/asan.supp" swift test --sanitize=address --scratch-path .build-asan
 
+# 14. The C stress test (Tests/stress/stress.c): 2, 4 and 8 threads on one
+# machine under all five strategies with the checker running alongside, then
+# 4 threads against the library built with ThreadSanitizer, where any report
+# fails. Each run takes STRESS_SECONDS (default 10), split between strategies.
+stress_check() {
+	Tests/stress/build.sh normal "$out/stress" || return 1
+	for t in 2 4 8; do "$out/stress" "$t" "${STRESS_SECONDS:-10}" all || return 1; done
+}
+stress_tsan_check() {
+	Tests/stress/build.sh tsan "$out/stress-tsan" || return 1
+	SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		"$out/stress-tsan" 4 "${STRESS_SECONDS:-10}" all 2>&1 | tee "$out/stress-tsan.out"
+	[ "${PIPESTATUS[0]}" -eq 0 ] && ! grep -q 'ThreadSanitizer' "$out/stress-tsan.out"
+}
+step stress stress_check
+step stress-tsan stress_tsan_check
+
 echo
 [ $failed -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"
 echo "$passed passed, $failed failed"
