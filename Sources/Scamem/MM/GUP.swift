@@ -67,9 +67,10 @@ extension Machine {
               !flags.contains(.longterm) || pin,
               start & 4095 == 0, nrPages >= 0, nrPages <= 1 << 30,
               start <= taskSize, UInt64(nrPages) * 4096 <= taskSize - start else { throw .invalid }
-        if nrPages == 0 { return 0 }
         return try lock.withLock { () throws(ScamemError) -> Int in
-            try gupLocked(try mmSlot(mm), start: start, nrPages: nrPages, pin: pin, out: out)
+            // A stale mm is -EBADF even when there is nothing to take.
+            let s = try mmSlot(mm)
+            return nrPages == 0 ? 0 : try gupLocked(s, start: start, nrPages: nrPages, pin: pin, out: out)
         }
     }
 
