@@ -646,7 +646,8 @@ struct scamem;
 /*
  * A scamem of nr_pages order-0 pages, refcount 1. On success *out is a new
  * reference: drop it with scamem_put(). Errors: -EINVAL (NULL, nr_pages 0,
- * policy, gfp, nid), -ENOMEM.
+ * policy, gfp, nid), -ENOMEM, -ENOSPC (SCAMEM_STRATEGY_PACKED: every scamem
+ * index of machine_desc.packed_index_bits is in use).
  */
 SCAMEM_API int scamem_alloc(scamem_machine *m, uint32_t nr_pages, uint32_t gfp, uint32_t policy, int32_t nid,
 			    struct scamem **out);
@@ -729,7 +730,8 @@ struct scamem_vmalloc_opts {
 /*
  * vmalloc(): size bytes (rounded up to pages) of order-0 pages on the local
  * node, at a new address stored in *addr. Errors: -EINVAL (NULL, size 0 or
- * above 2^32 pages), -ENOMEM.
+ * above 2^32 pages), -ENOMEM, -ENOSPC (SCAMEM_STRATEGY_PACKED: no scamem
+ * index left).
  */
 SCAMEM_API int scamem_vmalloc(scamem_machine *m, uint64_t size, uint64_t *addr);
 /* vmalloc_user(): as scamem_vmalloc() with VM_USERMAP. */
@@ -759,7 +761,9 @@ SCAMEM_API int scamem_vmalloc_opts(scamem_machine *m, uint64_t size, const struc
  * without SCAMEM_VM_MAP_PUT_PAGES a slab, page-table or other page the caller
  * cannot keep, or a folio page the caller holds no reference on), -EBUSY (a
  * page of another vmalloc area, or with SCAMEM_VM_MAP_PUT_PAGES a page another
- * vmap() area maps), -ERANGE, -ENXIO, -EALREADY (a free page), -ENOMEM.
+ * vmap() area maps), -ERANGE, -ENXIO, -EALREADY (a free page), -ENOMEM,
+ * -ENOSPC (SCAMEM_STRATEGY_PACKED with SCAMEM_VM_MAP_PUT_PAGES: no scamem
+ * index left).
  */
 SCAMEM_API int scamem_vmap(scamem_machine *m, const uint64_t *pfns, uint32_t count, uint32_t vm_flags,
 			   uint64_t *addr);
