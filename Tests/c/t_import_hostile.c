@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #define BUNDLED_FLAGS "Tests/Fixtures/vm-24g-idle/kpageflags.xz"
+#define HOSTILE "Tests/Fixtures/hostile/"
 
 /* One zone as /proc/zoneinfo prints it: six lines, the header first, then
  * pages free, spanned, present, managed, start_pfn. */
@@ -196,11 +197,11 @@ static void machine_size(void)
 	REFUSED("zoneinfo", 0);
 }
 
-/* Copies the first n bytes of the bundled kpageflags.xz, with byte `flip`
- * (if below n) inverted. Returns the bytes copied. */
-static size_t xz_flags(size_t n, size_t flip)
+/* Copies the first n bytes of an .xz file as kpageflags.xz, with byte
+ * `flip` (if below n) inverted. Returns the bytes copied. */
+static size_t xz_flags(const char *from, size_t n, size_t flip)
 {
-	FILE *f = fopen(BUNDLED_FLAGS, "rb");
+	FILE *f = fopen(from, "rb");
 	EXPECT(f != NULL);
 	if (!f)
 		return 0;
@@ -218,13 +219,13 @@ static void xz(void)
 {
 	capture("xz-truncated"); /* its index is gone: refused before any decoding */
 	text("zoneinfo", DMA DMA32);
-	size_t half = xz_flags(20000, SIZE_MAX);
+	size_t half = xz_flags(BUNDLED_FLAGS, 20000, SIZE_MAX);
 	scamem_machine_free(expect_import(-EIO, "kpageflags.xz", 0, ANY));
 	EXPECT(half == 20000);
 
 	capture("xz-corrupt-data"); /* index intact, a block's data not */
 	text("zoneinfo", DMA DMA32);
-	xz_flags(1 << 20, 200);
+	xz_flags(BUNDLED_FLAGS, 1 << 20, 200);
 	scamem_machine_free(expect_import(-EIO, "kpageflags.xz", 0, ANY));
 
 	capture("xz-garbage");
@@ -237,8 +238,21 @@ static void xz(void)
 
 	capture("xz-bundled-too-small"); /* a sound .xz whose 6553600 pfns cannot hold the zone */
 	text("zoneinfo", DMA ZONE("0", "Normal", "1048576", "1", "1", "6553600"));
-	xz_flags(1 << 20, SIZE_MAX);
+	xz_flags(BUNDLED_FLAGS, 1 << 20, SIZE_MAX);
 	REFUSED("zoneinfo", 7);
+
+	/* Indexes that lie (Tests/Fixtures/hostile/mkxz.py): one claiming 128 GiB
+	 * from 212 bytes is refused before the machine is built; one claiming
+	 * 98304 pfns where the stream holds 65536 when decoding ends short. */
+	capture("xz-index-claims-2-37");
+	text("zoneinfo", DMA DMA32);
+	xz_flags(HOSTILE "index-claims-2-37.xz", 4096, SIZE_MAX);
+	scamem_machine_free(expect_import(-EIO, "kpageflags.xz", 0, 0));
+
+	capture("xz-index-claims-more");
+	text("zoneinfo", DMA DMA32);
+	xz_flags(HOSTILE "index-claims-more.xz", 4096, SIZE_MAX);
+	scamem_machine_free(expect_import(-EIO, "kpageflags.xz", 0, ANY));
 }
 
 /* The other files' numbers, on a machine that is otherwise fine. */

@@ -127,11 +127,17 @@ struct XzFile: ByteSource {
 
     /// xz -9 needs 65 MiB to decode; a header asking for more is hostile.
     static let memoryLimit: UInt64 = 100 << 20
+    /// LZMA2 packs zeros about 1:6850 (256 MiB in 39 KiB); an index
+    /// claiming more than twice that was not written by xz.
+    static let maxRatio: UInt64 = 1 << 14
 
     init(_ path: String, name: String) throws(ImportError) {
         file = try RawFile(path, name: name)
         self.name = name
         size = try Self.uncompressedSize(file)
+        guard size / Self.maxRatio <= file.size else {
+            throw ImportError(.io, file: name, reason: "its index claims \(size) bytes from \(file.size): more than xz compresses to")
+        }
         state = try LzmaState(decoderLimit: Self.memoryLimit, name: name)
     }
 
