@@ -9,6 +9,7 @@ import Scamem
 enum Captures {
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let bundled = here.appendingPathComponent("../Fixtures/vm-24g-idle").standardized.path
+    static let hostile = here.appendingPathComponent("../Fixtures/hostile").standardized.path
     static let sharedDir = here.appendingPathComponent("../../../shared/captures").standardized.path
     static let shared: [String] =
         ((try? FileManager.default.contentsOfDirectory(atPath: sharedDir)) ?? [])
@@ -215,6 +216,10 @@ enum Captures {
         let xz = try Data(contentsOf: URL(fileURLWithPath: Self.bundled + "/kpageflags.xz"))
         try xz.prefix(20000).write(to: URL(fileURLWithPath: c.dir + "/kpageflags.xz"))
         expectRefused(c, .io, "kpageflags.xz", offset: 20000)
+        // An index claiming 128 GiB from 212 bytes (Fixtures/hostile/mkxz.py).
+        try? FileManager.default.removeItem(atPath: c.dir + "/kpageflags.xz")
+        try FileManager.default.copyItem(atPath: Captures.hostile + "/index-claims-2-37.xz", toPath: c.dir + "/kpageflags.xz")
+        expectRefused(c, .io, "kpageflags.xz")
     }
 }
 
