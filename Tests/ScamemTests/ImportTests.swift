@@ -175,9 +175,12 @@ enum Captures {
 
     /// managed follows the pages laid down, not zoneinfo (which says 0
     /// here): giving everything back leaves every managed page free.
-    @Test func everythingImportedCanBeReleased() throws {
-        let c = try SyntheticCapture.rich(managed: "0")
-        let (m, r) = try Machine.importMachine(from: .directory(c.dir))
+    @Test(arguments: Strategy.allCases)
+    func everythingImportedCanBeReleased(_ strategy: Strategy) throws {
+        let c = try SyntheticCapture.rich(managed: "0", strategy)
+        var o = ImportOptions()
+        o.strategy = strategy
+        let (m, r) = try Machine.importMachine(from: .directory(c.dir), options: o)
         #expect(r.checkerIssues == 0)
         #expect(r.crossChecks.contains { $0.name == "managed pages (zoneinfo)" && $0.expected == 0 && $0.imported > 0 })
         #expect(r.vmallocPlaced == 6 && r.folios == 3 && r.slabs == 1 && r.ptdescs == 1)
@@ -281,8 +284,8 @@ final class SyntheticCapture {
     /// table, folios, compound kernel pages, the zero page, reserved and
     /// hwpoisoned pages, an iomem hole, two vmalloc areas, and one never
     /// initialised section (all zero flags) at [32768, 65536).
-    static func rich(managed: String) throws -> SyntheticCapture {
-        let c = try SyntheticCapture("rich")
+    static func rich(managed: String, _ strategy: Strategy) throws -> SyntheticCapture {
+        let c = try SyntheticCapture("rich-\(strategy)")
         try c.write("zoneinfo", zoneinfo(managed: managed))
         var f = [UInt64](repeating: 0, count: 65536)
         let buddy: UInt64 = 1 << 10, slab: UInt64 = 1 << 7, head: UInt64 = 1 << 15, tail: UInt64 = 1 << 16

@@ -66,12 +66,14 @@ extension Machine {
         func objects(_ s: Strategy) -> UInt64 {
             areaPages.reduce(0) { $0 + UInt64(s.objectBytes(nr: $1) + s.extraBytesPerObject) }
         }
+        // A capture whose zones are all holes has no RAM to divide by.
         let ram = Double(info.presentPages) * 4096
         let today = info.memmapPages * 64 + objects(.legacy)
         let strategies = Strategy.allCases.map { s -> StrategyBill in
             let bytes = s == .legacy ? today : info.memmapPages * 8 + descriptorBytes + objects(s)
             let saving = Int64(today) - Int64(bytes)
-            return StrategyBill(strategy: s, bytes: bytes, savingBytes: saving, savingPercentOfRAM: Double(saving) / ram * 100)
+            return StrategyBill(strategy: s, bytes: bytes, savingBytes: saving,
+                               savingPercentOfRAM: ram > 0 ? Double(saving) / ram * 100 : 0)
         }
         // Pages per category that have a memmap: all but holes in absent sections.
         let absent = info.endPfn - info.memmapPages
