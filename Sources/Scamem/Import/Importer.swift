@@ -72,17 +72,10 @@ extension Machine {
         let zones = try parseZoneinfo(zoneinfo)
         var flags = try source.binary("kpageflags")
         if case .directory = source { try checkZonesFit(zones, flags, zoneinfo: zoneinfo.file) }
-        var ram = try ramRanges(source, zones, &notes)
-        ram.sort { $0.lowerBound < $1.lowerBound }
         let spans = zones.map { ZoneSpan(nid: $0.nid, zone: $0.zone, startPfn: $0.startPfn, spannedPages: $0.spanned) }
-        let holes = spans.flatMap { z in
-            subtract(z.startPfn, z.endPfn, ram.map { PfnRange(startPfn: $0.lowerBound, nrPages: $0.upperBound - $0.lowerBound) })
-                .map { PfnRange(startPfn: $0.lowerBound, nrPages: $0.upperBound - $0.lowerBound) }
-        }
-        // All RAM starts reserved: the import decides every page.
-        let reserved = spans.flatMap { z in
-            subtract(z.startPfn, z.endPfn, holes).map { PfnRange(startPfn: $0.lowerBound, nrPages: $0.upperBound - $0.lowerBound) }
-        }
+        let holes = try zoneHoles(spans, try ramRanges(source, zones, &notes))
+        // All of every zone starts reserved: the import decides every page.
+        let reserved = spans.map { PfnRange(startPfn: $0.startPfn, nrPages: $0.spannedPages) }
         let desc = MachineDescription(nrNodes: (zones.map(\.nid).max() ?? 0) + 1, profile: CaptureLimits.profile, zones: spans,
                                       holes: holes, reserved: reserved, strategy: options.strategy)
         let m: Machine
@@ -122,15 +115,52 @@ extension Machine {
         }
     }
 
-    /// RAM: iomem's System RAM, else the online memory blocks, else all of every span.
-    static func ramRanges(_ source: CaptureSource, _ zones: [ZoneinfoZone], _ notes: inout [String]) throws(ImportError) -> [Range<UInt64>] {
-        if let iomem = try source.text("iomem"), let ram = try parseIomemRAM(iomem) { return ram }
+    /// RAM: iomem's System RAM, else the online memory blocks, else all of
+    /// every span; and the file it came from.
+    static func ramRanges(_ source: CaptureSource, _ zones: [ZoneinfoZone],
+                          _ notes: inout [String]) throws(ImportError) -> (ranges: [Range<UInt64>], file: String) {
+        if let iomem = try source.text("iomem"), let ram = try parseIomemRAM(iomem) { return (ram, iomem.file) }
         if let blocks = try source.text("memory_blocks"), let size = try source.text("memory_block_size_bytes") {
             notes.append("iomem unreadable: RAM taken from the online memory blocks; holes inside a block read as RAM")
-            return try parseMemoryBlocks(blocks, blockBytes: try parseMemoryBlockSize(size))
+            return (try parseMemoryBlocks(blocks, blockBytes: try parseMemoryBlockSize(size)), blocks.file)
         }
         notes.append("neither iomem nor memory blocks: every zone span taken as RAM")
-        return zones.map { $0.startPfn..<$0.endPfn }
+        return (zones.map { $0.startPfn..<$0.endPfn }, "zoneinfo")
+    }
+
+    /// More runs of RAM inside the zones than a real machine has (e820 holds
+    /// at most 3200 entries; hotplug adds 128 MiB blocks, mostly adjacent):
+    /// the machine's setup is linear in zones times runs.
+    static let maxRamRuns = 16384
+
+    /// Each zone's span less the RAM ranges, merged first, in one pass.
+    static func zoneHoles(_ spans: [ZoneSpan], _ ram: (ranges: [Range<UInt64>], file: String)) throws(ImportError) -> [PfnRange] {
+        var merged: [Range<UInt64>] = []
+        for r in ram.ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, r.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else { merged.append(r) }
+        }
+        var holes: [PfnRange] = []
+        var runs = 0
+        for z in spans {
+            // The first range ending after the zone starts.
+            var lo = 0, hi = merged.count
+            while lo < hi { let mid = (lo + hi) / 2; if merged[mid].upperBound <= z.startPfn { lo = mid + 1 } else { hi = mid } }
+            var p = z.startPfn
+            while lo < merged.count, merged[lo].lowerBound < z.endPfn {
+                let start = max(merged[lo].lowerBound, z.startPfn)
+                if start > p { holes.append(PfnRange(startPfn: p, nrPages: start - p)) }
+                p = min(merged[lo].upperBound, z.endPfn)
+                runs += 1
+                lo += 1
+            }
+            if p < z.endPfn { holes.append(PfnRange(startPfn: p, nrPages: z.endPfn - p)) }
+        }
+        guard runs <= maxRamRuns else {
+            throw ImportError(.io, file: ram.file, reason: "\(runs) separate runs of RAM in the zones: more than \(maxRamRuns)")
+        }
+        return holes
     }
 
     /// The page walk: kpageflags and kpagecount in lockstep, a chunk at a

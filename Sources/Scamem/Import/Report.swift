@@ -96,11 +96,22 @@ extension Machine {
             }
         }
         let zoneBills = zoneInfos().enumerated().map { i, z in
-            ZoneBill(nid: z.nid, zone: z.zone, present: z.presentPages, pagesByType: countPages(nid: z.nid, zone: z.zone),
+            ZoneBill(nid: z.nid, zone: z.zone, present: z.presentPages, pagesByType: pagesByType(in: z),
                      descriptors: zoneDescs[i, default: 0])
         }
         return CaptureReport(result: r, presentPages: info.presentPages, memmapPages: info.memmapPages, todayBytes: today,
                              wordBytes: info.memmapPages * 8, descriptorBytes: descriptorBytes,
                              scamemBytes: objects(.default), strategies: strategies, categories: categories, zones: zoneBills)
+    }
+
+    /// countPages(nid:zone:) of an imported zone in one pass over its span:
+    /// the import writes every word of a span with that zone's node and
+    /// zone, so the span is the zone's pages; its NOPAGE pfns (classified
+    /// as type 15, which no word has) are not pages. Per zone, not per
+    /// zone times the machine: a capture may name 5120 zones.
+    func pagesByType(in z: ZoneInfo) -> TypeCounts {
+        var counts = classify(z.startPfn..<z.startPfn + z.spannedPages)
+        counts[Int(PageType.reserved.rawValue)] = 0
+        return counts
     }
 }
