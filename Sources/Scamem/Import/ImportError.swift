@@ -57,6 +57,11 @@ struct CaptureText {
             .filter { !$0.words.isEmpty }
     }
 
+    var firstLine: CaptureLine? {
+        var i = lines.makeIterator()
+        return i.next()
+    }
+
     /// An error about the file as a whole.
     func error(_ reason: String) -> ImportError { ImportError(.io, file: file, reason: reason) }
 }

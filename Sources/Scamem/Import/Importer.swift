@@ -85,7 +85,7 @@ extension Machine {
                 : ImportError(.io, file: zoneinfo.file, reason: "the zones and holes do not describe a machine")
         }
         var result = ImportResult(
-            source: source.description, kernel: (try source.text("uname"))?.lines.first { _ in true }.map { String($0.text) } ?? "",
+            source: source.description, kernel: (try source.text("uname"))?.firstLine.map { String($0.text) } ?? "",
             pfns: 0, categories: [UInt64](repeating: 0, count: PageCategory.allCases.count),
             folioOrders: [[UInt64]](repeating: [UInt64](repeating: 0, count: 31), count: PageCategory.allCases.count),
             folios: 0, slabs: 0, ptdescs: 0, mappedPages: 0, mapcountSum: 0, vmallocAreas: 0, vmallocPages: 0,

@@ -108,7 +108,7 @@ func parseIomemRAM(_ file: CaptureText) throws(ImportError) -> [Range<UInt64>]? 
 /// memory_block_size_bytes (hex): a power of two from the section size to
 /// x86's MAX_BLOCK_SIZE (2 GiB), as probe_memory_block_size() picks it.
 func parseMemoryBlockSize(_ file: CaptureText) throws(ImportError) -> UInt64 {
-    guard let line = file.lines.first(where: { _ in true }) else { throw file.error("empty") }
+    guard let line = file.firstLine else { throw file.error("empty") }
     let sectionBytes: UInt64 = 1 << UInt64(CaptureLimits.profile.sectionSizeBits)
     let bytes = try line.number(line.word(0), "block size", below: (2 << 30) + 1, "x86_64 blocks are at most 2 GiB", radix: 16)
     guard bytes >= sectionBytes, bytes.nonzeroBitCount == 1 else {
