@@ -37,7 +37,7 @@ struct Report: ParsableCommand {
             (machine, result) = try Machine.importMachine(from: source, options: options, progress: printError)
         } catch {
             // "DIR/FILE:LINE: reason": where an editor or a fuzzer's log can jump to.
-            printError((live ? "/proc/" : capture! + "/") + error.description)
+            printError((live ? "/proc" : capture!.hasSuffix("/") ? String(capture!.dropLast()) : capture!) + "/" + error.description)
             throw ExitCode(1)
         }
         let report = machine.report(result)

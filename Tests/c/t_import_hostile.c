@@ -6,6 +6,7 @@
 #include "import_test.h"
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,6 +203,47 @@ static void machine_size(void)
 
 	capture("empty-directory");
 	REFUSED("zoneinfo", 0);
+
+	/* Files only: a FIFO would hang a read, a device has no size. */
+	capture("zoneinfo-fifo");
+	char path[512];
+	snprintf(path, sizeof path, "%s/zoneinfo", dir);
+	EXPECT(mkfifo(path, 0644) == 0);
+	flags(PFNS, 0);
+	REFUSED("zoneinfo", 0);
+
+	capture("kpageflags-directory");
+	text("zoneinfo", DMA DMA32);
+	snprintf(path, sizeof path, "%s/kpageflags", dir);
+	EXPECT(mkdir(path, 0755) == 0);
+	REFUSED("kpageflags", 0);
+
+	capture("kpageflags-dev-zero");
+	text("zoneinfo", DMA DMA32);
+	snprintf(path, sizeof path, "%s/kpageflags", dir);
+	EXPECT(symlink("/dev/zero", path) == 0);
+	REFUSED("kpageflags", 0);
+}
+
+/* What the importer's fuzzer found (Tests/Fixtures/hostile/fuzz/NAME.txt):
+ * each trapped once; each is -EIO at the first bad number it holds. */
+static void fuzz_finds(void)
+{
+	static const struct {
+		const char *name, *file;
+		uint64_t line;
+	} finds[] = {
+		{ "buddyinfo-free-overflow", "memory_block_size_bytes", 1 }, /* iomem all zero: blocks of 4 KiB */
+		{ "eio-without-error-file", "zoneinfo", 0 },
+		{ "memory-block-range-overflow", "zoneinfo", 14 }, /* HighMem, before its blocks */
+		{ "slabinfo-pages-overflow", "zoneinfo", 6 },      /* present 2^63, before its slabinfo */
+		{ "zoneinfo-node-intmax", "zoneinfo", 1 },
+		{ "zoneinfo-spanned-2p63", "zoneinfo", 8 },
+	};
+	for (size_t i = 0; i < sizeof finds / sizeof finds[0]; i++) {
+		snprintf(dir, sizeof dir, HOSTILE "fuzz/%s", finds[i].name);
+		REFUSED(finds[i].file, finds[i].line);
+	}
 }
 
 /* Copies the first n bytes of an .xz file as kpageflags.xz, with byte
@@ -436,6 +478,7 @@ int main(void)
 	xz();
 	other_files();
 	counts();
+	fuzz_finds();
 	managed_zero();
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);

@@ -53,8 +53,9 @@ final class FileHandle {
     deinit { close(fd) }
 
     static func open(_ path: String, write: Bool = false) throws(ScamemError) -> FileHandle {
+        // O_NONBLOCK: a FIFO in a capture must not hang the open (RawFile refuses it).
         let fd = write ? Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                       : Glibc.open(path, O_RDONLY | O_CLOEXEC)
+                       : Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             switch errno {
             case ENOENT: throw .notFound
@@ -99,6 +100,8 @@ struct RawFile: ByteSource {
         }
         var st = stat()
         guard fstat(handle.fd, &st) == 0, st.st_size >= 0 else { throw ImportError(.io, file: name, reason: "cannot be stat'ed") }
+        // A device or FIFO has no size to bound the machine by (/proc files are regular).
+        guard st.st_mode & S_IFMT == S_IFREG else { throw ImportError(.io, file: name, reason: "not a regular file") }
         size = UInt64(st.st_size)
         self.name = name
     }
