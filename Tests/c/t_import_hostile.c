@@ -239,6 +239,8 @@ static void fuzz_finds(void)
 		{ "slabinfo-pages-overflow", "zoneinfo", 6 },      /* present 2^63, before its slabinfo */
 		{ "zoneinfo-node-intmax", "zoneinfo", 1 },
 		{ "zoneinfo-spanned-2p63", "zoneinfo", 8 },
+		{ "iomem-ram-start-overflow", "zoneinfo", 9 },               /* "present" without a number */
+		{ "vmallocinfo-pages-sum-overflow", "memory_block_size_bytes", 1 }, /* "zz" */
 	};
 	for (size_t i = 0; i < sizeof finds / sizeof finds[0]; i++) {
 		snprintf(dir, sizeof dir, HOSTILE "fuzz/%s", finds[i].name);
@@ -311,6 +313,12 @@ static void other_files(void)
 	text("zoneinfo", DMA DMA32);
 	flags(PFNS, 0);
 	text("iomem", "00001000-0009fbff : System RAM\n00100000-ffffffffffffffff : System RAM\n");
+	REFUSED("iomem", 2);
+
+	capture("iomem-start-near-2-64"); /* rounding the start up to a page overflowed */
+	text("zoneinfo", DMA DMA32);
+	flags(PFNS, 0);
+	text("iomem", "00001000-0009fbff : System RAM\nffffffffffffffff-ffffffffffffffff : System RAM\n");
 	REFUSED("iomem", 2);
 
 	capture("iomem-backwards");
