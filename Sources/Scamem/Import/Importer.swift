@@ -79,9 +79,11 @@ extension Machine {
         let desc = MachineDescription(nrNodes: (zones.map(\.nid).max() ?? 0) + 1, profile: CaptureLimits.profile, zones: spans,
                                       holes: holes, reserved: reserved, strategy: options.strategy)
         let m: Machine
+    /// kpageflags as errors name it.
+    let file: String
         do { m = try Machine(desc) } catch {
             // The zones were checked: what is left is the host's memory.
-            throw error == .noMemory ? ImportError(.noMemory, file: "", reason: "out of host memory for the machine's words")
+            throw error == .noMemory ? ImportError(.noMemory, file: zoneinfo.file, reason: "out of host memory for the zones' words")
                 : ImportError(.io, file: zoneinfo.file, reason: "the zones and holes do not describe a machine")
         }
         var result = ImportResult(
@@ -177,7 +179,7 @@ extension Machine {
         let counts = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: chunk)
         defer { flags.deallocate(); counts.deallocate() }
 
-        var walk = PageWalk(machine: self)
+        var walk = PageWalk(machine: self, file: flagsFile.name)
         var pfn: UInt64 = 0
         while true {
             let got = try flagsFile.readFully(into: UnsafeMutableRawBufferPointer(flags)) / 8
@@ -273,6 +275,8 @@ extension Machine {
 /// the run of free or compound pages being gathered.
 struct PageWalk {
     let m: Machine
+    /// kpageflags as errors name it.
+    let file: String
     private var zoneCursor = 0
     private var section: UInt64 = .max
     private var sectionFirst: UInt64 = 0
@@ -285,7 +289,7 @@ struct PageWalk {
     private var runZone = 0
     private var holeCursor = 0
 
-    init(machine: Machine) { m = machine }
+    init(machine: Machine, file: String) { m = machine; self.file = file }
 
     /// In a described hole, walking forward.
     private mutating func hole(_ pfn: UInt64) -> Bool {
@@ -346,8 +350,12 @@ struct PageWalk {
         let flags = m.pageFlags(z, pfn)
         switch c {
         case .slab, .pageTable, .anon, .file, .shmem, .hugetlb:
-            try m.installDescriptor(c == .slab ? .slab : c == .pageTable ? .ptdesc : c == .anon ? .anon : .file,
-                                    pfn: pfn, order: order, flags: flags)
+            do {
+                try m.installDescriptor(c == .slab ? .slab : c == .pageTable ? .ptdesc : c == .anon ? .anon : .file,
+                                        pfn: pfn, order: order, flags: flags)
+            } catch {
+                throw ImportError(error, file: file, offset: pfn * 8, reason: "out of host memory for descriptors")
+            }
             m.zones[z].managedPages += pages
             if c.isFolio { r.folios += 1; r.folioOrders[c.rawValue][min(order, 30)] += 1 }
             else if c == .slab { r.slabs += 1 } else { r.ptdescs += 1 }
@@ -408,12 +416,10 @@ struct PageWalk {
 
 extension Machine {
     /// A descriptor over pages the import found in use: pointer words in.
-    func installDescriptor(_ type: PageType, pfn: UInt64, order: Int, flags: UInt64) throws(ImportError) {
+    func installDescriptor(_ type: PageType, pfn: UInt64, order: Int, flags: UInt64) throws(ScamemError) {
         let d = Memdesc(flags: flags, pfn: pfn, refcount: 1, mapcount: 0, pincount: 0, type: type,
                         order: UInt8(min(order, 255)), cacheID: 0, objects: 0)
-        guard let id = try? descriptors.allocate(d) else {
-            throw ImportError(.noMemory, file: "", reason: "out of host memory for descriptors")
-        }
+        let id = try descriptors.allocate(d)
         setWords(pfn, order, .pointer(type, descriptor: id))
     }
 }
