@@ -1033,8 +1033,8 @@ SCAMEM_API int scamem_compare_strategies(const struct scamem_machine_desc *desc,
 /*
  * Where scamem_import() refused a capture: the file, the line (text files)
  * or byte offset (binary files), and why. Filled when the import fails with
- * -EIO, -ENOENT or -EACCES and scamem_import_opts.error is set; zeroed on
- * success. Strings are NUL-terminated (truncated if longer).
+ * -EIO, -ENOENT, -EACCES or -ENOMEM and scamem_import_opts.error is set;
+ * zeroed on success. Strings are NUL-terminated (truncated if longer).
  */
 struct scamem_import_error {
 	char file[64];    /* the capture file, e.g. "zoneinfo" or "kpageflags.xz"; "" if none */
@@ -1080,9 +1080,21 @@ struct scamem_import_report {
  * Imports the capture in capture_dir, or the live machine if it is NULL
  * (root, Linux). opts may be NULL for the defaults; report may be NULL. On
  * success *out is a new machine (free it with scamem_machine_free()); the
- * import runs the invariant checker and reports what it found. Errors: -EINVAL (out NULL, opts), -E2BIG,
- * -ENOENT (no kpageflags), -EIO (no zoneinfo, unreadable or malformed
- * files), -EACCES (live without root), -ENOMEM.
+ * import runs the invariant checker and reports what it found. A capture is
+ * untrusted input: every number in it must be one a real x86_64 kernel can
+ * print (pfns below 2^34, the 46 bits of the import's profile; nids below
+ * MAX_NUMNODES, 1024; present <= spanned, managed <= present; zone spans
+ * not overlapping; counts within the machine), and the machine is no bigger
+ * than the pfns its kpageflags holds (size / 8, or an .xz file's index).
+ * Each zone's managed_pages counts the pages the import laid down that a
+ * caller can give back (free, folios, slabs, ptdescs, vmalloc areas, MISC
+ * unknown blocks); zoneinfo's managed is a cross-check only. Errors:
+ * -EINVAL (out NULL, opts), -E2BIG, -ENOENT (no kpageflags), -EIO (no
+ * zoneinfo; a file unreadable or malformed: a number out of range,
+ * overlapping zones, a nid beyond MAX_NUMNODES, zones ending beyond
+ * kpageflags, an empty kpageflags or one of partial 8-byte entries, a
+ * truncated or corrupt .xz), -EACCES (live without root), -ENOMEM; with
+ * opts->error set, the file and line (or byte offset) and the reason.
  */
 SCAMEM_API int scamem_import(const char *capture_dir, const struct scamem_import_opts *opts, scamem_machine **out,
 			     struct scamem_import_report *report);

@@ -36,7 +36,9 @@ struct Report: ParsableCommand {
         do {
             (machine, result) = try Machine.importMachine(from: source, options: options, progress: printError)
         } catch {
-            throw ValidationError("import of \(source): \(error)")
+            // "DIR/FILE:LINE: reason": where an editor or a fuzzer's log can jump to.
+            printError((live ? "/proc" : capture!.hasSuffix("/") ? String(capture!.dropLast()) : capture!) + "/" + error.description)
+            throw ExitCode(1)
         }
         let report = machine.report(result)
         print(json ? ReportFormat.json(report, issues: result.checkerIssues) : ReportFormat.text(report, issues: result.checkerIssues))

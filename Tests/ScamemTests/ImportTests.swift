@@ -9,6 +9,7 @@ import Scamem
 enum Captures {
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let bundled = here.appendingPathComponent("../Fixtures/vm-24g-idle").standardized.path
+    static let hostile = here.appendingPathComponent("../Fixtures/hostile").standardized.path
     static let sharedDir = here.appendingPathComponent("../../../shared/captures").standardized.path
     static let shared: [String] =
         ((try? FileManager.default.contentsOfDirectory(atPath: sharedDir)) ?? [])
@@ -139,16 +140,244 @@ enum Captures {
     }
 
     @Test func missingFilesAreErrors() throws {
-        #expect(throws: ScamemError.io) { try Machine.importMachine(from: .directory("/nonexistent-capture")) }
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("scamem-partial-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
-        try FileManager.default.copyItem(atPath: Self.bundled + "/zoneinfo", toPath: tmp + "/zoneinfo")
-        #expect(throws: ScamemError.notFound) { try Machine.importMachine(from: .directory(tmp)) }
-        // A truncated kpageflags still imports, and says where it stopped.
-        try Data(count: 8 * 4096).write(to: URL(fileURLWithPath: tmp + "/kpageflags"))
-        let (m, r) = try Machine.importMachine(from: .directory(tmp))
-        #expect(r.pfns == 4096 && r.notes.contains { $0.contains("kpageflags ends") })
+        #expect(throws: ImportError(.io, file: "zoneinfo", reason: "missing: a capture needs its zones")) {
+            try Machine.importMachine(from: .directory("/nonexistent-capture"))
+        }
+        let c = try SyntheticCapture("partial")
+        try FileManager.default.copyItem(atPath: Self.bundled + "/zoneinfo", toPath: c.dir + "/zoneinfo")
+        expectRefused(c, .notFound, "kpageflags")
+        // A kpageflags shorter than the zones cannot describe them: DMA32's
+        // header is line 99.
+        try c.flags([UInt64](repeating: 0, count: 4096))
+        expectRefused(c, .io, "zoneinfo", line: 99)
+    }
+
+    /// Gives back everything an import created: every vm area, folio, slab,
+    /// ptdesc and MISC unknown block.
+    static func releaseEverything(_ m: Machine) throws {
+        var addr: UInt64 = 0
+        while let a = m.vmArea(after: addr) {
+            try m.vfree(a.addr)
+            addr = a.addr
+        }
+        // A descriptor's pages share one pointer word: its head is where the word changes.
+        let words = m.withWords { Array($0) }
+        for (i, raw) in words.enumerated() where i == 0 || words[i - 1] != raw || PageWord(rawValue: raw).type == .misc {
+            let w = PageWord(rawValue: raw), pfn = UInt64(i)
+            if w.isNopage { continue }
+            if w.type == .file || w.type == .anon { try m.folioPut(pfn) }
+            else if w.type == .slab { try m.slabFree(pfn) }
+            else if w.type == .ptdesc { try m.ptdescFree(pfn) }
+            else if w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue, w.order <= 10,
+                    pfn % (1 << UInt64(w.order)) == 0 { try m.freePages(pfn, order: Int(w.order)) }
+        }
+    }
+
+    /// managed follows the pages laid down, not zoneinfo (which says 0
+    /// here): giving everything back leaves every managed page free.
+    @Test(arguments: Strategy.allCases)
+    func everythingImportedCanBeReleased(_ strategy: Strategy) throws {
+        let c = try SyntheticCapture.rich(managed: "0", strategy)
+        var o = ImportOptions()
+        o.strategy = strategy
+        let (m, r) = try Machine.importMachine(from: .directory(c.dir), options: o)
+        #expect(r.checkerIssues == 0)
+        #expect(r.crossChecks.contains { $0.name == "managed pages (zoneinfo)" && $0.expected == 0 && $0.imported > 0 })
+        #expect(r.vmallocPlaced == 6 && r.folios == 3 && r.slabs == 1 && r.ptdescs == 1)
+        #expect(r.categories[PageCategory.uninitialised.rawValue] == 32768)
+        try Self.releaseEverything(m)
+        for z in m.zoneInfos() {
+            #expect(z.freePages == z.managedPages, "node \(z.nid) \(z.zone)")
+            #expect(z.managedPages < z.presentPages)
+        }
+        // present less the reserved pages, the zero page, the hwpoisoned one
+        // and the uninitialised section.
+        let managed: [UInt64] = [3998 - 15 - 2, 61440 - 32768]
+        #expect(m.zoneInfos().map(\.managedPages) == managed)
         expectClean(m)
     }
+
+    /// Every number of every file is range-checked: a bad one is `.io`
+    /// naming the file and line, before anything is sized by it.
+    @Test(arguments: HostileCase.all)
+    func hostileCaptureIsRefused(_ h: HostileCase) throws {
+        let c = try SyntheticCapture.plain(h.name)
+        for (file, text) in h.files { try c.write(file, text) }
+        expectRefused(c, .io, h.file, line: h.line, offset: h.offset)
+    }
+
+    @Test func kpageflagsSizeBoundsTheMachine() throws {
+        let c = try SyntheticCapture.plain("sizes")
+        // Empty: no machine; a partial entry: refused where it starts.
+        try c.flags([])
+        expectRefused(c, .io, "kpageflags")
+        try c.write("kpageflags", String(repeating: "\0", count: 65536 * 8 + 3))
+        expectRefused(c, .io, "kpageflags", offset: 65536 * 8)
+        // Garbage or cut .xz: refused before decoding, naming the .xz file.
+        try c.write("kpageflags.xz", String(repeating: "x", count: 4096))
+        expectRefused(c, .io, "kpageflags.xz", offset: 12)
+        let xz = try Data(contentsOf: URL(fileURLWithPath: Self.bundled + "/kpageflags.xz"))
+        try xz.prefix(20000).write(to: URL(fileURLWithPath: c.dir + "/kpageflags.xz"))
+        expectRefused(c, .io, "kpageflags.xz", offset: 20000)
+        // An index claiming 128 GiB from 212 bytes (Fixtures/hostile/mkxz.py).
+        try? FileManager.default.removeItem(atPath: c.dir + "/kpageflags.xz")
+        try FileManager.default.copyItem(atPath: Captures.hostile + "/index-claims-2-37.xz", toPath: c.dir + "/kpageflags.xz")
+        expectRefused(c, .io, "kpageflags.xz")
+    }
+}
+
+/// Expects the import of `c` to fail with `code` at `file`:`line`
+/// (or byte `offset`).
+func expectRefused(_ c: SyntheticCapture, _ code: ScamemError, _ file: String, line: Int = 0, offset: UInt64 = 0,
+                   sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        _ = try Machine.importMachine(from: .directory(c.dir))
+        Issue.record("\(c.dir) imported", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.error == code && error.file == file && error.line == line && error.offset == offset,
+                "\(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// A capture written into a temporary directory, removed when it goes.
+final class SyntheticCapture {
+    let dir: String
+
+    init(_ name: String) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("scamem-\(name)-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    func write(_ file: String, _ text: String) throws {
+        try text.write(toFile: dir + "/" + file, atomically: false, encoding: .utf8)
+    }
+
+    func flags(_ flags: [UInt64]) throws {
+        try flags.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: dir + "/kpageflags"))
+    }
+
+    /// One zone as /proc/zoneinfo prints it: six lines, the header first,
+    /// then pages free, spanned, present, managed, start_pfn.
+    static func zone(_ nid: String, _ name: String, spanned: String, present: String, managed: String, start: String) -> String {
+        "Node \(nid), zone \(name)\n  pages free     0\n        spanned  \(spanned)\n        present  \(present)\n"
+            + "        managed  \(managed)\n  start_pfn:           \(start)\n"
+    }
+
+    /// DMA [1, 4096) and DMA32 [4096, 65536): zone lines 1-6 and 7-12.
+    static func zoneinfo(managed: String = "3840") -> String {
+        zone("0", "DMA", spanned: "4095", present: "3998", managed: managed, start: "1")
+            + zone("0", "DMA32", spanned: "61440", present: "61440", managed: managed, start: "4096")
+    }
+
+    /// The two zones over flagless pages.
+    static func plain(_ name: String) throws -> SyntheticCapture {
+        let c = try SyntheticCapture(name)
+        try c.write("zoneinfo", zoneinfo())
+        try c.flags([UInt64](repeating: 0, count: 65536))
+        return c
+    }
+
+    /// The two zones with a page of every kind: free runs, a slab, a page
+    /// table, folios, compound kernel pages, the zero page, reserved and
+    /// hwpoisoned pages, an iomem hole, two vmalloc areas, and one never
+    /// initialised section (all zero flags) at [32768, 65536).
+    static func rich(managed: String, _ strategy: Strategy) throws -> SyntheticCapture {
+        let c = try SyntheticCapture("rich-\(strategy)")
+        try c.write("zoneinfo", zoneinfo(managed: managed))
+        var f = [UInt64](repeating: 0, count: 65536)
+        let buddy: UInt64 = 1 << 10, slab: UInt64 = 1 << 7, head: UInt64 = 1 << 15, tail: UInt64 = 1 << 16
+        for p in 1..<16 { f[p] = 1 << 32 }                 // KPF_RESERVED
+        for p in 32..<64 { f[p] = buddy }
+        f[64] = slab | head                                  // a slab of order 2
+        for p in 65..<68 { f[p] = slab | tail }
+        f[68] = 1 << 26                                      // a page table
+        f[69] = 1 << 24                                      // the zero page
+        f[70] = 1 << 19                                      // hwpoison
+        f[72] = 1 << 5 | 1 << 12 | head                      // an anon folio of order 3
+        for p in 73..<80 { f[p] = tail }
+        f[80] = 1 << 5                                       // a file page
+        f[81] = 1 << 5 | 1 << 14                             // shmem
+        f[84] = head                                         // a kernel compound page of order 2
+        for p in 85..<88 { f[p] = tail }
+        f[97] = head                                         // a compound run of 3: page by page
+        f[98] = tail; f[99] = tail
+        for p in 256..<4096 { f[p] = buddy }
+        for p in 8192..<32768 { f[p] = buddy }
+        try c.flags(f)
+        // RAM [1, 0x9f) and [0x100, 64Ki): 0x9f..0x100 is a hole, as on a PC.
+        try c.write("iomem", "00000000-00000fff : Reserved\n00001000-0009efff : System RAM\n"
+                        + "0009f000-000fffff : Reserved\n  000f0000-000fffff : System ROM\n00100000-0fffffff : System RAM\n")
+        try c.write("vmallocinfo", "0x1-0x2   20480 a+0x1/0x2 pages=4 vmalloc N0=4\n0x3-0x4   12288 b+0x1/0x2 pages=2 vmalloc user\n"
+                        + "0x5-0x6    8192 acpi_os_map_iomem+0x1bc/0x1e0 phys=0x00000000000a0000 ioremap\n")
+        try c.write("buddyinfo", "Node 0, zone DMA 0 0 0 0 0 1 0 0 0 0 3\nNode 0, zone DMA32 0 0 0 0 0 0 0 0 0 0 24\n")
+        return c
+    }
+}
+
+/// A capture whose one bad number is at `file`:`line`.
+struct HostileCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var files: [String: String]
+    var file: String
+    var line: Int
+    var offset: UInt64 = 0
+    var testDescription: String { name }
+
+    static let z = SyntheticCapture.zone
+    static let dma = z("0", "DMA", "4095", "3998", "3840", "1")
+    static func zoneinfo(_ text: String, line: Int, _ name: String) -> HostileCase {
+        HostileCase(name: name, files: ["zoneinfo": text], file: "zoneinfo", line: line)
+    }
+
+    static let all: [HostileCase] = [
+        zoneinfo(z("0", "DMA", "4095", "18446744073709551615", "0", "1"), line: 4, "present near 2^64"),
+        zoneinfo(z("0", "DMA", "4095", "4096", "0", "1"), line: 4, "present beyond spanned"),
+        zoneinfo(dma + z("0", "DMA32", "61440", "61440", "61441", "4096"), line: 11, "managed beyond present"),
+        zoneinfo(z("9223372036854775807", "DMA", "4095", "3998", "3840", "1"), line: 1, "nid Int.max"),
+        zoneinfo(dma + z("1024", "DMA32", "61440", "61440", "0", "4096"), line: 7, "nid MAX_NUMNODES"),
+        zoneinfo(dma + z("0", "DMA32", "18446744073709551615", "0", "0", "4096"), line: 9, "spanned near 2^64"),
+        zoneinfo(dma + z("0", "Normal", "17179869183", "1", "1", "17179869183"), line: 12, "span beyond 46 bits"),
+        zoneinfo(dma + z("0", "DMA32", "61440", "61440", "0", "2048"), line: 7, "overlapping zones"),
+        zoneinfo(dma + z("0", "DMA", "61440", "61440", "0", "4096"), line: 7, "a zone twice"),
+        zoneinfo(dma + z("0", "HighMem", "61440", "61440", "0", "4096"), line: 7, "a zone x86_64 has not"),
+        zoneinfo(dma + z("0", "DMA32", "61440", "lots", "0", "4096"), line: 10, "not a number"),
+        zoneinfo(z("0", "DMA", "0", "0", "0", "1"), line: 0, "no zone with pages"),
+        zoneinfo(dma + z("0", "DMA32", "1048576", "1", "1", "4096"), line: 7, "zones beyond kpageflags"),
+        HostileCase(name: "iomem near 2^64", files: ["iomem": "00001000-0009efff : System RAM\n00100000-ffffffffffffffff : System RAM\n"],
+                    file: "iomem", line: 2),
+        HostileCase(name: "iomem backwards", files: ["iomem": "00001000-0009efff : System RAM\n  00200000-00100000 : Kernel code\n"],
+                    file: "iomem", line: 2),
+        HostileCase(name: "memory block near 2^64", files: [
+            "memory_block_size_bytes": "8000000\n", "memory_blocks": "memory0 0 online 0\nmemory1 ffffffffffffffff online 0\n"],
+                    file: "memory_blocks", line: 2),
+        HostileCase(name: "memory block size not a power of two", files: [
+            "memory_block_size_bytes": "9000000\n", "memory_blocks": "memory0 0 online 0\n"],
+                    file: "memory_block_size_bytes", line: 1),
+        HostileCase(name: "buddyinfo count near 2^64", files: ["buddyinfo": "Node 0, zone DMA 18446744073709551615\n"],
+                    file: "buddyinfo", line: 1),
+        HostileCase(name: "buddyinfo sum beyond the machine",
+                    files: ["buddyinfo": "Node 0, zone DMA 0 0 0 0 0 0 0 0 0 0 64\nNode 0, zone DMA32 0 0 0 0 0 0 0 0 0 0 1\n"],
+                    file: "buddyinfo", line: 2),
+        HostileCase(name: "buddyinfo beyond MAX_PAGE_ORDER", files: ["buddyinfo": "Node 0, zone DMA 0 0 0 0 0 0 0 0 0 0 0 0\n"],
+                    file: "buddyinfo", line: 1),
+        HostileCase(name: "buddyinfo nid MAX_NUMNODES", files: ["buddyinfo": "Node 1024, zone DMA 0\n"], file: "buddyinfo", line: 1),
+        HostileCase(name: "slabinfo count near 2^63", files: [
+            "slabinfo": "slabinfo - version: 2.1\nbig 1 1 4096 1 8 : tunables 0 0 0 : slabdata 1 9223372036854775808 0\n"],
+                    file: "slabinfo", line: 2),
+        HostileCase(name: "slabinfo pages per slab", files: [
+            "slabinfo": "big 1 1 4096 1 4294967296 : tunables 0 0 0 : slabdata 1 1 0\n"], file: "slabinfo", line: 1),
+        HostileCase(name: "vmallocinfo pages near 2^64", files: [
+            "vmallocinfo": "0x1-0x2 20480 a pages=4 vmalloc\n0x3-0x4 20480 b pages=18446744073709551615 vmalloc\n"],
+                    file: "vmallocinfo", line: 2),
+        HostileCase(name: "vmallocinfo pages beyond the size", files: ["vmallocinfo": "0x1-0x2 8192 a pages=4 vmalloc\n"],
+                    file: "vmallocinfo", line: 1),
+        HostileCase(name: "vmallocinfo pages beyond the machine", files: [
+            "vmallocinfo": String(repeating: "0x1-0x2 4198400 a pages=1024 vmalloc\n", count: 65)],
+                    file: "vmallocinfo", line: 65),
+        HostileCase(name: "vmstat counter near 2^64", files: ["vmstat": "nr_free_pages 1\nnr_file_pages 18446744073709551615\n"],
+                    file: "vmstat", line: 2),
+    ]
 }

@@ -2,7 +2,7 @@
  * project's root), the live machine when this process may read it, and bad
  * input. */
 #define _DEFAULT_SOURCE
-#include "test.h"
+#include "import_test.h"
 #include <unistd.h>
 
 #define BUNDLED "Tests/Fixtures/vm-24g-idle"
@@ -69,6 +69,23 @@ static void bundled(void)
 	scamem_machine_free(m);
 }
 
+/* Everything the import created can be given back: then every managed page
+ * of every zone is free again and the checker finds nothing. */
+static void release_bundled(void)
+{
+	scamem_machine *m = NULL;
+	EXPECT_OK(scamem_import(BUNDLED, NULL, &m, NULL));
+	if (!m)
+		return;
+	release_import(m);
+	uint64_t counts[SCAMEM_NR_TYPES];
+	struct scamem_machine_info info;
+	EXPECT_OK(scamem_machine_info(m, &info));
+	EXPECT(scamem_count_pages(m, -1, -1, counts) > 0 && counts[SCAMEM_TYPE_BUDDY] == info.managed_pages);
+	EXPECT(info.free_pages == info.managed_pages && info.managed_pages > 1500000);
+	scamem_machine_free(m);
+}
+
 static void misuse(void)
 {
 	scamem_machine *m = NULL;
@@ -77,6 +94,16 @@ static void misuse(void)
 	EXPECT_ERR(scamem_import(BUNDLED, NULL, NULL, &r), -EINVAL);
 	EXPECT_ERR(scamem_import("/nonexistent/capture", NULL, &m, &r), -EIO);
 	EXPECT_ERR(scamem_import("", NULL, &m, &r), -EIO);
+	/* Where it stopped, when asked; zeroed on success. */
+	struct scamem_import_error e;
+	o.error = &e;
+	EXPECT_ERR(scamem_import("/nonexistent/capture", &o, &m, &r), -EIO);
+	EXPECT(strcmp(e.file, "zoneinfo") == 0 && e.line == 0 && strstr(e.reason, "missing"));
+	EXPECT_OK(scamem_import(BUNDLED, &o, &m, NULL));
+	EXPECT(e.file[0] == 0 && e.reason[0] == 0 && e.line == 0 && e.offset == 0);
+	scamem_machine_free(m);
+	m = NULL;
+	o.error = NULL;
 	o.reserved = 1;
 	EXPECT_ERR(scamem_import(BUNDLED, &o, &m, &r), -EINVAL);
 	o.reserved = 0, o.strategy = 9;
@@ -108,6 +135,7 @@ static void live(void)
 int main(void)
 {
 	bundled();
+	release_bundled();
 	misuse();
 	live();
 	return finish(NULL, "t_import");

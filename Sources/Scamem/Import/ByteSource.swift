@@ -3,15 +3,22 @@ import Glibc
 #endif
 import CLzma
 
-/// Bytes read in chunks: a plain file, or an .xz file decompressed on the fly.
+/// Bytes read in chunks: a plain file, or an .xz file decompressed on the
+/// fly. Errors name the file and the byte offset they stopped at.
 protocol ByteSource {
+    /// The file as errors name it: "kpageflags", "kpageflags.xz".
+    var name: String { get }
+    /// The bytes it holds, known before reading: a file's size, an .xz
+    /// file's uncompressed size from its index (0 for /proc files, which
+    /// stat as empty).
+    var size: UInt64 { get }
     /// Fills as much of `buffer` as it can; 0 at the end.
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ScamemError) -> Int
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImportError) -> Int
 }
 
 extension ByteSource {
     /// Fills `buffer` completely unless the data ends first.
-    mutating func readFully(into buffer: UnsafeMutableRawBufferPointer) throws(ScamemError) -> Int {
+    mutating func readFully(into buffer: UnsafeMutableRawBufferPointer) throws(ImportError) -> Int {
         var done = 0
         while done < buffer.count {
             let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
@@ -21,14 +28,18 @@ extension ByteSource {
         return done
     }
 
-    /// Everything, as text (the small /proc files).
-    mutating func readAllText() throws(ScamemError) -> String {
+    /// Everything, as text (the small /proc files), up to `CaptureLimits.maxTextBytes`.
+    mutating func readAllText() throws(ImportError) -> String {
         var bytes: [UInt8] = []
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
         defer { chunk.deallocate() }
         while true {
             let n = try read(into: chunk)
             if n == 0 { break }
+            guard bytes.count + n <= CaptureLimits.maxTextBytes else {
+                throw ImportError(.io, file: name, offset: UInt64(bytes.count),
+                                  reason: "more than \(CaptureLimits.maxTextBytes >> 20) MiB: no /proc text file is this big")
+            }
             bytes += UnsafeRawBufferPointer(rebasing: chunk[0..<n])
         }
         return String(decoding: bytes, as: UTF8.self)
@@ -42,8 +53,9 @@ final class FileHandle {
     deinit { close(fd) }
 
     static func open(_ path: String, write: Bool = false) throws(ScamemError) -> FileHandle {
+        // O_NONBLOCK: a FIFO in a capture must not hang the open (RawFile refuses it).
         let fd = write ? Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                       : Glibc.open(path, O_RDONLY | O_CLOEXEC)
+                       : Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             switch errno {
             case ENOENT: throw .notFound
@@ -75,30 +87,97 @@ final class FileHandle {
 
 /// A plain file read in chunks.
 struct RawFile: ByteSource {
+    let name: String
     let handle: FileHandle
-    init(_ path: String) throws(ScamemError) { handle = try FileHandle.open(path) }
+    let size: UInt64
+    /// Bytes read so far.
+    private(set) var offset: UInt64 = 0
 
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ScamemError) -> Int {
+    init(_ path: String, name: String) throws(ImportError) {
+        do { handle = try FileHandle.open(path) } catch {
+            throw ImportError(error, file: name, reason: error == .notFound ? "missing"
+                              : error == .permission ? "permission denied (needs root)" : "cannot be opened")
+        }
+        var st = stat()
+        guard fstat(handle.fd, &st) == 0, st.st_size >= 0 else { throw ImportError(.io, file: name, reason: "cannot be stat'ed") }
+        // A device or FIFO has no size to bound the machine by (/proc files are regular).
+        guard st.st_mode & S_IFMT == S_IFREG else { throw ImportError(.io, file: name, reason: "not a regular file") }
+        size = UInt64(st.st_size)
+        self.name = name
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImportError) -> Int {
         while true {
             let n = Glibc.read(handle.fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno != EINTR { throw errno == EACCES || errno == EPERM ? .permission : .io }
+            if n >= 0 { offset += UInt64(n); return n }
+            if errno != EINTR {
+                throw ImportError(errno == EACCES || errno == EPERM ? .permission : .io, file: name, offset: offset,
+                                  reason: "read failed (errno \(errno))")
+            }
         }
     }
 }
 
-/// An .xz file decompressed by liblzma as it is read.
+/// An .xz file decompressed by liblzma as it is read. Its size comes from
+/// its indexes before any decoding, and liblzma may use at most
+/// `memoryLimit`: neither the file nor its headers size an allocation.
 struct XzFile: ByteSource {
+    let name: String
+    let size: UInt64
     private var file: RawFile
     private let state: LzmaState
     private var finished = false
 
-    init(_ path: String) throws(ScamemError) {
-        file = try RawFile(path)
-        state = try LzmaState(decoder: ())
+    /// xz -9 needs 65 MiB to decode; a header asking for more is hostile.
+    static let memoryLimit: UInt64 = 100 << 20
+    /// LZMA2 packs zeros about 1:6850 (256 MiB in 39 KiB); an index
+    /// claiming more than twice that was not written by xz.
+    static let maxRatio: UInt64 = 1 << 14
+
+    init(_ path: String, name: String) throws(ImportError) {
+        file = try RawFile(path, name: name)
+        self.name = name
+        size = try Self.uncompressedSize(file)
+        guard size / Self.maxRatio <= file.size else {
+            throw ImportError(.io, file: name, reason: "its index claims \(size) bytes from \(file.size): more than xz compresses to")
+        }
+        state = try LzmaState(decoderLimit: Self.memoryLimit, name: name)
     }
 
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ScamemError) -> Int {
+    /// Every stream's uncompressed size, from the indexes at the file's end
+    /// (lzma_file_info_decoder seeks there; pread leaves `file` at 0).
+    private static func uncompressedSize(_ file: RawFile) throws(ImportError) -> UInt64 {
+        var index: OpaquePointer?
+        let state = try LzmaState(fileInfo: &index, limit: memoryLimit, fileSize: file.size, name: file.name)
+        let s = state.stream
+        var pos: UInt64 = 0
+        while true {
+            if s.pointee.avail_in == 0 {
+                let n = pread(file.handle.fd, state.buffer.baseAddress, state.buffer.count, off_t(pos))
+                guard n > 0 else { throw ImportError(.io, file: file.name, offset: pos, reason: "ends inside its xz index") }
+                s.pointee.next_in = UnsafePointer(state.buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                s.pointee.avail_in = n
+                pos += UInt64(n)
+            }
+            switch lzma_code(s, LZMA_RUN) {
+            case LZMA_OK: continue
+            case LZMA_SEEK_NEEDED:
+                pos = s.pointee.seek_pos
+                s.pointee.avail_in = 0
+            case LZMA_STREAM_END:
+                let bytes = lzma_index_uncompressed_size(index)
+                lzma_index_end(index, nil)
+                return bytes
+            case let r:
+                // The index sits at the end: a damaged one is most often a truncated file.
+                let why = r == LZMA_DATA_ERROR ? "no sound xz index at its end (truncated?)" : LzmaState.reason(r)
+                throw ImportError(r == LZMA_MEM_ERROR ? .noMemory : .io, file: file.name,
+                                  offset: pos - UInt64(s.pointee.avail_in), reason: why)
+            }
+        }
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImportError) -> Int {
         guard !finished, buffer.count > 0 else { return 0 }
         let s = state.stream
         s.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -113,7 +192,10 @@ struct XzFile: ByteSource {
             }
             let r = lzma_code(s, action)
             if r == LZMA_STREAM_END { finished = true; break }
-            guard r == LZMA_OK else { throw .io }
+            guard r == LZMA_OK else {
+                throw ImportError(r == LZMA_MEM_ERROR ? .noMemory : .io, file: name, offset: s.pointee.total_in,
+                                  reason: "xz data: " + LzmaState.reason(r))
+            }
         }
         return buffer.count - s.pointee.avail_out
     }
@@ -160,21 +242,41 @@ final class XzWriter {
 final class LzmaState {
     let stream: UnsafeMutablePointer<lzma_stream>
     /// Compressed bytes on their way in (decoder) or out (encoder).
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
+    let buffer: UnsafeMutableRawBufferPointer
 
     /// LZMA_CONCATENATED: a macro liblzma's header spells with UINT32_C.
     private static let concatenated: UInt32 = 0x08
 
-    init(decoder: Void) throws(ScamemError) {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: lzma_stream())
-        guard lzma_stream_decoder(stream, UInt64.max, Self.concatenated) == LZMA_OK else { throw .noMemory }
+    /// Nothing is stored until `setUp` succeeds, so a failure frees all.
+    private init(_ setUp: (UnsafeMutablePointer<lzma_stream>) -> lzma_ret) throws(ScamemError) {
+        let s = UnsafeMutablePointer<lzma_stream>.allocate(capacity: 1)
+        s.initialize(to: lzma_stream())
+        guard setUp(s) == LZMA_OK else {
+            lzma_end(s)
+            s.deallocate()
+            throw .noMemory
+        }
+        stream = s
+        buffer = .allocate(byteCount: 1 << 16, alignment: 8)
     }
 
-    init(encoderPreset: UInt32) throws(ScamemError) {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: lzma_stream())
-        guard lzma_easy_encoder(stream, encoderPreset, LZMA_CHECK_CRC64) == LZMA_OK else { throw .noMemory }
+    /// A decoder of concatenated streams using at most `decoderLimit` bytes.
+    convenience init(decoderLimit: UInt64, name: String) throws(ImportError) {
+        do { try self.init { lzma_stream_decoder($0, decoderLimit, Self.concatenated) } } catch {
+            throw ImportError(error, file: name, reason: "no memory for an xz decoder")
+        }
+    }
+
+    /// lzma_file_info_decoder: the indexes of every stream into `index`.
+    convenience init(fileInfo index: UnsafeMutablePointer<OpaquePointer?>, limit: UInt64, fileSize: UInt64,
+                     name: String) throws(ImportError) {
+        do { try self.init { lzma_file_info_decoder($0, index, limit, fileSize) } } catch {
+            throw ImportError(error, file: name, reason: "no memory for an xz index decoder")
+        }
+    }
+
+    convenience init(encoderPreset: UInt32) throws(ScamemError) {
+        try self.init { lzma_easy_encoder($0, encoderPreset, LZMA_CHECK_CRC64) }
     }
 
     deinit {
@@ -182,21 +284,35 @@ final class LzmaState {
         stream.deallocate()
         buffer.deallocate()
     }
+
+    /// What liblzma's refusal means for a capture file.
+    static func reason(_ r: lzma_ret) -> String {
+        switch r {
+        case LZMA_FORMAT_ERROR: "not an xz file"
+        case LZMA_DATA_ERROR: "corrupt (a check or size does not match)"
+        case LZMA_BUF_ERROR: "truncated"
+        case LZMA_OPTIONS_ERROR: "options liblzma does not support"
+        case LZMA_MEMLIMIT_ERROR: "needs more than \(XzFile.memoryLimit >> 20) MiB to decode"
+        case LZMA_MEM_ERROR: "out of host memory"
+        default: "liblzma error \(r.rawValue)"
+        }
+    }
 }
 
 /// `name.xz` if it exists, else `name`, in `dir`.
-func openCaptureFile(_ dir: String, _ name: String) throws(ScamemError) -> any ByteSource {
-    if access(dir + "/" + name + ".xz", F_OK) == 0 { return try XzFile(dir + "/" + name + ".xz") }
-    return try RawFile(dir + "/" + name)
+func openCaptureFile(_ dir: String, _ name: String) throws(ImportError) -> any ByteSource {
+    if access(dir + "/" + name + ".xz", F_OK) == 0 { return try XzFile(dir + "/" + name + ".xz", name: name + ".xz") }
+    return try RawFile(dir + "/" + name, name: name)
 }
 
-/// The text of a small capture file, or nil if it is missing.
-func captureText(_ dir: String, _ name: String) throws(ScamemError) -> String? {
+/// The text of a small capture file, or nil if it is missing. `name` is
+/// what errors call it.
+func captureText(_ dir: String, _ file: String, name: String? = nil) throws(ImportError) -> CaptureText? {
     do {
-        var f = try openCaptureFile(dir, name)
-        return try f.readAllText()
+        var f = try openCaptureFile(dir, file)
+        return CaptureText(file: name ?? f.name, text: try f.readAllText())
     } catch {
-        if error == .notFound { return nil }
+        if error.error == .notFound { return nil }
         throw error
     }
 }

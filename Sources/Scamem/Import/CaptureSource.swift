@@ -24,22 +24,22 @@ public enum CaptureSource: Sendable, CustomStringConvertible {
     static let memoryDir = "/sys/devices/system/memory"
 
     /// A binary file, streamed.
-    func binary(_ name: String) throws(ScamemError) -> any ByteSource {
+    func binary(_ name: String) throws(ImportError) -> any ByteSource {
         switch self {
         case .directory(let d): try openCaptureFile(d, name)
-        case .live: try RawFile("/proc/" + name)
+        case .live: try RawFile("/proc/" + name, name: name)
         }
     }
 
     /// A text file, or nil where it is missing.
-    func text(_ name: String) throws(ScamemError) -> String? {
+    func text(_ name: String) throws(ImportError) -> CaptureText? {
         switch self {
         case .directory(let d): return try captureText(d, name)
         case .live:
             switch name {
-            case "uname": return Self.unameText()
-            case "memory_blocks": return Self.memoryBlocksText()
-            case "memory_block_size_bytes": return try captureText(Self.memoryDir, "block_size_bytes")
+            case "uname": return CaptureText(file: name, text: Self.unameText())
+            case "memory_blocks": return Self.memoryBlocksText().map { CaptureText(file: name, text: $0) }
+            case "memory_block_size_bytes": return try captureText(Self.memoryDir, "block_size_bytes", name: name)
             default: return try captureText("/proc", name)
             }
         }
@@ -65,8 +65,8 @@ public enum CaptureSource: Sendable, CustomStringConvertible {
             let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard name.hasPrefix("memory"), name.dropFirst(6).allSatisfy(\.isNumber), name.count > 6 else { continue }
             let base = memoryDir + "/" + name
-            let phys = ((try? captureText(base, "phys_index")) ?? nil)?.filter { !$0.isWhitespace } ?? "?"
-            let state = ((try? captureText(base, "state")) ?? nil)?.filter { !$0.isWhitespace } ?? "?"
+            let phys = ((try? captureText(base, "phys_index")) ?? nil)?.text.filter { !$0.isWhitespace } ?? "?"
+            let state = ((try? captureText(base, "state")) ?? nil)?.text.filter { !$0.isWhitespace } ?? "?"
             var node = "?"
             if let sub = opendir(base) {
                 while let s = readdir(sub) {
@@ -95,16 +95,17 @@ public struct CaptureResult: Sendable {
 public func captureLiveMachine(to dir: String, progress: ((String) -> Void)? = nil) throws(ScamemError) -> CaptureResult {
     if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw errno == EACCES ? .permission : .io }
     var result = CaptureResult(copied: [], missing: [])
-    func reason(_ e: ScamemError) -> String {
-        e == .permission ? "permission denied (needs root)" : e == .notFound ? "not present on this kernel" : "\(e)"
+    func reason(_ e: any Error) -> String {
+        let code = (e as? ImportError)?.error ?? e as? ScamemError
+        return code == .permission ? "permission denied (needs root)" : code == .notFound ? "not present on this kernel" : "\(e)"
     }
     for name in CaptureSource.textFiles {
-        do throws(ScamemError) {
+        do {
             guard let text = try CaptureSource.live.text(name) else {
                 result.missing.append((name, "not present on this kernel"))
                 continue
             }
-            try FileHandle.open(dir + "/" + name, write: true).write(text)
+            try FileHandle.open(dir + "/" + name, write: true).write(text.text)
             result.copied.append(name)
         } catch {
             result.missing.append((name, reason(error)))
@@ -113,7 +114,7 @@ public func captureLiveMachine(to dir: String, progress: ((String) -> Void)? = n
     let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
     defer { chunk.deallocate() }
     for name in CaptureSource.binaryFiles {
-        do throws(ScamemError) {
+        do {
             var src = try CaptureSource.live.binary(name)
             let out = try XzWriter(dir + "/" + name + ".xz", preset: 1)
             var total = 0
@@ -126,7 +127,7 @@ public func captureLiveMachine(to dir: String, progress: ((String) -> Void)? = n
             }
             try out.finish()
             // An empty read is a kernel that withholds the file.
-            if total == 0 { throw .permission }
+            if total == 0 { throw ScamemError.permission }
             result.copied.append(name + ".xz")
         } catch {
             unlink(dir + "/" + name + ".xz")

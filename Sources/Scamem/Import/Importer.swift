@@ -59,62 +59,119 @@ extension Machine {
     /// zones and holes whose every pfn has the word it would have under
     /// memdescs, with folios, slabs and page tables as descriptors, free
     /// blocks in the buddy allocator, and the vmalloc areas as scamems.
-    /// `progress` gets a line now and then. The C counterpart is `scamem_import()`.
+    /// A capture is untrusted: its numbers are checked against what a real
+    /// kernel prints, and the machine is no bigger than its kpageflags.
+    /// `progress` gets a line now and then. Throws an `ImportError` naming
+    /// the file and line. The C counterpart is `scamem_import()`.
     public static func importMachine(from source: CaptureSource, options: ImportOptions = ImportOptions(),
-                                     progress: ((String) -> Void)? = nil) throws(ScamemError) -> (Machine, ImportResult) {
+                                     progress: ((String) -> Void)? = nil) throws(ImportError) -> (Machine, ImportResult) {
         var notes: [String] = []
-        guard let zoneinfo = try source.text("zoneinfo") else { throw .io }
-        let zones = parseZoneinfo(zoneinfo)
-        guard !zones.isEmpty else { throw .io }
-        let profile = LayoutProfile.x86_64Vmemmap
-        let sectionShift = profile.sectionSizeBits - 12
-
-        // RAM: iomem's System RAM, else the online memory blocks, else all of every span.
-        var ram: [Range<UInt64>]
-        if let iomem = try source.text("iomem"), let r = parseIomemRAM(iomem) {
-            ram = r
-        } else if let blocks = try source.text("memory_blocks"),
-                  let size = try source.text("memory_block_size_bytes").flatMap({ UInt64($0.filter { !$0.isWhitespace }, radix: 16) }) {
-            ram = parseMemoryBlocks(blocks, blockBytes: size, sectionShift: sectionShift)
-            notes.append("iomem unreadable: RAM taken from the online memory blocks; holes inside a block read as RAM")
-        } else {
-            ram = zones.map { $0.startPfn..<$0.startPfn + $0.spanned }
-            notes.append("neither iomem nor memory blocks: every zone span taken as RAM")
+        guard let zoneinfo = try source.text("zoneinfo") else {
+            throw ImportError(.io, file: "zoneinfo", reason: "missing: a capture needs its zones")
         }
-        ram.sort { $0.lowerBound < $1.lowerBound }
+        let zones = try parseZoneinfo(zoneinfo)
+        var flags = try source.binary("kpageflags")
+        if case .directory = source { try checkZonesFit(zones, flags, zoneinfo: zoneinfo.file) }
         let spans = zones.map { ZoneSpan(nid: $0.nid, zone: $0.zone, startPfn: $0.startPfn, spannedPages: $0.spanned) }
-        let holes = spans.flatMap { z in
-            subtract(z.startPfn, z.endPfn, ram.map { PfnRange(startPfn: $0.lowerBound, nrPages: UInt64($0.count)) })
-                .map { PfnRange(startPfn: $0.lowerBound, nrPages: UInt64($0.count)) }
-        }
-        // All RAM starts reserved: the import decides every page.
-        let reserved = spans.flatMap { z in
-            subtract(z.startPfn, z.endPfn, holes).map { PfnRange(startPfn: $0.lowerBound, nrPages: UInt64($0.count)) }
-        }
-        let desc = MachineDescription(nrNodes: (zones.map(\.nid).max() ?? 0) + 1, profile: profile, zones: spans,
+        let holes = try zoneHoles(spans, try ramRanges(source, zones, &notes))
+        // All of every zone starts reserved: the import decides every page.
+        let reserved = spans.map { PfnRange(startPfn: $0.startPfn, nrPages: $0.spannedPages) }
+        let desc = MachineDescription(nrNodes: (zones.map(\.nid).max() ?? 0) + 1, profile: CaptureLimits.profile, zones: spans,
                                       holes: holes, reserved: reserved, strategy: options.strategy)
-        let m = try Machine(desc)
+        let m: Machine
+    /// kpageflags as errors name it.
+    let file: String
+        do { m = try Machine(desc) } catch {
+            // The zones were checked: what is left is the host's memory.
+            throw error == .noMemory ? ImportError(.noMemory, file: zoneinfo.file, reason: "out of host memory for the zones' words")
+                : ImportError(.io, file: zoneinfo.file, reason: "the zones and holes do not describe a machine")
+        }
         var result = ImportResult(
-            source: source.description, kernel: (try source.text("uname"))?.split(separator: "\n").first.map(String.init) ?? "",
+            source: source.description, kernel: (try source.text("uname"))?.firstLine.map { String($0.text) } ?? "",
             pfns: 0, categories: [UInt64](repeating: 0, count: PageCategory.allCases.count),
             folioOrders: [[UInt64]](repeating: [UInt64](repeating: 0, count: 31), count: PageCategory.allCases.count),
             folios: 0, slabs: 0, ptdescs: 0, mappedPages: 0, mapcountSum: 0, vmallocAreas: 0, vmallocPages: 0,
             vmallocPlaced: 0, crossChecks: [], checkerIssues: 0, options: options, notes: notes)
-        try m.lock.withLock { () throws(ScamemError) in
-            try m.classifyPages(source, &result, progress)
+        try m.lock.withLock { () throws(ImportError) in
+            try m.classifyPages(&flags, source, &result, progress)
             try m.placeVmallocAreas(source, &result)
-            m.setManaged(zones)
-            m.crossCheck(source, zones, &result)
+            try m.crossCheck(source, zones, &result)
         }
         result.checkerIssues = m.check().count
         return (m, result)
     }
 
-    /// The page walk: kpageflags and kpagecount in lockstep, a chunk at a time.
-    func classifyPages(_ source: CaptureSource, _ r: inout ImportResult, _ progress: ((String) -> Void)?) throws(ScamemError) {
-        var flagsFile = try source.binary("kpageflags")
+    /// A capture's kpageflags holds size / 8 pfns (the live file stats as
+    /// empty and its zones are trusted): every zone must end inside them,
+    /// since the machine costs 8 bytes of host memory per pfn.
+    static func checkZonesFit(_ zones: [ZoneinfoZone], _ flags: any ByteSource, zoneinfo: String) throws(ImportError) {
+        guard flags.size % 8 == 0 else {
+            throw ImportError(.io, file: flags.name, offset: flags.size - flags.size % 8,
+                              reason: "\(flags.size) bytes: not a whole number of 8-byte entries")
+        }
+        let pfns = flags.size / 8
+        guard pfns > 0 else { throw ImportError(.io, file: flags.name, reason: "empty: no pfns to describe a machine") }
+        for z in zones where z.endPfn > pfns {
+            throw ImportError(.io, file: zoneinfo, line: z.line,
+                              reason: "\(z.name) ends at pfn \(z.endPfn), beyond the \(pfns) pfns of \(flags.name)")
+        }
+    }
+
+    /// RAM: iomem's System RAM, else the online memory blocks, else all of
+    /// every span; and the file it came from.
+    static func ramRanges(_ source: CaptureSource, _ zones: [ZoneinfoZone],
+                          _ notes: inout [String]) throws(ImportError) -> (ranges: [Range<UInt64>], file: String) {
+        if let iomem = try source.text("iomem"), let ram = try parseIomemRAM(iomem) { return (ram, iomem.file) }
+        if let blocks = try source.text("memory_blocks"), let size = try source.text("memory_block_size_bytes") {
+            notes.append("iomem unreadable: RAM taken from the online memory blocks; holes inside a block read as RAM")
+            return (try parseMemoryBlocks(blocks, blockBytes: try parseMemoryBlockSize(size)), blocks.file)
+        }
+        notes.append("neither iomem nor memory blocks: every zone span taken as RAM")
+        return (zones.map { $0.startPfn..<$0.endPfn }, "zoneinfo")
+    }
+
+    /// More runs of RAM inside the zones than a real machine has (e820 holds
+    /// at most 3200 entries; hotplug adds 128 MiB blocks, mostly adjacent):
+    /// the machine's setup is linear in zones times runs.
+    static let maxRamRuns = 16384
+
+    /// Each zone's span less the RAM ranges, merged first, in one pass.
+    static func zoneHoles(_ spans: [ZoneSpan], _ ram: (ranges: [Range<UInt64>], file: String)) throws(ImportError) -> [PfnRange] {
+        var merged: [Range<UInt64>] = []
+        for r in ram.ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, r.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else { merged.append(r) }
+        }
+        var holes: [PfnRange] = []
+        var runs = 0
+        for z in spans {
+            // The first range ending after the zone starts.
+            var lo = 0, hi = merged.count
+            while lo < hi { let mid = (lo + hi) / 2; if merged[mid].upperBound <= z.startPfn { lo = mid + 1 } else { hi = mid } }
+            var p = z.startPfn
+            while lo < merged.count, merged[lo].lowerBound < z.endPfn {
+                let start = max(merged[lo].lowerBound, z.startPfn)
+                if start > p { holes.append(PfnRange(startPfn: p, nrPages: start - p)) }
+                p = min(merged[lo].upperBound, z.endPfn)
+                runs += 1
+                lo += 1
+            }
+            if p < z.endPfn { holes.append(PfnRange(startPfn: p, nrPages: z.endPfn - p)) }
+        }
+        guard runs <= maxRamRuns else {
+            throw ImportError(.io, file: ram.file, reason: "\(runs) separate runs of RAM in the zones: more than \(maxRamRuns)")
+        }
+        return holes
+    }
+
+    /// The page walk: kpageflags and kpagecount in lockstep, a chunk at a
+    /// time. A capture's kpageflags must hold the bytes its size or index said.
+    func classifyPages(_ flagsFile: inout any ByteSource, _ source: CaptureSource, _ r: inout ImportResult,
+                       _ progress: ((String) -> Void)?) throws(ImportError) {
         var countFile: (any ByteSource)?
         do { countFile = try source.binary("kpagecount") } catch {
+            guard error.error == .notFound else { throw error }
             r.notes.append("kpagecount missing: no mapped-page counts")
         }
         let chunk = 1 << 16
@@ -122,7 +179,7 @@ extension Machine {
         let counts = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: chunk)
         defer { flags.deallocate(); counts.deallocate() }
 
-        var walk = PageWalk(machine: self)
+        var walk = PageWalk(machine: self, file: flagsFile.name)
         var pfn: UInt64 = 0
         while true {
             let got = try flagsFile.readFully(into: UnsafeMutableRawBufferPointer(flags)) / 8
@@ -130,7 +187,7 @@ extension Machine {
             let gotCounts = try countFile?.readFully(into: UnsafeMutableRawBufferPointer(counts)) ?? 0
             for i in 0..<got {
                 let p = pfn + UInt64(i)
-                if p < endPfn { walk.visit(p, flags[i], &r) } else { r.categories[PageCategory.hole.rawValue] += 1 }
+                if p < endPfn { try walk.visit(p, flags[i], &r) } else { r.categories[PageCategory.hole.rawValue] += 1 }
                 if i * 8 < gotCounts, counts[i] != 0 {
                     r.mappedPages += 1
                     r.mapcountSum &+= counts[i]
@@ -139,34 +196,42 @@ extension Machine {
             pfn += UInt64(got)
             if pfn % (1 << 20) < UInt64(chunk) { progress?("kpageflags: \(pfn) pfns") }
         }
-        walk.finish(&r)
+        try walk.finish(&r)
         r.pfns = pfn
+        if case .directory = source, pfn * 8 != flagsFile.size {
+            throw ImportError(.io, file: flagsFile.name, offset: pfn * 8, reason: "ends here, \(flagsFile.size) bytes expected")
+        }
         if pfn < endPfn { r.notes.append("kpageflags ends at pfn \(pfn), before the last zone's end \(endPfn)") }
     }
 
     /// vmalloc areas become scamems over pages drawn, in pfn order, from the
     /// unknown pool: /proc does not say which pfns back an area.
-    func placeVmallocAreas(_ source: CaptureSource, _ r: inout ImportResult) throws(ScamemError) {
+    func placeVmallocAreas(_ source: CaptureSource, _ r: inout ImportResult) throws(ImportError) {
         guard let text = try source.text("vmallocinfo") else {
             r.notes.append("vmallocinfo missing: no scamems")
             return
         }
-        let areas = parseVmallocinfo(text).filter(\.isVmalloc)
+        let areas = try parseVmallocinfo(text, endPfn: endPfn).filter(\.isVmalloc)
         r.vmallocAreas = areas.count
         r.vmallocPages = areas.reduce(0) { $0 + $1.pages }
-        var next = 0
+        var next: UInt64 = 0
         let unknown = PageWord.inline(.misc, subtype: MiscSubtype.unknown.rawValue, flags: 0)
         for (i, a) in areas.enumerated() {
             var pfns: [UInt64] = []
-            while pfns.count < a.pages && next < Int(endPfn) {
-                let w = PageWord(rawValue: words[next])
-                if w.type == .misc, w.subtype == unknown.subtype, w.order == 0 { pfns.append(UInt64(next)) }
+            while pfns.count < a.pages && next < endPfn {
+                let w = PageWord(rawValue: words[Int(next)])
+                if w.type == .misc, w.subtype == unknown.subtype, w.order == 0 { pfns.append(next) }
                 next += 1
             }
             guard pfns.count == a.pages else { break }
             let user = a.flags.contains("user")
-            let slot = try adoptScamem(pfns, owning: true, usermap: user)
-            _ = try mapArea(slot, nrPages: pfns.count, flags: user ? [.alloc, .usermap] : .alloc, caller: UInt64(i))
+            do throws(ScamemError) {
+                let slot = try adoptScamem(pfns, owning: true, usermap: user)
+                _ = try mapArea(slot, nrPages: pfns.count, flags: user ? [.alloc, .usermap] : .alloc, caller: UInt64(i))
+            } catch {
+                throw ImportError(error == .invalid ? .io : error, file: text.file, line: a.line,
+                                  reason: "the machine cannot hold this area (\(error))")
+            }
             r.vmallocPlaced += pfns.count
         }
         r.categories[PageCategory.unknown.rawValue] -= UInt64(r.vmallocPlaced)
@@ -174,35 +239,32 @@ extension Machine {
         r.notes.append("vmalloc pages: /proc does not expose which pfns back an area; the \(r.vmallocPlaced) of \(r.vmallocPages) pages of \(r.vmallocAreas) vmalloc areas were drawn from the unknown (flagless) pages in pfn order")
     }
 
-    /// managed_pages as zoneinfo has it, kept between free and present.
-    func setManaged(_ info: [ZoneinfoZone]) {
+    /// The capture's own counts beside the import's. managed is the import's
+    /// own (every page the allocator can get back); zoneinfo's is a row here.
+    func crossCheck(_ source: CaptureSource, _ info: [ZoneinfoZone], _ r: inout ImportResult) throws(ImportError) {
+        var present: UInt64 = 0, managed: UInt64 = 0, free: UInt64 = 0
         for z in 0..<nrZones {
-            let zi = info.first { $0.nid == zones[z].nid && $0.zone == zones[z].zone }
-            zones[z].managedPages = min(zones[z].presentPages, max(zones[z].freePages, zi?.managed ?? zones[z].freePages))
+            present += zones[z].presentPages
+            managed += zones[z].managedPages
+            free += zones[z].freePages
         }
-    }
-
-    func crossCheck(_ source: CaptureSource, _ info: [ZoneinfoZone], _ r: inout ImportResult) {
-        var present: UInt64 = 0
-        for z in 0..<nrZones { present += zones[z].presentPages }
+        // At most 5120 zones of fewer than 2^34 pages each: no overflow.
         r.crossChecks.append(CrossCheck(name: "present pages (zoneinfo)", expected: info.reduce(0) { $0 + $1.present },
                                         imported: present))
-        if let text = try? source.text("buddyinfo") {
-            let buddy = parseBuddyinfo(text)
-            var expected: UInt64 = 0, imported: UInt64 = 0
-            for b in buddy {
-                for (o, n) in b.free.enumerated() { expected += n << UInt64(o) }
-            }
-            for z in 0..<nrZones { imported += zones[z].freePages }
-            r.crossChecks.append(CrossCheck(name: "free pages (buddyinfo)", expected: expected, imported: imported))
+        r.crossChecks.append(CrossCheck(name: "managed pages (zoneinfo)", expected: info.reduce(0) { $0 + $1.managed },
+                                        imported: managed))
+        if let text = try source.text("buddyinfo") {
+            r.crossChecks.append(CrossCheck(name: "free pages (buddyinfo)", expected: try parseBuddyinfo(text, endPfn: endPfn),
+                                            imported: free))
         }
-        if let text = try? source.text("slabinfo") {
-            let s = parseSlabinfo(text)
+        if let text = try source.text("slabinfo") {
+            let s = try parseSlabinfo(text, endPfn: endPfn)
             r.crossChecks.append(CrossCheck(name: "slab pages (slabinfo)", expected: s.pages,
                                             imported: r.categories[PageCategory.slab.rawValue]))
             r.crossChecks.append(CrossCheck(name: "slabs (slabinfo)", expected: s.slabs, imported: r.slabs))
         }
-        if let text = try? source.text("vmstat"), let files = parseKeyValues(text)["nr_file_pages"] {
+        if let text = try source.text("vmstat"),
+           let files = try parseCounter(text, "nr_file_pages", atMost: endPfn, "the machine has \(endPfn) pfns") {
             r.crossChecks.append(CrossCheck(name: "file + shmem pages (vmstat nr_file_pages)", expected: files,
                                             imported: r.categories[PageCategory.file.rawValue] + r.categories[PageCategory.shmem.rawValue]))
         }
@@ -213,6 +275,8 @@ extension Machine {
 /// the run of free or compound pages being gathered.
 struct PageWalk {
     let m: Machine
+    /// kpageflags as errors name it.
+    let file: String
     private var zoneCursor = 0
     private var section: UInt64 = .max
     private var sectionFirst: UInt64 = 0
@@ -225,7 +289,7 @@ struct PageWalk {
     private var runZone = 0
     private var holeCursor = 0
 
-    init(machine: Machine) { m = machine }
+    init(machine: Machine, file: String) { m = machine; self.file = file }
 
     /// In a described hole, walking forward.
     private mutating func hole(_ pfn: UInt64) -> Bool {
@@ -241,12 +305,12 @@ struct PageWalk {
         return m.zones[z].spans(pfn) ? z : nil
     }
 
-    mutating func visit(_ pfn: UInt64, _ f: UInt64, _ r: inout ImportResult) {
+    mutating func visit(_ pfn: UInt64, _ f: UInt64, _ r: inout ImportResult) throws(ImportError) {
         // Only RAM (laid out as reserved) is the importer's to decide; any
         // other pfn, in a zone's span or outside every zone, is a hole.
         let w = PageWord(rawValue: m.words[Int(pfn)])
         guard let z = zone(pfn), !w.isNopage, !hole(pfn) else {
-            endRun(&r)
+            try endRun(&r)
             r.categories[PageCategory.hole.rawValue] += 1
             return
         }
@@ -262,9 +326,9 @@ struct PageWalk {
             runEnd += 1
             return
         }
-        endRun(&r)
+        try endRun(&r)
         if f == 0 {
-            put(pfn, z, .unknown, &r)
+            try put(pfn, z, .unknown, &r)
             sectionZeroPages += 1
         } else if f & KPF.nopage != 0 {
             r.categories[PageCategory.hole.rawValue] += 1
@@ -273,28 +337,38 @@ struct PageWalk {
         } else if f & KPF.compoundHead != 0 {
             run = .compound(f); runStart = pfn; runEnd = pfn + 1; runZone = z
         } else {
-            put(pfn, z, PageCategory.of(f, compound: false), &r)
+            try put(pfn, z, PageCategory.of(f, compound: false), &r)
         }
     }
 
-    /// One page (or a whole aligned block of 2^order) of a category.
-    private func put(_ pfn: UInt64, _ z: Int, _ c: PageCategory, order: Int = 0, _ r: inout ImportResult) {
-        r.categories[c.rawValue] += 1 << UInt64(order)
+    /// One page (or a whole aligned block of 2^order) of a category. The
+    /// pages a release call can hand back to the allocator (descriptors'
+    /// and unknown blocks freePages() takes) count as managed.
+    private func put(_ pfn: UInt64, _ z: Int, _ c: PageCategory, order: Int = 0, _ r: inout ImportResult) throws(ImportError) {
+        let pages: UInt64 = 1 << UInt64(order)
+        r.categories[c.rawValue] += pages
         let flags = m.pageFlags(z, pfn)
         switch c {
         case .slab, .pageTable, .anon, .file, .shmem, .hugetlb:
-            m.installDescriptor(c == .slab ? .slab : c == .pageTable ? .ptdesc : c == .anon ? .anon : .file,
-                                pfn: pfn, order: order, flags: flags)
+            do {
+                try m.installDescriptor(c == .slab ? .slab : c == .pageTable ? .ptdesc : c == .anon ? .anon : .file,
+                                        pfn: pfn, order: order, flags: flags)
+            } catch {
+                throw ImportError(error, file: file, offset: pfn * 8, reason: "out of host memory for descriptors")
+            }
+            m.zones[z].managedPages += pages
             if c.isFolio { r.folios += 1; r.folioOrders[c.rawValue][min(order, 30)] += 1 }
             else if c == .slab { r.slabs += 1 } else { r.ptdescs += 1 }
         case .hwpoison:
             m.setWords(pfn, order, .inline(.hwpoison, subtype: 0, order: UInt8(order), flags: flags))
         default:
-            m.setWords(pfn, order, .inline(.misc, subtype: c.miscSubtype.rawValue, order: UInt8(order), flags: flags))
+            let subtype = c.miscSubtype
+            m.setWords(pfn, order, .inline(.misc, subtype: subtype.rawValue, order: UInt8(order), flags: flags))
+            if subtype == .unknown, order <= maxPageOrder { m.zones[z].managedPages += pages }
         }
     }
 
-    private mutating func endRun(_ r: inout ImportResult) {
+    private mutating func endRun(_ r: inout ImportResult) throws(ImportError) {
         switch run {
         case .none: return
         case .buddy:
@@ -302,28 +376,31 @@ struct PageWalk {
                 m.insertFreeBlock(runZone, p, o, flags: m.pageFlags(runZone, p))
             }
             r.categories[PageCategory.free.rawValue] += runEnd - runStart
+            m.zones[runZone].managedPages += runEnd - runStart
         case .compound(let f):
             let n = runEnd - runStart
             let c = PageCategory.of(f, compound: true)
             if n.nonzeroBitCount == 1, runStart & (n - 1) == 0 {
-                put(runStart, runZone, c, order: n.trailingZeroBitCount, &r)
+                try put(runStart, runZone, c, order: n.trailingZeroBitCount, &r)
             } else {
                 // Not a naturally aligned power of two: page by page.
-                for p in runStart..<runEnd { put(p, runZone, c, &r) }
+                for p in runStart..<runEnd { try put(p, runZone, c, &r) }
             }
         }
         run = .none
     }
 
-    /// A section whose present pages all read zero was never initialised.
+    /// A section whose present pages all read zero was never initialised:
+    /// its unknown pages become reserved, and leave managed.
     private mutating func endSection(_ r: inout ImportResult) {
         guard section != .max, sectionAllZero, sectionZeroPages > 0 else { return }
         let reserved = PageWord.inline(.misc, subtype: MiscSubtype.reserved.rawValue, flags: 0)
         var p = sectionFirst
         while p >> UInt64(m.layout.pfnSectionShift) == section && p < m.endPfn {
             let w = PageWord(rawValue: m.words[Int(p)])
-            if w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue {
+            if w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue, let z = m.zoneIndex(flags: w.flags) {
                 m.words[Int(p)] = reserved.rawValue | w.flags
+                m.zones[z].managedPages -= 1
             }
             p += 1
         }
@@ -331,18 +408,18 @@ struct PageWalk {
         r.categories[PageCategory.uninitialised.rawValue] += sectionZeroPages
     }
 
-    mutating func finish(_ r: inout ImportResult) {
-        endRun(&r)
+    mutating func finish(_ r: inout ImportResult) throws(ImportError) {
+        try endRun(&r)
         endSection(&r)
     }
 }
 
 extension Machine {
     /// A descriptor over pages the import found in use: pointer words in.
-    func installDescriptor(_ type: PageType, pfn: UInt64, order: Int, flags: UInt64) {
+    func installDescriptor(_ type: PageType, pfn: UInt64, order: Int, flags: UInt64) throws(ScamemError) {
         let d = Memdesc(flags: flags, pfn: pfn, refcount: 1, mapcount: 0, pincount: 0, type: type,
                         order: UInt8(min(order, 255)), cacheID: 0, objects: 0)
-        guard let id = try? descriptors.allocate(d) else { return }
+        let id = try descriptors.allocate(d)
         setWords(pfn, order, .pointer(type, descriptor: id))
     }
 }
