@@ -163,6 +163,11 @@ step cli cli_check
 # 12. ThreadSanitizer on the tests that race threads on one machine.
 step swift-tsan swift test --sanitize=thread --scratch-path .build-tsan --filter 'Thread|Concurrency'
 
+# 13. Fuzzing (Tests/fuzz/): every committed crash input replayed once, then
+# each libFuzzer target for a bounded time on a scratch copy of its corpus.
+step fuzz-regressions bash scripts/fuzz.sh replay
+step fuzz-run bash scripts/fuzz.sh run "${FUZZ_SECONDS:-60}"
+
 echo
 [ $failed -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"
 echo "$passed passed, $failed failed"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The libFuzzer targets of Tests/fuzz/ (Tests/fuzz/README.md):
 #   scripts/fuzz.sh build            instrumented library + both harnesses into build/fuzz/
-#   scripts/fuzz.sh replay [TARGET]  run every committed regression input once
+#   scripts/fuzz.sh replay [TARGET]  build, then run every committed regression input once
 #   scripts/fuzz.sh run SECONDS [TARGET]
-#                                    fuzz each target SECONDS seconds on a scratch copy
+#                                    build, then fuzz each target SECONDS seconds on a scratch copy
 #                                    of its seed corpus; prints executions per second
 #   scripts/fuzz.sh hunt SECONDS [TARGET]
 #                                    -fork=1 -ignore_crashes=1 with SCAMEM_FUZZ_AVOID_KNOWN=1,
 #                                    then one line per distinct crash (Tests/fuzz/triage.sh)
+#   scripts/fuzz.sh materialise INPUT DIR
+#                                    write the capture directory an import input describes
 # TARGET is api or import (default: both). replay and run fail on any crash or leak.
 set -u
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ SWIFT=${SWIFT:-swift}
 TOOLCHAIN=$(dirname "$(dirname "$(readlink -f "$(command -v "$SWIFT")")")")
 CLANG=${FUZZ_CLANG:-$TOOLCHAIN/bin/clang}
 LIBDIR=$top/$scratch/release
+mkdir -p "$out"
 
 # The Swift runtime's crash handler would race libFuzzer's.
 export SWIFT_BACKTRACE=enable=no
@@ -106,13 +109,20 @@ hunt() {
 	done
 }
 
+materialise() {
+	rm -rf "$2" && mkdir -p "$2" &&
+		SCAMEM_FUZZ_WRITE_DIR=$2 "$out/fuzz_import" -runs=1 "$1" 2>&1 | grep -E 'fuzz_import:|runtime failure|ERROR: Address' | head -5
+	ls "$2"
+}
+
 case ${1:-} in
 build) build ;;
-replay) replay "${2:-}" ;;
-run) run "${2:-60}" "${3:-}" ;;
-hunt) hunt "${2:-60}" "${3:-}" ;;
+replay) build >"$out.build.log" 2>&1 || { cat "$out.build.log"; exit 1; }; replay "${2:-}" ;;
+run) build >"$out.build.log" 2>&1 || { cat "$out.build.log"; exit 1; }; run "${2:-60}" "${3:-}" ;;
+materialise) materialise "$2" "$3" ;;
+hunt) build >"$out.build.log" 2>&1 || { cat "$out.build.log"; exit 1; }; hunt "${2:-60}" "${3:-}" ;;
 *)
-	sed -n '2,12p' "$0"
+	sed -n '2,14p' "$0"
 	exit 2
 	;;
 esac

@@ -22,8 +22,9 @@
  *  SCAMEM_FUZZ_TRACE=FILE  write every call as a C statement (literal pfns,
  *                          addresses and handles: the model is
  *                          deterministic) so a crash becomes a reproducer.
- *  SCAMEM_FUZZ_AVOID_KNOWN=1  steer around the crashes already handed over
- *                          (see the avoid_known tests), to look for other
+ *  SCAMEM_FUZZ_AVOID_KNOWN=1|CLASS,...  steer around crash classes already
+ *                          handed over (the avoid("...") tests: vmap-free,
+ *                          vmap-put, gup-nr0, decode-wide), to look for other
  *                          ones. Off by default: replays and CI hit them.
  */
 #include <scamem.h>
@@ -71,7 +72,21 @@ static uint64_t gext(void) { return extremes[g8() % NEXT]; }
 /* ------------------------------------------------------------------------ */
 
 static FILE *trace;
-static int avoid_known;
+static const char *avoid_list; /* SCAMEM_FUZZ_AVOID_KNOWN */
+
+/* Is the known crash class cls to be steered around? "1" or "all": every one. */
+static int avoid(const char *cls)
+{
+	if (!avoid_list || !*avoid_list || !strcmp(avoid_list, "0"))
+		return 0;
+	if (!strcmp(avoid_list, "1") || !strcmp(avoid_list, "all"))
+		return 1;
+	size_t n = strlen(cls);
+	for (const char *p = avoid_list; (p = strstr(p, cls)); p += n)
+		if ((p == avoid_list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return 1;
+	return 0;
+}
 #define T(...)                                           \
 	do {                                             \
 		if (trace) {                             \
@@ -683,7 +698,7 @@ static void op_free_pages(void)
 	for (int k = 0; k < npages; k++)
 		if (pages[k].pfn == pfn && pages[k].order == order)
 			i = k;
-	if (avoid_known && order <= SCAMEM_MAX_PAGE_ORDER && vmapped(pfn, 1ull << order))
+	if (avoid("vmap-free") && order <= SCAMEM_MAX_PAGE_ORDER && vmapped(pfn, 1ull << order))
 		return;
 	T("\trc = scamem_free_pages(m, 0x%" PRIx64 "ull, %u);\n", pfn, order);
 	int rc = chk0("scamem_free_pages", scamem_free_pages(m, pfn, order),
@@ -756,7 +771,7 @@ static void op_folio_put(void)
 	int i = pick_folio_pfn(&pfn);
 	if (i == -2)
 		return;
-	if (avoid_known && i >= 0 && folios[i].refs == 1 && vmapped(folios[i].pfn, 1ull << folios[i].order))
+	if (avoid("vmap-free") && i >= 0 && folios[i].refs == 1 && vmapped(folios[i].pfn, 1ull << folios[i].order))
 		return;
 	T("\trc = scamem_folio_put(m, 0x%" PRIx64 "ull);\n", pfn);
 	int rc = (int)chk("scamem_folio_put", scamem_folio_put(m, pfn), X_INVAL | X_RANGE | X_NXIO | X_ALREADY | X_BUSY);
@@ -822,7 +837,7 @@ static void op_slab_free(int pt)
 		    pi.type == (pt ? SCAMEM_TYPE_PTDESC : SCAMEM_TYPE_SLAB))
 			return; /* someone else's (an mm's page table?) */
 	}
-	if (avoid_known && i >= 0 && vmapped(t[i].pfn, 1ull << t[i].order))
+	if (avoid("vmap-free") && i >= 0 && vmapped(t[i].pfn, 1ull << t[i].order))
 		return;
 	int rc;
 	if (pt) {
@@ -1068,9 +1083,16 @@ static void op_vmap(void)
 		}
 	}
 	if (count > MAXVMAP)
-		count = g8() & 1 ? count : 0; /* a count beyond the array is the caller's UB: use 0 */
-	if (count > MAXVMAP)
-		count = 0;
+		count = 0; /* a count beyond the array would be the caller's UB */
+	if (avoid("vmap-put")) {
+		/* Known: pages a vmap() without VM_MAP_PUT_PAGES maps can be freed under
+		 * it; keep such vmaps to the harness's own pages (whose frees are
+		 * steered around) and keep VM_MAP_PUT_PAGES off pages mapped so. */
+		for (uint32_t k = 0; k < count; k++) {
+			if (flags & SCAMEM_VM_MAP_PUT_PAGES ? vmapped(pfns[k], 1) : find_block(pages, npages, pfns[k]) < 0)
+				return;
+		}
+	}
 	if (trace) {
 		T("\t{ static const uint64_t v[] = {");
 		for (uint32_t k = 0; k < n; k++)
@@ -1315,7 +1337,7 @@ static void op_gup(int pin)
 	}
 	if (ngups > MAXGUP - 8)
 		return;
-	if (avoid_known && nr == 0 && mi < 0)
+	if (avoid("gup-nr0") && nr == 0 && mi < 0)
 		return; /* known: nr_pages 0 returns 0 before the handle is checked */
 	const char *fn = pin ? "scamem_pin_user_pages" : "scamem_get_user_pages";
 	T("\t{ uint64_t p[8]; rc = %s(m, (struct scamem_mm *)0x%llx, 0x%" PRIx64 "ull, %" PRIu64 ", 0x%x, p); }\n", fn,
@@ -1503,7 +1525,7 @@ static void op_word_decode(void)
 			l.nodes_pgshift = g32();
 		}
 		word = b & 8 ? gext() : g64();
-		if (avoid_known && l.nodes_width > 32)
+		if (avoid("decode-wide") && l.nodes_width > 32)
 			l.nodes_width = 32; /* known: a node field wider than 32 bits traps */
 	}
 	T("\t{ struct scamem_layout l = {%u, %u, %u, %u, %u, %u, %u, %u}; struct scamem_word_info wi;\n"
@@ -1662,8 +1684,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *t = getenv("SCAMEM_FUZZ_TRACE");
 	if (t && *t)
 		trace = strcmp(t, "-") ? fopen(t, "w") : stderr;
-	const char *a = getenv("SCAMEM_FUZZ_AVOID_KNOWN");
-	avoid_known = a && *a == '1';
+	avoid_list = getenv("SCAMEM_FUZZ_AVOID_KNOWN");
 	return 0;
 }
 
