@@ -25,8 +25,11 @@
  *  SCAMEM_FUZZ_AVOID_KNOWN=1|CLASS,...  steer around crash classes already
  *                             handed over (the avoid("...") tests:
  *                             import-error skips the opts.error checks,
- *                             zoneinfo-numbers / slabinfo-numbers keep that
- *                             file's numbers plausible). Off by default.
+ *                             zoneinfo-numbers, slabinfo-numbers,
+ *                             buddyinfo-numbers, memblocks-numbers keep that
+ *                             file's numbers plausible; the input is read the
+ *                             same either way, so an input minimised with
+ *                             steering crashes the same without). Off by default.
  */
 #include <scamem.h>
 
@@ -144,7 +147,7 @@ static void hexnum(struct buf *b, uint64_t v, int width)
 	uint8_t c = g8();
 	static const char *const h[] = {"ffffffffffffffff", "10000000000000000", "8000000000000000", "7fffffffffffffff",
 					"0", "zz", "", "fffffffffffff000", "100000000", "ffffffff"};
-	if (c < 236)
+	if (c < 236 || tame)
 		bprintf(b, "%0*" PRIx64, width, v);
 	else
 		bprintf(b, "%s", h[c % 10]);
@@ -193,12 +196,16 @@ static void gen_zones(void)
 		z->managed = z->present - (b & 0x4 ? g8() % z->present : 0);
 		cursor += z->spanned + (b & 0x40 ? g8() : 0);
 		uint8_t h = g8();
-		if (h >= 240 && !avoid("zoneinfo-numbers")) { /* overlapping, swapped, or enormous */
-			switch (h % 4) {
-			case 0: if (i) z->start = zones[i - 1].start + g8(); break;
-			case 1: z->spanned = (uint64_t)1 << (31 + g8() % 33); break;
-			case 2: z->start = (uint64_t)1 << (31 + g8() % 33); break;
-			case 3: z->nid = g32(); break;
+		if (h >= 240) { /* overlapping, swapped, or enormous */
+			/* The bytes are read either way: steering must not shift the input. */
+			uint64_t v = h % 4 == 3 ? g32() : g8();
+			if (!avoid("zoneinfo-numbers")) {
+				switch (h % 4) {
+				case 0: if (i) z->start = zones[i - 1].start + v; break;
+				case 1: z->spanned = (uint64_t)1 << (31 + v % 33); break;
+				case 2: z->start = (uint64_t)1 << (31 + v % 33); break;
+				case 3: z->nid = (uint32_t)v; break;
+				}
 			}
 		}
 	}
@@ -559,12 +566,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gen_zoneinfo(&files[F_ZONEINFO]);
 	tame = 0;
 	gen_iomem(&files[F_IOMEM]);
+	tame = avoid("buddyinfo-numbers");
 	gen_buddyinfo(&files[F_BUDDYINFO]);
+	tame = 0;
 	gen_vmallocinfo(&files[F_VMALLOCINFO]);
 	tame = avoid("slabinfo-numbers");
 	gen_slabinfo(&files[F_SLABINFO]);
 	tame = 0;
+	tame = avoid("memblocks-numbers");
 	gen_memblocks(&files[F_MEMBLOCKS], &files[F_BLOCKSIZE]);
+	tame = 0;
 	gen_misc();
 	gen_kpageflags(&files[F_KPAGEFLAGS], &files[F_KPAGECOUNT]);
 	/* Whatever is left goes raw into one file, at its end or in its middle. */
