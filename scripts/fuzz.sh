@@ -43,6 +43,11 @@ build() {
 	for t in api import; do
 		extra=()
 		[ $t = import ] && extra=(-llzma)
+		if [ "$out/fuzz_$t" -nt "Tests/fuzz/fuzz_$t.c" ] && [ "$out/fuzz_$t" -nt "$LIBDIR/libscamem_shared.so" ] &&
+			[ "$out/fuzz_$t" -nt include/scamem.h ]; then
+			echo "== build/fuzz/fuzz_$t is up to date"
+			continue
+		fi
 		echo "== build/fuzz/fuzz_$t"
 		"$CLANG" -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address -fuse-ld=lld -Iinclude \
 			"Tests/fuzz/fuzz_$t.c" -o "$out/fuzz_$t" -L"$LIBDIR" -lscamem_shared "${extra[@]}" \

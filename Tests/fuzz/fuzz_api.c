@@ -138,9 +138,34 @@ static unsigned errbit(long long rc)
 	return 0;
 }
 
+/* SCAMEM_FUZZ_STATS=1: calls and successes per function, printed at exit. */
+static int stats;
+static struct { const char *fn; unsigned long calls, ok; } stat_tab[64];
+
+static void count(const char *fn, long long rc)
+{
+	for (int i = 0; i < 64; i++) {
+		if (!stat_tab[i].fn)
+			stat_tab[i].fn = fn;
+		if (stat_tab[i].fn == fn || !strcmp(stat_tab[i].fn, fn)) {
+			stat_tab[i].calls++;
+			stat_tab[i].ok += rc >= 0;
+			return;
+		}
+	}
+}
+
+__attribute__((destructor)) static void print_stats(void)
+{
+	for (int i = 0; stats && i < 64 && stat_tab[i].fn; i++)
+		fprintf(stderr, "%-40s %10lu calls %10lu ok\n", stat_tab[i].fn, stat_tab[i].calls, stat_tab[i].ok);
+}
+
 /* rc < 0 must be one of the errors the header documents for fn. */
 static long long chk(const char *fn, long long rc, unsigned allowed)
 {
+	if (stats)
+		count(fn, rc);
 	T("\t/* %s -> %lld */\n", fn, rc);
 	if (rc < 0 && !(errbit(rc) & allowed))
 		die("%s returned %lld (%s): not an error the header documents for it", fn, rc,
@@ -343,6 +368,18 @@ static uint64_t pick_pfn(void)
 		break;
 	case 11:
 		return gext();
+	case 12: case 13:
+		if (nscs) {
+			int64_t p = scamem_page(m, scs[off % nscs].s, g8() % 8);
+			if (p >= 0)
+				return (uint64_t)p;
+		}
+		if (nareas) {
+			int64_t p = scamem_vmalloc_to_pfn(m, areas[off % nareas].addr + (uint64_t)(g8() % 4) * 4096);
+			if (p >= 0)
+				return (uint64_t)p;
+		}
+		break;
 	}
 	return minfo.end_pfn ? g16() % (minfo.end_pfn + 8) : g16();
 }
@@ -402,7 +439,7 @@ static uint64_t pick_uaddr(int mi)
 	uint8_t b = g8();
 	if (mi >= 0 && mms[mi].nvma && b < 200) {
 		struct vma *v = &mms[mi].vma[g8() % mms[mi].nvma];
-		uint64_t off = (uint64_t)(g8() % 20) * 4096;
+		uint64_t off = (uint64_t)(g8() % ((v->len + 4095) / 4096 + 2)) * 4096; /* inside, or just past */
 		return v->start + off + (b < 190 ? 0 : g8());
 	}
 	if (b < 230)
@@ -1685,6 +1722,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (t && *t)
 		trace = strcmp(t, "-") ? fopen(t, "w") : stderr;
 	avoid_list = getenv("SCAMEM_FUZZ_AVOID_KNOWN");
+	stats = getenv("SCAMEM_FUZZ_STATS") != NULL;
 	return 0;
 }
 

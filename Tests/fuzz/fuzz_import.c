@@ -26,7 +26,8 @@
  *                             handed over (the avoid("...") tests:
  *                             import-error skips the opts.error checks,
  *                             zoneinfo-numbers, slabinfo-numbers,
- *                             buddyinfo-numbers, memblocks-numbers keep that
+ *                             buddyinfo-numbers, memblocks-numbers,
+ *                             iomem-numbers, vmallocinfo-numbers keep that
  *                             file's numbers plausible; the input is read the
  *                             same either way, so an input minimised with
  *                             steering crashes the same without). Off by default.
@@ -565,10 +566,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tame = avoid("zoneinfo-numbers");
 	gen_zoneinfo(&files[F_ZONEINFO]);
 	tame = 0;
+	tame = avoid("iomem-numbers");
 	gen_iomem(&files[F_IOMEM]);
 	tame = avoid("buddyinfo-numbers");
 	gen_buddyinfo(&files[F_BUDDYINFO]);
 	tame = 0;
+	tame = avoid("vmallocinfo-numbers");
 	gen_vmallocinfo(&files[F_VMALLOCINFO]);
 	tame = avoid("slabinfo-numbers");
 	gen_slabinfo(&files[F_SLABINFO]);
