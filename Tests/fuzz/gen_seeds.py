@@ -34,7 +34,7 @@ def u16(v):
 
 
 def machine(nodes=1, sparsemem=False, small_sections=False, zones=((2, 2000, False),), holes=(), reserved=(),
-            strategy=0):
+            strategy=0, packed_bits=None):
     """The bytes make_machine() reads for a sane (non-hostile) machine.
     zones: (zone type, span 16..2063, align to 1024); nid is i % nodes.
     holes: (start, len 1..512); reserved: (zone index, offset, len 1..64)."""
@@ -53,7 +53,10 @@ def machine(nodes=1, sparsemem=False, small_sections=False, zones=((2, 2000, Fal
     b.append(len(reserved))
     for zi, off, n in reserved:
         b += [zi, n - 1] + u16(off)
-    b.append(strategy)
+    if packed_bits is None:
+        b.append(strategy)
+    else:  # (sb & 0x30) == 0x30 reads packed_index_bits (% 34) next
+        b += [next(x for x in range(0x30, 0x40) if x % 6 == strategy), packed_bits]
     return b
 
 
@@ -152,4 +155,8 @@ for name, which, binb, opts in variants:
         n += 1
 if len(sys.argv) > 2 and sys.argv[2] == "--regressions":
     write("regressions-api", "vmap-noput-free-mapped-page", SHAPES[0](2) + VMAP_FREE)
+    # SCAMEM_PACKED with 1 index bit (byte 0): the third scamem_alloc returns
+    # -ENOSPC, which the header does not list for it.
+    write("regressions-api", "packed-bound-enospc-undocumented",
+          machine(strategy=5, packed_bits=0) + [SC_ALLOC, 1, 0, 0, 0] * 3)
 print("wrote %d seeds under %s" % (n, out))
