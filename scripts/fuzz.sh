@@ -101,9 +101,10 @@ run() {
 hunt() {
 	local secs=$1 t
 	for t in $(targets "${2:-}"); do
-		rm -rf "$out/hunt-$t"
+		# The corpus grows from hunt to hunt; the crashes are this hunt's.
+		rm -rf "$out/hunt-$t/crashes"
 		mkdir -p "$out/hunt-$t/corpus" "$out/hunt-$t/crashes"
-		cp Tests/fuzz/corpus/$t/* "$out/hunt-$t/corpus/"
+		cp -n Tests/fuzz/corpus/$t/* "$out/hunt-$t/corpus/"
 		echo "== hunting with fuzz_$t for ${secs}s"
 		SCAMEM_FUZZ_AVOID_KNOWN=${SCAMEM_FUZZ_AVOID_KNOWN:-1} ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} \
 			"$out/fuzz_$t" "${FUZZ_FLAGS[@]}" -fork=1 -ignore_crashes=1 -max_total_time="$secs" \

@@ -394,7 +394,10 @@ static void gen_kpageflags(struct buf *b, struct buf *c)
 		case 9: fl = KPF(HWPOISON); break;
 		case 10: fl = KPF(OFFLINE); break;
 		case 11: order = k >> 4 & 7; fl = KPF(LRU) | KPF(ANON) | (k & 0x80 ? KPF(THP) : 0); break;
-		case 12: order = k >> 4 & 7; fl = k & 0x80 ? KPF(HUGE) : KPF(SLAB); break;
+		case 12: /* up to order 13: beyond MAX_PAGE_ORDER, as hugetlb gigantic pages are */
+			order = (k >> 4 & 7) + (k & 0x4 ? 6 : 0);
+			fl = k & 0x80 ? KPF(HUGE) | (k & 0x2 ? KPF(LRU) : 0) : KPF(SLAB);
+			break;
 		case 13: fl = KPF(TAIL); break; /* a tail without a head */
 		case 14: fl = KPF(KSM) | KPF(ANON) | KPF(LRU); break;
 		case 15: fl = g64(); break;

@@ -155,6 +155,14 @@ for name, which, binb, opts in variants:
         n += 1
 if len(sys.argv) > 2 and sys.argv[2] == "--regressions":
     write("regressions-api", "vmap-noput-free-mapped-page", SHAPES[0](2) + VMAP_FREE)
+    # vmap() without VM_MAP_PUT_PAGES over a vmalloc area's page, then vfree
+    # of that area: the page goes back to the buddy allocator, still mapped.
+    write("regressions-api", "vmap-noput-over-vmalloc-page-vfree",
+          SHAPES[0](2) + [VMALLOC, 0, 1, 0] + [VMAP, 0, 0, 255, 10, 0, 0] + [VFREE, 0, 0, 0])
+    # ... over an anonymous page an mm faulted in, then mm_exit.
+    write("regressions-api", "vmap-noput-over-anon-page-mm-exit",
+          SHAPES[0](2) + [MM_NEW] + [MMAP, 0, 0, 1, 0, 0, 0] + [FAULT, 0, 0, 0, 0, 0, 0]
+          + [VMAP, 0, 0, 255, 8, 0, 0] + [MM_EXIT, 0, 0])
     # SCAMEM_PACKED with 1 index bit (byte 0): the third scamem_alloc returns
     # -ENOSPC, which the header does not list for it.
     write("regressions-api", "packed-bound-enospc-undocumented",
