@@ -1568,6 +1568,8 @@ static void op_word_decode(void)
 		word = b & 8 ? gext() : g64();
 		if (avoid("decode-wide") && l.nodes_width > 32)
 			l.nodes_width = 32; /* known: a node field wider than 32 bits traps */
+		if (avoid("decode-wide") && l.zones_width > 32)
+			l.zones_width = 32; /* known: so does a zone field */
 	}
 	T("\t{ struct scamem_layout l = {%u, %u, %u, %u, %u, %u, %u, %u}; struct scamem_word_info wi;\n"
 	  "\trc = scamem_word_decode(&l, 0x%" PRIx64 "ull, &wi); }\n",

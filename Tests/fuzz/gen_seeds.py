@@ -163,6 +163,10 @@ if len(sys.argv) > 2 and sys.argv[2] == "--regressions":
     write("regressions-api", "vmap-noput-over-anon-page-mm-exit",
           SHAPES[0](2) + [MM_NEW] + [MMAP, 0, 0, 1, 0, 0, 0] + [FAULT, 0, 0, 0, 0, 0, 0]
           + [VMAP, 0, 0, 255, 8, 0, 0] + [MM_EXIT, 0, 0])
+    # word_decode with a zone field 33 bits wide at shift 24: traps converting
+    # the zone to UInt32 (the node field's twin, layout-nodes-width-34).
+    write("regressions-api", "layout-zones-width-33",
+          SHAPES[0](2) + [WORD_DECODE, 2, 27, 0, 0, 33, 0, 0, 24] + list(struct.pack("<Q", 0xffff000000000000)))
     # SCAMEM_PACKED with 1 index bit (byte 0): the third scamem_alloc returns
     # -ENOSPC, which the header does not list for it.
     write("regressions-api", "packed-bound-enospc-undocumented",
