@@ -30,6 +30,9 @@ export SWIFT_BACKTRACE=enable=no
 # reachable), and Tests/fuzz/lsan.supp names what it would be if it did.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:max_allocation_size_mb=1024:detect_leaks=1:abort_on_error=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/Tests/fuzz/lsan.supp:print_suppressions=0}
+# fuzz_import's per-process capture directory (a crash leaves it behind).
+export TMPDIR=$out/tmp
+mkdir -p "$TMPDIR"
 FUZZ_FLAGS=(-rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=20 -max_len=4096)
 
 targets() { if [ -n "${1:-}" ]; then echo "$1"; else echo api import; fi; }
