@@ -25,7 +25,7 @@ AR_LIB    := $(LIB)/libscamem.a
 DISTFLAGS := -c release --scratch-path $(DIST) -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
 SOURCES   := Package.swift include/scamem.h scamem.map $(shell find Sources -name '*.swift' -o -name '*.modulemap')
 
-.PHONY: all lib pc tools install uninstall check demo bench compare clean
+.PHONY: all lib pc tools install uninstall check demo bench compare clean fuzz fuzz-replay
 
 all: lib pc tools
 
@@ -120,6 +120,18 @@ demo: all
 clean:
 	rm -rf $(BUILD) $(DIST)
 	$(SWIFT) package clean
+
+# Fuzzing (Tests/fuzz/README.md): the instrumented library and both libFuzzer
+# targets into build/fuzz/, the committed regression inputs replayed, then
+# each target fuzzed FUZZ_SECONDS seconds on a scratch copy of its corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+
+fuzz-replay:
+	bash scripts/fuzz.sh replay $(FUZZ_TARGETS)
+
+fuzz:
+	bash scripts/fuzz.sh replay $(FUZZ_TARGETS); r=$$?; bash scripts/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_TARGETS) && exit $$r
 
 # Benchmarks: numbers go in docs/performance.md, never in tests.
 bench: all

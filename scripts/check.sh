@@ -184,6 +184,11 @@ stress_tsan_check() {
 step stress stress_check
 step stress-tsan stress_tsan_check
 
+# 15. Fuzzing (Tests/fuzz/): every committed crash input replayed once, then
+# each libFuzzer target for a bounded time on a scratch copy of its corpus.
+step fuzz-regressions bash scripts/fuzz.sh replay
+step fuzz-run bash scripts/fuzz.sh run "${FUZZ_SECONDS:-60}"
+
 echo
 [ $failed -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"
 echo "$passed passed, $failed failed"
