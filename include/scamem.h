@@ -990,7 +990,9 @@ struct scamem_compare_row {
  * SCAMEM_STRATEGY_* order, and fills rows[0..min(nr_rows, 5)). Times are
  * measured with CLOCK_MONOTONIC on this host. Returns the number of rows
  * filled, or -EINVAL (NULL rows with nr_rows > 0, workload), the errors of
- * scamem_machine_new(), -ENOMEM (the machine is too small for the workload).
+ * scamem_machine_new(), -ENOMEM (the machine is too small for the workload),
+ * -ENOSPC (desc->packed_index_bits leaves SCAMEM_PACKED fewer scamem indices
+ * than the workload needs).
  */
 SCAMEM_API int scamem_compare_strategies(const struct scamem_machine_desc *desc, uint32_t workload,
 					 struct scamem_compare_row *rows, uint32_t nr_rows);

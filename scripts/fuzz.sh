@@ -6,7 +6,7 @@
 #                                    build, then fuzz each target SECONDS seconds on a scratch copy
 #                                    of its seed corpus; prints executions per second
 #   scripts/fuzz.sh hunt SECONDS [TARGET]
-#                                    -fork=1 -ignore_crashes=1 with SCAMEM_FUZZ_AVOID_KNOWN=1,
+#                                    -fork=1 -ignore_crashes=1,
 #                                    then one line per distinct crash (Tests/fuzz/triage.sh)
 #   scripts/fuzz.sh materialise INPUT DIR
 #                                    write the capture directory an import input describes
@@ -109,11 +109,11 @@ hunt() {
 		mkdir -p "$out/hunt-$t/corpus" "$out/hunt-$t/crashes"
 		cp -n Tests/fuzz/corpus/$t/* "$out/hunt-$t/corpus/"
 		echo "== hunting with fuzz_$t for ${secs}s"
-		SCAMEM_FUZZ_AVOID_KNOWN=${SCAMEM_FUZZ_AVOID_KNOWN:-1} ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} \
+		ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} \
 			"$out/fuzz_$t" "${FUZZ_FLAGS[@]}" -fork=1 -ignore_crashes=1 -max_total_time="$secs" \
 			-artifact_prefix="$out/hunt-$t/crashes/" "$out/hunt-$t/corpus" >"$out/hunt-$t/log" 2>&1
 		ls "$out/hunt-$t/crashes" | grep -q . || { echo "no crashes"; continue; }
-		SCAMEM_FUZZ_AVOID_KNOWN=${SCAMEM_FUZZ_AVOID_KNOWN:-1} bash Tests/fuzz/triage.sh "$out/fuzz_$t" "$out/hunt-$t/crashes"/* |
+		bash Tests/fuzz/triage.sh "$out/fuzz_$t" "$out/hunt-$t/crashes"/* |
 			sort | awk -F' [|] ' '$1 != last { print; last = $1 }'
 	done
 }

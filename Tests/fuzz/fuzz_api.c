@@ -22,10 +22,6 @@
  *  SCAMEM_FUZZ_TRACE=FILE  write every call as a C statement (literal pfns,
  *                          addresses and handles: the model is
  *                          deterministic) so a crash becomes a reproducer.
- *  SCAMEM_FUZZ_AVOID_KNOWN=1|CLASS,...  steer around crash classes already
- *                          handed over (the avoid("...") tests: vmap-free,
- *                          vmap-put, gup-nr0, decode-wide, packed-enospc), to look for other
- *                          ones. Off by default: replays and CI hit them.
  */
 #include <scamem.h>
 
@@ -72,21 +68,6 @@ static uint64_t gext(void) { return extremes[g8() % NEXT]; }
 /* ------------------------------------------------------------------------ */
 
 static FILE *trace;
-static const char *avoid_list; /* SCAMEM_FUZZ_AVOID_KNOWN */
-
-/* Is the known crash class cls to be steered around? "1" or "all": every one. */
-static int avoid(const char *cls)
-{
-	if (!avoid_list || !*avoid_list || !strcmp(avoid_list, "0"))
-		return 0;
-	if (!strcmp(avoid_list, "1") || !strcmp(avoid_list, "all"))
-		return 1;
-	size_t n = strlen(cls);
-	for (const char *p = avoid_list; (p = strstr(p, cls)); p += n)
-		if ((p == avoid_list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
-			return 1;
-	return 0;
-}
 #define T(...)                                           \
 	do {                                             \
 		if (trace) {                             \
@@ -116,7 +97,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 enum {
 	X_INVAL = 1 << 0, X_NOMEM = 1 << 1, X_RANGE = 1 << 2, X_NXIO = 1 << 3, X_ALREADY = 1 << 4,
 	X_OVERFLOW = 1 << 5, X_BADF = 1 << 6, X_NOENT = 1 << 7, X_FAULT = 1 << 8, X_BUSY = 1 << 9,
-	X_EXIST = 1 << 10, X_2BIG = 1 << 11,
+	X_EXIST = 1 << 10, X_2BIG = 1 << 11, X_NOSPC = 1 << 12,
 };
 
 static unsigned errbit(long long rc)
@@ -134,6 +115,7 @@ static unsigned errbit(long long rc)
 	case EBUSY: return X_BUSY;
 	case EEXIST: return X_EXIST;
 	case E2BIG: return X_2BIG;
+	case ENOSPC: return X_NOSPC;
 	}
 	return 0;
 }
@@ -167,8 +149,6 @@ static long long chk(const char *fn, long long rc, unsigned allowed)
 	if (stats)
 		count(fn, rc);
 	T("\t/* %s -> %lld */\n", fn, rc);
-	if (rc == -ENOSPC && avoid("packed-enospc"))
-		return rc; /* known: SCAMEM_PACKED's bound returns an undocumented -ENOSPC */
 	if (rc < 0 && !(errbit(rc) & allowed))
 		die("%s returned %lld (%s): not an error the header documents for it", fn, rc,
 		    scamem_strerror((int)rc));
@@ -739,11 +719,12 @@ static void op_free_pages(void)
 	for (int k = 0; k < npages; k++)
 		if (pages[k].pfn == pfn && pages[k].order == order)
 			i = k;
-	if (avoid("vmap-free") && order <= SCAMEM_MAX_PAGE_ORDER && vmapped(pfn, 1ull << order))
-		return;
 	T("\trc = scamem_free_pages(m, 0x%" PRIx64 "ull, %u);\n", pfn, order);
 	int rc = chk0("scamem_free_pages", scamem_free_pages(m, pfn, order),
 		      X_INVAL | X_RANGE | X_NXIO | X_ALREADY | X_BUSY);
+	/* The caller keeps a plain vmap()'s pages until vunmap: -EBUSY before. */
+	if (rc == 0 && order <= SCAMEM_MAX_PAGE_ORDER && vmapped(pfn, 1ull << order))
+		die("free_pages(0x%" PRIx64 ", %u) freed a page a vmap() area maps", pfn, order);
 	if (rc == 0) {
 		if (i < 0)
 			die("free_pages(0x%" PRIx64 ", %u) succeeded on a block the caller never allocated", pfn, order);
@@ -812,10 +793,10 @@ static void op_folio_put(void)
 	int i = pick_folio_pfn(&pfn);
 	if (i == -2)
 		return;
-	if (avoid("vmap-free") && i >= 0 && folios[i].refs == 1 && vmapped(folios[i].pfn, 1ull << folios[i].order))
-		return;
 	T("\trc = scamem_folio_put(m, 0x%" PRIx64 "ull);\n", pfn);
 	int rc = (int)chk("scamem_folio_put", scamem_folio_put(m, pfn), X_INVAL | X_RANGE | X_NXIO | X_ALREADY | X_BUSY);
+	if (rc >= 0 && i >= 0 && folios[i].refs == 1 && vmapped(folios[i].pfn, 1ull << folios[i].order))
+		die("folio_put(0x%" PRIx64 ") dropped the last reference on a folio a vmap() area maps", pfn);
 	if (rc >= 0) {
 		if (i < 0)
 			die("folio_put(0x%" PRIx64 ") succeeded on a page that is no folio", pfn);
@@ -878,8 +859,6 @@ static void op_slab_free(int pt)
 		    pi.type == (pt ? SCAMEM_TYPE_PTDESC : SCAMEM_TYPE_SLAB))
 			return; /* someone else's (an mm's page table?) */
 	}
-	if (avoid("vmap-free") && i >= 0 && vmapped(t[i].pfn, 1ull << t[i].order))
-		return;
 	int rc;
 	if (pt) {
 		T("\trc = scamem_ptdesc_free(m, 0x%" PRIx64 "ull);\n", pfn);
@@ -891,6 +870,8 @@ static void op_slab_free(int pt)
 	if (rc == 0) {
 		if (i < 0)
 			die("%s(0x%" PRIx64 ") freed something the caller never allocated", pt ? "ptdesc_free" : "slab_free", pfn);
+		if (vmapped(t[i].pfn, 1ull << t[i].order))
+			die("%s(0x%" PRIx64 ") freed pages a vmap() area maps", pt ? "ptdesc_free" : "slab_free", pfn);
 		PUSH(stale_pfns, nstale_pfn, t[i].pfn);
 		del_block(t, n, i);
 	}
@@ -919,7 +900,7 @@ static void op_scamem_alloc(void)
 	if (nscs >= MAXREC)
 		return;
 	T("\trc = scamem_alloc(m, %u, 0x%x, %u, %d, &s);\n", nr, gfp, policy, nid);
-	int rc = chk0("scamem_alloc", scamem_alloc(m, nr, gfp, policy, nid, &s), X_INVAL | X_NOMEM);
+	int rc = chk0("scamem_alloc", scamem_alloc(m, nr, gfp, policy, nid, &s), X_INVAL | X_NOMEM | X_NOSPC);
 	if (rc == 0) {
 		if (!s || find_sc(s) >= 0)
 			die("scamem_alloc returned 0x%llx (NULL or a live handle)", P(s));
@@ -1051,16 +1032,16 @@ static void op_vmalloc(void)
 	switch (b % 4) {
 	case 0:
 		T("\trc = scamem_vmalloc(m, 0x%" PRIx64 "ull, &addr);\n", size);
-		rc = chk0("scamem_vmalloc", scamem_vmalloc(m, size, &addr), X_INVAL | X_NOMEM);
+		rc = chk0("scamem_vmalloc", scamem_vmalloc(m, size, &addr), X_INVAL | X_NOMEM | X_NOSPC);
 		break;
 	case 1:
 		T("\trc = scamem_vmalloc_user(m, 0x%" PRIx64 "ull, &addr);\n", size);
-		rc = chk0("scamem_vmalloc_user", scamem_vmalloc_user(m, size, &addr), X_INVAL | X_NOMEM);
+		rc = chk0("scamem_vmalloc_user", scamem_vmalloc_user(m, size, &addr), X_INVAL | X_NOMEM | X_NOSPC);
 		break;
 	case 2: {
 		int32_t nid = pick_nid();
 		T("\trc = scamem_vmalloc_node(m, 0x%" PRIx64 "ull, %d, &addr);\n", size, nid);
-		rc = chk0("scamem_vmalloc_node", scamem_vmalloc_node(m, size, nid, &addr), X_INVAL | X_NOMEM);
+		rc = chk0("scamem_vmalloc_node", scamem_vmalloc_node(m, size, nid, &addr), X_INVAL | X_NOMEM | X_NOSPC);
 		break;
 	}
 	default: {
@@ -1088,7 +1069,7 @@ static void op_vmalloc(void)
 		  "\trc = scamem_vmalloc_opts(m, 0x%" PRIx64 "ull, &o, &addr); }\n",
 		  o.size, o.vm_flags, o.gfp, o.policy, o.nid, o.reserved, o.caller, size);
 		ob.o = o;
-		rc = chk0("scamem_vmalloc_opts", scamem_vmalloc_opts(m, size, &ob.o, &addr), X_INVAL | X_NOMEM | X_2BIG);
+		rc = chk0("scamem_vmalloc_opts", scamem_vmalloc_opts(m, size, &ob.o, &addr), X_INVAL | X_NOMEM | X_2BIG | X_NOSPC);
 		break;
 	}
 	}
@@ -1125,15 +1106,6 @@ static void op_vmap(void)
 	}
 	if (count > MAXVMAP)
 		count = 0; /* a count beyond the array would be the caller's UB */
-	if (avoid("vmap-put")) {
-		/* Known: pages a vmap() without VM_MAP_PUT_PAGES maps can be freed under
-		 * it; keep such vmaps to the harness's own pages (whose frees are
-		 * steered around) and keep VM_MAP_PUT_PAGES off pages mapped so. */
-		for (uint32_t k = 0; k < count; k++) {
-			if (flags & SCAMEM_VM_MAP_PUT_PAGES ? vmapped(pfns[k], 1) : find_block(pages, npages, pfns[k]) < 0)
-				return;
-		}
-	}
 	if (trace) {
 		T("\t{ static const uint64_t v[] = {");
 		for (uint32_t k = 0; k < n; k++)
@@ -1141,7 +1113,7 @@ static void op_vmap(void)
 		T("};\n\trc = scamem_vmap(m, v, %u, 0x%x, &addr); }\n", count, flags);
 	}
 	int rc = chk0("scamem_vmap", scamem_vmap(m, pfns, count, flags, &addr),
-		      X_INVAL | X_RANGE | X_NXIO | X_ALREADY | X_NOMEM | X_BUSY);
+		      X_INVAL | X_RANGE | X_NXIO | X_ALREADY | X_NOMEM | X_BUSY | X_NOSPC);
 	if (rc < 0)
 		return;
 	T("\t/* addr = 0x%" PRIx64 " */\n", addr);
@@ -1201,11 +1173,7 @@ static void op_vm_query(void)
 		int rc = chk0("scamem_find_vm_area", scamem_find_vm_area(m, addr, &vs), X_INVAL | X_NOENT);
 		if (rc == 0 && (addr < vs.addr || addr - vs.addr >= vs.size))
 			die("find_vm_area(0x%" PRIx64 ") gave [0x%" PRIx64 ", +0x%" PRIx64 ")", addr, vs.addr, vs.size);
-		int ai = rc == 0 ? find_area(vs.addr) : -1;
-		/* Known (vmap-free): a reference on a vmap()'s scamem keeps "mapping"
-		 * the caller's pages after vunmap, and freeing them trips the checker. */
-		int skip = avoid("vmap-free") && ai >= 0 && areas[ai].kind == A_VMAP;
-		if (rc == 0 && vs.scamem && b & 0x10 && !skip && (find_sc(vs.scamem) >= 0 || nscs < MAXREC)) {
+		if (rc == 0 && vs.scamem && b & 0x10 && (find_sc(vs.scamem) >= 0 || nscs < MAXREC)) {
 			T("\trc = scamem_get(m, (struct scamem *)0x%llx);\n", P(vs.scamem));
 			if (chk("scamem_get", scamem_get(m, vs.scamem), X_OVERFLOW | X_BADF) > 0)
 				add_sc_ref(vs.scamem);
@@ -1382,8 +1350,6 @@ static void op_gup(int pin)
 	}
 	if (ngups > MAXGUP - 8)
 		return;
-	if (avoid("gup-nr0") && nr == 0 && mi < 0)
-		return; /* known: nr_pages 0 returns 0 before the handle is checked */
 	const char *fn = pin ? "scamem_pin_user_pages" : "scamem_get_user_pages";
 	T("\t{ uint64_t p[8]; rc = %s(m, (struct scamem_mm *)0x%llx, 0x%" PRIx64 "ull, %" PRIu64 ", 0x%x, p); }\n", fn,
 	  P(mm), start, nr, flags);
@@ -1570,10 +1536,6 @@ static void op_word_decode(void)
 			l.nodes_pgshift = g32();
 		}
 		word = b & 8 ? gext() : g64();
-		if (avoid("decode-wide") && l.nodes_width > 32)
-			l.nodes_width = 32; /* known: a node field wider than 32 bits traps */
-		if (avoid("decode-wide") && l.zones_width > 32)
-			l.zones_width = 32; /* known: so does a zone field */
 	}
 	T("\t{ struct scamem_layout l = {%u, %u, %u, %u, %u, %u, %u, %u}; struct scamem_word_info wi;\n"
 	  "\trc = scamem_word_decode(&l, 0x%" PRIx64 "ull, &wi); }\n",
@@ -1622,7 +1584,7 @@ static void op_misc(void)
 	struct scamem_compare_row rows[5];
 	uint32_t wl = g8() % 3, nr = g8() % 6;
 	int rc = (int)chk("scamem_compare_strategies", scamem_compare_strategies(dp, wl, rows, nr),
-			  X_INVAL | X_NOMEM | X_2BIG);
+			  X_INVAL | X_NOMEM | X_2BIG | X_NOSPC);
 	if (rc > (int)nr || rc > 5)
 		die("compare_strategies filled %d of %u rows", rc, nr);
 }
@@ -1731,7 +1693,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *t = getenv("SCAMEM_FUZZ_TRACE");
 	if (t && *t)
 		trace = strcmp(t, "-") ? fopen(t, "w") : stderr;
-	avoid_list = getenv("SCAMEM_FUZZ_AVOID_KNOWN");
 	stats = getenv("SCAMEM_FUZZ_STATS") != NULL;
 	return 0;
 }

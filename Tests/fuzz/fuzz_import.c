@@ -22,15 +22,6 @@
  *  SCAMEM_FUZZ_WRITE_DIR=DIR  write the capture an input describes into DIR
  *                             (created) and keep it: a crash becomes a
  *                             directory the library team can import.
- *  SCAMEM_FUZZ_AVOID_KNOWN=1|CLASS,...  steer around crash classes already
- *                             handed over (the avoid("...") tests:
- *                             import-error skips the opts.error checks,
- *                             zoneinfo-numbers, slabinfo-numbers,
- *                             buddyinfo-numbers, memblocks-numbers,
- *                             iomem-numbers, vmallocinfo-numbers keep that
- *                             file's numbers plausible; the input is read the
- *                             same either way, so an input minimised with
- *                             steering crashes the same without). Off by default.
  */
 #include <scamem.h>
 
@@ -47,25 +38,6 @@
 
 static const uint8_t *in_p;
 static size_t in_n;
-
-static const char *avoid_list; /* SCAMEM_FUZZ_AVOID_KNOWN */
-
-/* Is the known crash class cls to be steered around? "1" or "all": every one. */
-static int avoid(const char *cls)
-{
-	if (!avoid_list || !*avoid_list || !strcmp(avoid_list, "0"))
-		return 0;
-	if (!strcmp(avoid_list, "1") || !strcmp(avoid_list, "all"))
-		return 1;
-	size_t n = strlen(cls);
-	for (const char *p = avoid_list; (p = strstr(p, cls)); p += n)
-		if ((p == avoid_list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
-			return 1;
-	return 0;
-}
-
-/* Set while a generator whose hostile numbers are a known crash runs. */
-static int tame;
 
 static uint8_t g8(void)
 {
@@ -136,7 +108,7 @@ static const char *const hostile_text[] = {
 static void num(struct buf *b, uint64_t v)
 {
 	uint8_t c = g8();
-	if (c < 232 || tame)
+	if (c < 232)
 		bprintf(b, "%" PRIu64, v);
 	else
 		bprintf(b, "%s", hostile_text[c % NHOSTILE]);
@@ -148,7 +120,7 @@ static void hexnum(struct buf *b, uint64_t v, int width)
 	uint8_t c = g8();
 	static const char *const h[] = {"ffffffffffffffff", "10000000000000000", "8000000000000000", "7fffffffffffffff",
 					"0", "zz", "", "fffffffffffff000", "100000000", "ffffffff"};
-	if (c < 236 || tame)
+	if (c < 236)
 		bprintf(b, "%0*" PRIx64, width, v);
 	else
 		bprintf(b, "%s", h[c % 10]);
@@ -198,15 +170,12 @@ static void gen_zones(void)
 		cursor += z->spanned + (b & 0x40 ? g8() : 0);
 		uint8_t h = g8();
 		if (h >= 240) { /* overlapping, swapped, or enormous */
-			/* The bytes are read either way: steering must not shift the input. */
 			uint64_t v = h % 4 == 3 ? g32() : g8();
-			if (!avoid("zoneinfo-numbers")) {
-				switch (h % 4) {
-				case 0: if (i) z->start = zones[i - 1].start + v; break;
-				case 1: z->spanned = (uint64_t)1 << (31 + v % 33); break;
-				case 2: z->start = (uint64_t)1 << (31 + v % 33); break;
-				case 3: z->nid = (uint32_t)v; break;
-				}
+			switch (h % 4) {
+			case 0: if (i) z->start = zones[i - 1].start + v; break;
+			case 1: z->spanned = (uint64_t)1 << (31 + v % 33); break;
+			case 2: z->start = (uint64_t)1 << (31 + v % 33); break;
+			case 3: z->nid = (uint32_t)v; break;
 			}
 		}
 	}
@@ -514,7 +483,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			abort();
 		}
 	}
-	avoid_list = getenv("SCAMEM_FUZZ_AVOID_KNOWN");
 	return 0;
 }
 
@@ -566,22 +534,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	gen_zones();
-	tame = avoid("zoneinfo-numbers");
 	gen_zoneinfo(&files[F_ZONEINFO]);
-	tame = 0;
-	tame = avoid("iomem-numbers");
 	gen_iomem(&files[F_IOMEM]);
-	tame = avoid("buddyinfo-numbers");
 	gen_buddyinfo(&files[F_BUDDYINFO]);
-	tame = 0;
-	tame = avoid("vmallocinfo-numbers");
 	gen_vmallocinfo(&files[F_VMALLOCINFO]);
-	tame = avoid("slabinfo-numbers");
 	gen_slabinfo(&files[F_SLABINFO]);
-	tame = 0;
-	tame = avoid("memblocks-numbers");
 	gen_memblocks(&files[F_MEMBLOCKS], &files[F_BLOCKSIZE]);
-	tame = 0;
 	gen_misc();
 	gen_kpageflags(&files[F_KPAGEFLAGS], &files[F_KPAGECOUNT]);
 	/* Whatever is left goes raw into one file, at its end or in its middle. */
@@ -646,7 +604,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				scamem_strerror(rc));
 			abort();
 		}
-		if (rc == -EIO && with_error && !avoid("import-error") &&
+		if (rc == -EIO && with_error &&
 		    (memchr(err.file, 0, sizeof(err.file)) == NULL || err.file[0] == 0 ||
 		     memchr(err.reason, 0, sizeof(err.reason)) == NULL)) {
 			fprintf(stderr, "fuzz_import: BUG: -EIO without the file named in opts.error\n");
@@ -658,7 +616,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_import: BUG: scamem_import returned 0 without a machine\n");
 		abort();
 	}
-	if (with_error && !avoid("import-error")) {
+	if (with_error) {
 		static const struct scamem_import_error zero;
 		if (memcmp(&err, &zero, sizeof(err)) != 0) {
 			fprintf(stderr, "fuzz_import: BUG: opts.error not zeroed on success\n");
