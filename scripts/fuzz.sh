@@ -47,7 +47,7 @@ build() {
 		extra=()
 		[ $t = import ] && extra=(-llzma)
 		if [ "$out/fuzz_$t" -nt "Tests/fuzz/fuzz_$t.c" ] && [ "$out/fuzz_$t" -nt "$LIBDIR/libscamem_shared.so" ] &&
-			[ "$out/fuzz_$t" -nt include/scamem.h ]; then
+			[ "$out/fuzz_$t" -nt include/scamem.h ] && [ "$out/fuzz_$t" -nt Tests/fuzz/input.h ]; then
 			echo "== build/fuzz/fuzz_$t is up to date"
 			continue
 		fi

@@ -37,19 +37,7 @@
 /* Input                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static const uint8_t *in_p;
-static size_t in_n;
-
-static uint8_t g8(void)
-{
-	if (!in_n)
-		return 0;
-	in_n--;
-	return *in_p++;
-}
-static uint16_t g16(void) { return (uint16_t)(g8() | (uint16_t)g8() << 8); }
-static uint32_t g32(void) { return (uint32_t)g16() | (uint32_t)g16() << 16; }
-static uint64_t g64(void) { return (uint64_t)g32() | (uint64_t)g32() << 32; }
+#include "input.h"
 
 static const uint64_t extremes[] = {
 	0, 1, 2, 3, 7, 0x7f, 0xff, 0xfff, 0x1000, 0x7fff, 0x8000, 0xffff, 0x10000,

@@ -36,19 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const uint8_t *in_p;
-static size_t in_n;
-
-static uint8_t g8(void)
-{
-	if (!in_n)
-		return 0;
-	in_n--;
-	return *in_p++;
-}
-static uint16_t g16(void) { return (uint16_t)(g8() | (uint16_t)g8() << 8); }
-static uint32_t g32(void) { return (uint32_t)g16() | (uint32_t)g16() << 16; }
-static uint64_t g64(void) { return (uint64_t)g32() | (uint64_t)g32() << 32; }
+#include "input.h"
 
 /* ------------------------------------------------------------------------ */
 /* Buffers                                                                   */
