@@ -79,8 +79,6 @@ extension Machine {
         let desc = MachineDescription(nrNodes: (zones.map(\.nid).max() ?? 0) + 1, profile: CaptureLimits.profile, zones: spans,
                                       holes: holes, reserved: reserved, strategy: options.strategy)
         let m: Machine
-    /// kpageflags as errors name it.
-    let file: String
         do { m = try Machine(desc) } catch {
             // The zones were checked: what is left is the host's memory.
             throw error == .noMemory ? ImportError(.noMemory, file: zoneinfo.file, reason: "out of host memory for the zones' words")
@@ -135,29 +133,18 @@ extension Machine {
     /// the machine's setup is linear in zones times runs.
     static let maxRamRuns = 16384
 
-    /// Each zone's span less the RAM ranges, merged first, in one pass.
+    /// Each zone's span less the RAM ranges: the machine's own `merged` and
+    /// `subtract(_:_:sorted:)`, one binary search per zone.
     static func zoneHoles(_ spans: [ZoneSpan], _ ram: (ranges: [Range<UInt64>], file: String)) throws(ImportError) -> [PfnRange] {
-        var merged: [Range<UInt64>] = []
-        for r in ram.ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = merged.last, r.lowerBound <= last.upperBound {
-                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
-            } else { merged.append(r) }
-        }
+        let cuts = merged(ram.ranges.map { PfnRange(startPfn: $0.lowerBound, nrPages: UInt64($0.count)) })
         var holes: [PfnRange] = []
         var runs = 0
         for z in spans {
-            // The first range ending after the zone starts.
-            var lo = 0, hi = merged.count
-            while lo < hi { let mid = (lo + hi) / 2; if merged[mid].upperBound <= z.startPfn { lo = mid + 1 } else { hi = mid } }
-            var p = z.startPfn
-            while lo < merged.count, merged[lo].lowerBound < z.endPfn {
-                let start = max(merged[lo].lowerBound, z.startPfn)
-                if start > p { holes.append(PfnRange(startPfn: p, nrPages: start - p)) }
-                p = min(merged[lo].upperBound, z.endPfn)
-                runs += 1
-                lo += 1
-            }
-            if p < z.endPfn { holes.append(PfnRange(startPfn: p, nrPages: z.endPfn - p)) }
+            let gaps = subtract(z.startPfn, z.endPfn, sorted: cuts)
+            // The runs of RAM inside the zone are the stretches between its holes.
+            runs += gaps.count + 1 - (gaps.first?.lowerBound == z.startPfn ? 1 : 0)
+                - (gaps.last?.upperBound == z.endPfn ? 1 : 0)
+            holes += gaps.map { PfnRange(startPfn: $0.lowerBound, nrPages: UInt64($0.count)) }
         }
         guard runs <= maxRamRuns else {
             throw ImportError(.io, file: ram.file, reason: "\(runs) separate runs of RAM in the zones: more than \(maxRamRuns)")
