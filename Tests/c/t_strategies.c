@@ -10,14 +10,21 @@ static int is_free(scamem_machine *m, uint64_t pfn)
 	return scamem_page_info(m, pfn, &pi) == 0 && pi.type == SCAMEM_TYPE_BUDDY;
 }
 
-/* vmalloc_user, map, pin page 0, vfree, exit, then unpin. */
-static void scenario(uint32_t strategy)
+/* The default machine under strategy, or NULL (counted as a failure). */
+static scamem_machine *default_machine(uint32_t strategy)
 {
 	struct scamem_machine_desc d;
 	scamem_machine_desc_default(&d);
 	d.strategy = strategy;
 	scamem_machine *m = NULL;
 	EXPECT_OK(scamem_machine_new(&d, &m));
+	return m;
+}
+
+/* vmalloc_user, map, pin page 0, vfree, exit, then unpin. */
+static void scenario(uint32_t strategy)
+{
+	scamem_machine *m = default_machine(strategy);
 	if (!m)
 		return;
 	struct scamem_machine_info info;
@@ -126,11 +133,7 @@ static void compare(void)
  * it searched pages[] once per page, seconds for this one area. */
 static void flags_array_large_area(void)
 {
-	struct scamem_machine_desc d;
-	scamem_machine_desc_default(&d);
-	d.strategy = SCAMEM_STRATEGY_FLAGS_ARRAY;
-	scamem_machine *m = NULL;
-	EXPECT_OK(scamem_machine_new(&d, &m));
+	scamem_machine *m = default_machine(SCAMEM_STRATEGY_FLAGS_ARRAY);
 	if (!m)
 		return;
 	struct scamem_machine_info before, after;
