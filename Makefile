@@ -20,6 +20,7 @@ LIB       := $(BUILD)/lib
 PCDIR     := $(BUILD)/pkgconfig
 SO        := $(LIB)/libscamem.so.$(VERSION)
 AR_LIB    := $(LIB)/libscamem.a
+OBJ       := $(BUILD)/obj
 
 # lld: gold leaves local Swift symbols in .dynsym; the runtime goes inside.
 DISTFLAGS := -c release --scratch-path $(DIST) -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
@@ -31,27 +32,42 @@ all: lib pc tools
 
 lib: $(SO) $(AR_LIB)
 
-$(SO): $(SOURCES)
-	$(SWIFT) build $(DISTFLAGS) --product scamem_shared \
-		-Xlinker -soname=libscamem.so.$(SOMAJOR) -Xlinker --version-script=$(CURDIR)/scamem.map
+# Both libraries come from one SwiftPM build of the library's objects.
+$(DIST)/release/libscamem_static.a: $(SOURCES)
+	@# SwiftPM updates the archive in place: an object of a renamed file would stay.
+	rm -f $@
+	$(SWIFT) build $(DISTFLAGS) --product scamem_static
+
+# The library's objects as one relocatable object. Swift makes every public
+# symbol PROTECTED on ELF; a protected function in a shared library breaks a
+# non-PIE program that takes its address (GNU ld and lld refuse the canonical
+# PLT address), and an archive linked into someone's .so would carry it on.
+# The exports become DEFAULT, as a C library's are.
+$(OBJ)/scamem-lib.o: $(DIST)/release/libscamem_static.a Makefile
+	mkdir -p $(OBJ)
+	ld -r -o $@ --whole-archive $(DIST)/release/libscamem_static.a
+	nm -g --defined-only $@ | awk '$$3 ~ /^scamem_/ {print $$3}' >$(OBJ)/exports
+	$(TOOLCHAIN)/bin/llvm-objcopy --set-symbols-visibility=$(OBJ)/exports=default $@
+
+# swiftc adds swiftrt.o, the static runtime and the objects' autolinked
+# libraries (liblzma, libstdc++, libm) as SwiftPM's own link of a product does.
+$(SO): $(OBJ)/scamem-lib.o scamem.map
 	mkdir -p $(LIB)
-	strip --strip-unneeded -o $@ $(DIST)/release/libscamem_shared.so
+	$(TOOLCHAIN)/bin/swiftc -emit-library -static-stdlib -use-ld=lld -o $(OBJ)/libscamem.so $< \
+		-Xlinker --gc-sections -Xlinker -soname=libscamem.so.$(SOMAJOR) -Xlinker --version-script=$(CURDIR)/scamem.map
+	strip --strip-unneeded -o $@ $(OBJ)/libscamem.so
 	ln -sf libscamem.so.$(VERSION) $(LIB)/libscamem.so.$(SOMAJOR)
 	ln -sf libscamem.so.$(SOMAJOR) $(LIB)/libscamem.so
 
 # One relocatable object holding the library, swiftrt.o (the runtime's
 # metadata registration) and the static runtime, with only scamem_* left
 # global: a C program then links it like any C archive.
-$(AR_LIB): $(SOURCES) Makefile
-	@# SwiftPM updates the archive in place: an object of a renamed file would stay.
-	rm -f $(DIST)/release/libscamem_static.a
-	$(SWIFT) build $(DISTFLAGS) --product scamem_static
-	mkdir -p $(LIB) $(BUILD)/obj
-	ld -r -o $(BUILD)/obj/scamem.o --whole-archive $(DIST)/release/libscamem_static.a --no-whole-archive \
-		$(TOOLCHAIN)/lib/swift_static/linux/x86_64/swiftrt.o \
+$(AR_LIB): $(OBJ)/scamem-lib.o
+	mkdir -p $(LIB)
+	ld -r -o $(OBJ)/scamem.o $< $(TOOLCHAIN)/lib/swift_static/linux/x86_64/swiftrt.o \
 		-L$(TOOLCHAIN)/lib/swift_static/linux -lswiftGlibc -lswiftSynchronization -lswiftCore
-	objcopy --wildcard --keep-global-symbol='scamem_*' --strip-debug $(BUILD)/obj/scamem.o
-	rm -f $@ && ar rcs $@ $(BUILD)/obj/scamem.o
+	objcopy --wildcard --keep-global-symbol='scamem_*' --strip-debug $(OBJ)/scamem.o
+	rm -f $@ && ar rcs $@ $(OBJ)/scamem.o
 
 # The command (compare, and later capture and report), runtime linked in.
 tools: $(BUILD)/bin/scamem
