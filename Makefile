@@ -1,14 +1,22 @@
 # What SwiftPM does not do: a release libscamem.so.0 with the Swift runtime
 # linked in, a soname and a version script; a static archive usable from C;
-# pkg-config files; install; and the whole test suite.
+# pkg-config files and a CMake package; install; and the whole test suite.
 
 VERSION      := 0.1.0
 SOMAJOR      := 0
-PREFIX       ?= /usr/local
-LIBDIR       ?= $(PREFIX)/lib
-INCLUDEDIR   ?= $(PREFIX)/include
-PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-DESTDIR      ?=
+
+# Where install puts things, by the GNU Coding Standards' names; DESTDIR
+# stages an install and is never written into the installed files.
+prefix       = /usr/local
+exec_prefix  = $(prefix)
+bindir       = $(exec_prefix)/bin
+libdir       = $(exec_prefix)/lib
+includedir   = $(prefix)/include
+datarootdir  = $(prefix)/share
+mandir       = $(datarootdir)/man
+man1dir      = $(mandir)/man1
+pkgconfigdir = $(libdir)/pkgconfig
+cmakedir     = $(libdir)/cmake/scamem
 
 SWIFT     ?= swift
 CC        ?= cc
@@ -18,6 +26,7 @@ DIST      := .build-dist
 BUILD     := build
 LIB       := $(BUILD)/lib
 PCDIR     := $(BUILD)/pkgconfig
+CMAKEPKG  := $(BUILD)/cmake
 SO        := $(LIB)/libscamem.so.$(VERSION)
 AR_LIB    := $(LIB)/libscamem.a
 OBJ       := $(BUILD)/obj
@@ -26,9 +35,9 @@ OBJ       := $(BUILD)/obj
 DISTFLAGS := -c release --scratch-path $(DIST) -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
 SOURCES   := Package.swift include/scamem.h scamem.map $(shell find Sources -name '*.swift' -o -name '*.modulemap')
 
-.PHONY: all lib pc tools install uninstall check demo bench compare clean fuzz fuzz-replay
+.PHONY: all lib pc cmake-package tools install uninstall check demo bench compare clean fuzz fuzz-replay
 
-all: lib pc tools
+all: lib pc cmake-package tools
 
 lib: $(SO) $(AR_LIB)
 
@@ -68,6 +77,8 @@ $(AR_LIB): $(OBJ)/scamem-lib.o
 		-L$(TOOLCHAIN)/lib/swift_static/linux -lswiftGlibc -lswiftSynchronization -lswiftCore
 	objcopy --wildcard --keep-global-symbol='scamem_*' --strip-debug $(OBJ)/scamem.o
 	rm -f $@ && ar rcs $@ $(OBJ)/scamem.o
+	@# The name scamem-static.pc links: -lscamem-static can only be the archive.
+	ln -sf libscamem.a $(LIB)/libscamem-static.a
 
 # The command (compare, and later capture and report), runtime linked in.
 tools: $(BUILD)/bin/scamem
@@ -81,37 +92,58 @@ $(BUILD)/bin/scamem: $(SOURCES)
 compare: tools
 	$(BUILD)/bin/scamem compare
 
-define make_pc
+# fill TEMPLATE,OUT,PREFIX,EXEC_PREFIX,LIBDIR,INCLUDEDIR: @name@ filled in.
+# The CMake package finds the library and header from its own directory.
+relpath = $(shell realpath -m --relative-to='$(1)' '$(2)')
+define fill
 	mkdir -p $(dir $(2))
-	sed -e 's|@PREFIX@|$(3)|' -e 's|@LIBDIR@|$(4)|' -e 's|@INCLUDEDIR@|$(5)|' -e 's|@VERSION@|$(VERSION)|' $(1) > $(2)
+	sed -e 's|@prefix@|$(3)|' -e 's|@exec_prefix@|$(4)|' -e 's|@libdir@|$(5)|' -e 's|@includedir@|$(6)|' \
+		-e 's|@libdir_from_cmakedir@|$(call relpath,$(cmakedir),$(5))|' \
+		-e 's|@includedir_from_cmakedir@|$(call relpath,$(cmakedir),$(6))|' \
+		-e 's|@VERSION@|$(VERSION)|' -e 's|@SOMAJOR@|$(SOMAJOR)|' $(1) >$(2)
 endef
 
 # The installable .pc files, and -uninstalled ones pointing into this tree
 # (pkgconf prefers those when PKG_CONFIG_PATH=build/pkgconfig).
 pc: pkgconfig/scamem.pc.in pkgconfig/scamem-static.pc.in
-	$(call make_pc,pkgconfig/scamem.pc.in,$(PCDIR)/scamem.pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
-	$(call make_pc,pkgconfig/scamem-static.pc.in,$(PCDIR)/scamem-static.pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
-	$(call make_pc,pkgconfig/scamem.pc.in,$(PCDIR)/scamem-uninstalled.pc,$(CURDIR),$(CURDIR)/$(LIB),$(CURDIR)/include)
-	$(call make_pc,pkgconfig/scamem-static.pc.in,$(PCDIR)/scamem-static-uninstalled.pc,$(CURDIR),$(CURDIR)/$(LIB),$(CURDIR)/include)
+	$(call fill,pkgconfig/scamem.pc.in,$(PCDIR)/scamem.pc,$(prefix),$(exec_prefix),$(libdir),$(includedir))
+	$(call fill,pkgconfig/scamem-static.pc.in,$(PCDIR)/scamem-static.pc,$(prefix),$(exec_prefix),$(libdir),$(includedir))
+	$(call fill,pkgconfig/scamem.pc.in,$(PCDIR)/scamem-uninstalled.pc,$(CURDIR),$(CURDIR),$(CURDIR)/$(LIB),$(CURDIR)/include)
+	$(call fill,pkgconfig/scamem-static.pc.in,$(PCDIR)/scamem-static-uninstalled.pc,$(CURDIR),$(CURDIR),$(CURDIR)/$(LIB),$(CURDIR)/include)
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
-	install -m 0644 include/scamem.h $(DESTDIR)$(INCLUDEDIR)/scamem.h
-	install -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/libscamem.so.$(VERSION)
-	ln -sf libscamem.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libscamem.so.$(SOMAJOR)
-	ln -sf libscamem.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libscamem.so
-	install -m 0644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/libscamem.a
-	$(call make_pc,pkgconfig/scamem.pc.in,$(DESTDIR)$(PKGCONFIGDIR)/scamem.pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
-	$(call make_pc,pkgconfig/scamem-static.pc.in,$(DESTDIR)$(PKGCONFIGDIR)/scamem-static.pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR))
+# find_package(scamem): targets scamem::scamem and scamem::scamem_static.
+cmake-package: cmake/scamemConfig.cmake.in cmake/scamemConfigVersion.cmake.in
+	$(call fill,cmake/scamemConfig.cmake.in,$(CMAKEPKG)/scamemConfig.cmake,$(prefix),$(exec_prefix),$(libdir),$(includedir))
+	$(call fill,cmake/scamemConfigVersion.cmake.in,$(CMAKEPKG)/scamemConfigVersion.cmake,$(prefix),$(exec_prefix),$(libdir),$(includedir))
+
+# Everything install writes, for uninstall to take away again.
+INSTALLED := $(bindir)/scamem $(man1dir)/scamem.1 $(includedir)/scamem.h \
+	$(libdir)/libscamem.so.$(VERSION) $(libdir)/libscamem.so.$(SOMAJOR) $(libdir)/libscamem.so \
+	$(libdir)/libscamem.a $(libdir)/libscamem-static.a \
+	$(pkgconfigdir)/scamem.pc $(pkgconfigdir)/scamem-static.pc \
+	$(cmakedir)/scamemConfig.cmake $(cmakedir)/scamemConfigVersion.cmake
+
+install: all man/scamem.1
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(man1dir) $(DESTDIR)$(includedir) $(DESTDIR)$(libdir) \
+		$(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(cmakedir)
+	install -m 0755 $(BUILD)/bin/scamem $(DESTDIR)$(bindir)/scamem
+	install -m 0644 man/scamem.1 $(DESTDIR)$(man1dir)/scamem.1
+	install -m 0644 include/scamem.h $(DESTDIR)$(includedir)/scamem.h
+	install -m 0755 $(SO) $(DESTDIR)$(libdir)/libscamem.so.$(VERSION)
+	ln -sf libscamem.so.$(VERSION) $(DESTDIR)$(libdir)/libscamem.so.$(SOMAJOR)
+	ln -sf libscamem.so.$(SOMAJOR) $(DESTDIR)$(libdir)/libscamem.so
+	install -m 0644 $(AR_LIB) $(DESTDIR)$(libdir)/libscamem.a
+	ln -sf libscamem.a $(DESTDIR)$(libdir)/libscamem-static.a
+	install -m 0644 $(PCDIR)/scamem.pc $(PCDIR)/scamem-static.pc $(DESTDIR)$(pkgconfigdir)
+	install -m 0644 $(CMAKEPKG)/scamemConfig.cmake $(CMAKEPKG)/scamemConfigVersion.cmake $(DESTDIR)$(cmakedir)
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/scamem.h $(DESTDIR)$(LIBDIR)/libscamem.so.$(VERSION) \
-		$(DESTDIR)$(LIBDIR)/libscamem.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libscamem.so \
-		$(DESTDIR)$(LIBDIR)/libscamem.a $(DESTDIR)$(PKGCONFIGDIR)/scamem.pc \
-		$(DESTDIR)$(PKGCONFIGDIR)/scamem-static.pc
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@# The package's own directory; the others may hold other packages' files.
+	if [ -d $(DESTDIR)$(cmakedir) ]; then rmdir $(DESTDIR)$(cmakedir); fi
 
 # Every test: Swift tests, then the C consumers, header and symbol checks,
-# install check, valgrind and sanitizers (scripts/check.sh says which).
+# installed consumers, valgrind and sanitizers (scripts/check.sh says which).
 check: all
 	bash scripts/check.sh
 
