@@ -1039,7 +1039,8 @@ SCAMEM_API int scamem_compare_strategies(const struct scamem_machine_desc *desc,
  * zeroed on success. Strings are NUL-terminated (truncated if longer).
  */
 struct scamem_import_error {
-	char file[64];    /* the capture file, e.g. "zoneinfo" or "kpageflags.xz"; "" if none */
+	char file[64];    /* the capture file, e.g. "zoneinfo" or "kpageflags.xz"; live: its path,
+			     e.g. "/proc/kpageflags"; "" if none */
 	uint64_t line;    /* 1-based line in a text file; 0 if not a line */
 	uint64_t offset;  /* byte offset in a binary file; 0 if not an offset */
 	char reason[176]; /* what was wrong with it */

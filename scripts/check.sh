@@ -126,31 +126,13 @@ examples_check() {
 }
 step examples examples_check
 
-# 11. The command: the strategy comparison and the real-machine report print
-# their tables and valid JSON; capture works as root, and says what is
-# missing otherwise.
+# 11. The command (Tests/cli/t_cli.sh): its table and JSON (schema_version 1),
+# exit 1 naming the file on each runtime failure and 64 on usage errors,
+# --version and --quiet; capture works as root and fails naming
+# /proc/kpageflags otherwise. Then every option of its --help is in
+# man/scamem.1, which groff renders without a warning (t_man.sh).
 cli_check() {
-	local bundled=Tests/Fixtures/vm-24g-idle cap="$out/capture"
-	build/bin/scamem compare --workload mixed | grep -q 'SCAMEM_PACKED' &&
-		build/bin/scamem compare --workload many-small --json | python3 -c 'import json,sys; rows=json.load(sys.stdin); assert len(rows)==5, rows' &&
-		! build/bin/scamem compare --workload nonsense 2>/dev/null &&
-		build/bin/scamem report "$bundled" | grep -q 'invariant checker: 0 issues' &&
-		build/bin/scamem report "$bundled" --json | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-assert r["pfns"] == 6553600 and r["checker_issues"] == 0, r
-assert r["memdesc_bytes"] < r["today_bytes"], r
-assert len(r["strategies"]) == 5 and len(r["zones"]) == 3, r' &&
-		! build/bin/scamem report /nonexistent 2>/dev/null || return 1
-	rm -rf "$cap"
-	if [ "$(id -u)" = 0 ] && [ -r /proc/kpageflags ]; then
-		build/bin/scamem capture "$cap" && test -s "$cap/kpageflags.xz" && test -s "$cap/zoneinfo" &&
-			build/bin/scamem report "$cap" | grep -q 'invariant checker: 0 issues' &&
-			build/bin/scamem report --live | grep -q 'invariant checker: 0 issues'
-	else
-		echo "not root: capture must name what it cannot read"
-		build/bin/scamem capture "$cap" | grep -q 'missing kpageflags'
-	fi
+	bash Tests/cli/t_cli.sh build/bin/scamem && bash Tests/cli/t_man.sh build/bin/scamem
 }
 step cli cli_check
 

@@ -16,9 +16,7 @@ public func scamem_import(_ dir: UnsafePointer<CChar>!, _ opts: UnsafePointer<sc
             detail = c.error
             detail?.pointee = scamem_import_error()
             guard c.reserved == 0, c.strategy <= UInt32(SCAMEM_NR_STRATEGIES) else { throw .invalid }
-            if c.folio_bytes != 0 { o.folioBytes = c.folio_bytes }
-            if c.slab_bytes != 0 { o.slabBytes = c.slab_bytes }
-            if c.ptdesc_bytes != 0 { o.ptdescBytes = c.ptdesc_bytes }
+            o = ImportOptions(folioBytes: c.folio_bytes, slabBytes: c.slab_bytes, ptdescBytes: c.ptdesc_bytes)
             if c.strategy != 0 { o.strategy = Strategy(rawValue: c.strategy)! }
         }
         let source: CaptureSource = dir.map { .directory(String(cString: $0)) } ?? .live

@@ -9,7 +9,7 @@ public func scamem_version_number() -> UInt32 {
 
 @c @implementation
 public func scamem_version_string() -> UnsafePointer<CChar>! {
-    cString("0.1.0")
+    cString(libraryVersion)
 }
 
 @c @implementation

@@ -1,34 +1,35 @@
 import ArgumentParser
 import Scamem
 
+// An unknown workload is then a usage error (64), like any bad option.
+extension Workload: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let w = Self.allCases.first(where: { $0.description == argument }) else { return nil }
+        self = w
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.description) }
+}
+
 /// `scamem compare`: the five strategies side by side on a workload.
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a vmalloc/map/pin workload under each placement strategy and print what each costs.")
 
     @Option(help: "mixed (84 areas of 1 page to 4 MiB) or many-small (4096 areas of 1-2 pages); default: both.")
-    var workload: String?
+    var workload: Workload?
 
-    @Flag(help: "Print JSON instead of a table.")
+    @Flag(help: "Print JSON (an object with schema_version 1 and rows) instead of a table.")
     var json = false
 
     func run() throws {
-        let workloads: [Workload]
-        switch workload {
-        case nil: workloads = Workload.allCases
-        case let name?:
-            guard let w = Workload.allCases.first(where: { $0.description == name }) else {
-                throw ValidationError("unknown workload '\(name)': mixed or many-small")
-            }
-            workloads = [w]
-        }
         var results: [[StrategyComparison]] = []
-        for w in workloads {
+        for w in workload.map({ [$0] }) ?? Workload.allCases {
             do { results.append(try Machine.compareStrategies(.default, workload: w)) } catch {
-                throw ValidationError("compare: \(error)")
+                throw failure("compare \(w): \(error)")
             }
         }
-        print(json ? Self.json(results) : results.map(Self.table).joined(separator: "\n"))
+        print(json ? try jsonText(Self.JSON(rows: results.flatMap { $0 }.map(Row.init))) : results.map(Self.table).joined(separator: "\n"))
     }
 
     static func table(_ rows: [StrategyComparison]) -> String {
@@ -59,16 +60,24 @@ struct Compare: ParsableCommand {
         return out
     }
 
-    static func json(_ results: [[StrategyComparison]]) -> String {
-        let rows = results.flatMap { $0 }.map { r in
-            """
-              {"workload": "\(r.workload)", "strategy": "\(r.strategy)", "areas": \(r.nrAreas), "pages": \(r.nrPages), \
-            "memmap_pages": \(r.memmapPages), "bytes_per_page": \(r.bytesPerPage), "bytes_per_scamem": \(r.bytesPerScamem), \
-            "scamem_bytes": \(r.scamemBytes), "metadata_bytes": \(r.metadataBytes), "pages_pinned": \(r.pagesPinned), \
-            "pages_retained": \(r.pagesRetained), "ns_page_to_nid": \(r.nsPageToNid), "ns_pin": \(r.nsPin), \
-            "ns_unpin": \(r.nsUnpin), "ns_vmalloc_vfree": \(r.nsVmallocVfree)}
-            """
+    /// `compare --json`: one row per workload and strategy.
+    struct JSON: Encodable {
+        let schemaVersion = jsonSchemaVersion
+        let rows: [Row]
+    }
+
+    struct Row: Encodable {
+        let workload: String, strategy: String
+        let areas: Int, pages: Int, memmapPages: UInt64, bytesPerPage: UInt64, bytesPerScamem: Double
+        let scamemBytes: UInt64, metadataBytes: UInt64, pagesPinned: Int, pagesRetained: Int
+        let nsPageToNid: Double, nsPin: Double, nsUnpin: Double, nsVmallocVfree: Double
+
+        init(_ r: StrategyComparison) {
+            workload = "\(r.workload)"; strategy = "\(r.strategy)"
+            areas = r.nrAreas; pages = r.nrPages; memmapPages = r.memmapPages; bytesPerPage = r.bytesPerPage
+            bytesPerScamem = r.bytesPerScamem; scamemBytes = r.scamemBytes; metadataBytes = r.metadataBytes
+            pagesPinned = r.pagesPinned; pagesRetained = r.pagesRetained
+            nsPageToNid = r.nsPageToNid; nsPin = r.nsPin; nsUnpin = r.nsUnpin; nsVmallocVfree = r.nsVmallocVfree
         }
-        return "[\n" + rows.joined(separator: ",\n") + "\n]"
     }
 }

@@ -477,6 +477,7 @@ struct CExportTests {
     func versions() {
         #expect(scamem_version_number() == UInt32(SCAMEM_VERSION_MAJOR * 10000 + SCAMEM_VERSION_MINOR * 100 + SCAMEM_VERSION_PATCH))
         #expect(String(cString: scamem_version_string()) == "\(SCAMEM_VERSION_MAJOR).\(SCAMEM_VERSION_MINOR).\(SCAMEM_VERSION_PATCH)")
+        #expect(String(cString: scamem_version_string()) == SCAMEM_VERSION_STRING)
         #expect(scamem_layout_version() == UInt32(SCAMEM_LAYOUT_VERSION))
     }
 

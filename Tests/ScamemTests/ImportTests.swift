@@ -112,6 +112,14 @@ enum Captures {
         #expect(m.info().nrNodes == 1 && m.zoneInfos().map(\.zone) == [.dma, .dma32, .normal])
         #expect(r.categories[PageCategory.uninitialised.rawValue] == 4_718_592)
         #expect(r.kernel.contains("6.18.44"))
+        // What tools/mm/page-types -r says of this kpageflags (the fixture's README).
+        #expect(r.compoundHeads == 5259 && r.compoundTails == 15761)
+        #expect(r.categories[PageCategory.slab.rawValue] == 24426)
+        #expect(Array(r.slabOrders[0...3]) == [6580, 1675, 3276, 174] && r.slabOrders[4...].allSatisfy { $0 == 0 })
+        #expect(r.crossChecks.map(\.key) == ["present_pages_zoneinfo", "managed_pages_zoneinfo", "free_pages_buddyinfo",
+                                             "slab_pages_slabinfo", "slabs_slabinfo", "file_shmem_pages_vmstat"])
+        // Every file is there: no note says one is missing.
+        #expect(!r.notes.contains { $0.contains("missing") }, "\(r.notes)")
         // Today's 64-byte struct pages against memdescs.
         let report = m.report(r)
         #expect(report.todayBytes == report.memmapPages * 64 + UInt64(r.vmallocPages) * 8)
@@ -132,6 +140,26 @@ enum Captures {
         let (m, r) = try Machine.importMachine(from: .directory(Self.bundled), options: o)
         let anon = m.report(r).categories.first { $0.category == .anon }!
         #expect(anon.memdescBytes == anon.pages * (8 + 48))
+        // 0 keeps the default, as in struct scamem_import_opts.
+        #expect(ImportOptions(folioBytes: 0, slabBytes: 0, ptdescBytes: 0) == ImportOptions())
+        let sizes = ImportOptions(folioBytes: 48, slabBytes: 0, ptdescBytes: 32)
+        #expect(sizes.folioBytes == 48 && sizes.slabBytes == DescriptorSize.slab && sizes.ptdescBytes == 32)
+    }
+
+    /// Each optional file the import reads, when missing, is named in a note;
+    /// a present one is not.
+    @Test func missingOptionalFilesAreNoted() throws {
+        let read = ["kpagecount", "iomem", "memory_blocks", "memory_block_size_bytes", "vmallocinfo", "buddyinfo",
+                    "slabinfo", "vmstat", "uname"]
+        let bare = try SyntheticCapture.plain("notes")
+        let (_, plain) = try Machine.importMachine(from: .directory(bare.dir))
+        for file in read { #expect(plain.notes.contains { $0.contains(file) && $0.contains("missing") }, "\(file): \(plain.notes)") }
+        #expect(plain.crossChecks.map(\.key) == ["present_pages_zoneinfo", "managed_pages_zoneinfo"])
+        // rich has iomem, vmallocinfo and buddyinfo.
+        let full = try SyntheticCapture.rich(managed: "0", .default)
+        let (_, rich) = try Machine.importMachine(from: .directory(full.dir))
+        for file in ["iomem", "vmallocinfo", "buddyinfo"] { #expect(!rich.notes.contains { $0.hasPrefix(file + " missing") }) }
+        #expect(rich.notes.contains { $0.hasPrefix("slabinfo missing") })
     }
 
     @Test(.enabled(if: !Captures.shared.isEmpty, "../shared/captures is absent: no shared captures to import"))
@@ -184,6 +212,9 @@ enum Captures {
         #expect(r.checkerIssues == 0)
         #expect(r.crossChecks.contains { $0.name == "managed pages (zoneinfo)" && $0.expected == 0 && $0.imported > 0 })
         #expect(r.vmallocPlaced == 6 && r.folios == 3 && r.slabs == 1 && r.ptdescs == 1)
+        // Four heads and 15 tails; the one slab is of order 2.
+        #expect(r.compoundHeads == 4 && r.compoundTails == 15)
+        #expect(r.slabOrders[2] == 1 && r.slabOrders.reduce(0, +) == 1)
         #expect(r.categories[PageCategory.uninitialised.rawValue] == 32768)
         try Self.releaseEverything(m)
         for z in m.zoneInfos() {

@@ -46,27 +46,26 @@ extension ByteSource {
     }
 }
 
-/// A file descriptor, closed when the last copy goes.
+/// What errno `e` means, as strerror(3) and every Unix tool say it.
+func errnoText(_ e: Int32) -> String { String(cString: strerror(e)) }
+
+/// A file descriptor, closed when the last copy goes. Errors name the file
+/// as `name` and give errno's text.
 final class FileHandle {
     let fd: Int32
-    init(fd: Int32) { self.fd = fd }
+    let name: String
+    init(fd: Int32, name: String) { self.fd = fd; self.name = name }
     deinit { close(fd) }
 
-    static func open(_ path: String, write: Bool = false) throws(ScamemError) -> FileHandle {
+    static func open(_ path: String, name: String, write: Bool = false) throws(ImportError) -> FileHandle {
         // O_NONBLOCK: a FIFO in a capture must not hang the open (RawFile refuses it).
         let fd = write ? Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
                        : Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else {
-            switch errno {
-            case ENOENT: throw .notFound
-            case EACCES, EPERM: throw .permission
-            default: throw .io
-            }
-        }
-        return FileHandle(fd: fd)
+        guard fd >= 0 else { throw ImportError(errno: errno, file: name) }
+        return FileHandle(fd: fd, name: name)
     }
 
-    func write(_ text: String) throws(ScamemError) {
+    func write(_ text: String) throws(ImportError) {
         let bytes = Array(text.utf8)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
         defer { buffer.deallocate() }
@@ -74,14 +73,23 @@ final class FileHandle {
         try write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]))
     }
 
-    func write(_ buffer: UnsafeRawBufferPointer) throws(ScamemError) {
+    func write(_ buffer: UnsafeRawBufferPointer) throws(ImportError) {
         var done = 0
         while done < buffer.count {
             let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw .io }
+            guard n > 0 else { throw ImportError(errno: n < 0 ? errno : ENOSPC, file: name) }
             done += n
         }
+    }
+}
+
+extension ImportError {
+    /// A failed system call on `file`: ENOENT is `.notFound`, EACCES and
+    /// EPERM `.permission`, the rest `.io`; the reason is errno's text.
+    init(errno e: Int32, file: String, offset: UInt64 = 0) {
+        self.init(e == ENOENT ? .notFound : e == EACCES || e == EPERM ? .permission : .io, file: file, offset: offset,
+                  reason: errnoText(e))
     }
 }
 
@@ -94,14 +102,11 @@ struct RawFile: ByteSource {
     private(set) var offset: UInt64 = 0
 
     init(_ path: String, name: String) throws(ImportError) {
-        do { handle = try FileHandle.open(path) } catch {
-            throw ImportError(error, file: name, reason: error == .notFound ? "missing"
-                              : error == .permission ? "permission denied (needs root)" : "cannot be opened")
-        }
+        handle = try FileHandle.open(path, name: name)
         var st = stat()
-        guard fstat(handle.fd, &st) == 0, st.st_size >= 0 else { throw ImportError(.io, file: name, reason: "cannot be stat'ed") }
+        guard fstat(handle.fd, &st) == 0 else { throw ImportError(errno: errno, file: name) }
         // A device or FIFO has no size to bound the machine by (/proc files are regular).
-        guard st.st_mode & S_IFMT == S_IFREG else { throw ImportError(.io, file: name, reason: "not a regular file") }
+        guard st.st_mode & S_IFMT == S_IFREG, st.st_size >= 0 else { throw ImportError(.io, file: name, reason: "not a regular file") }
         size = UInt64(st.st_size)
         self.name = name
     }
@@ -110,10 +115,7 @@ struct RawFile: ByteSource {
         while true {
             let n = Glibc.read(handle.fd, buffer.baseAddress, buffer.count)
             if n >= 0 { offset += UInt64(n); return n }
-            if errno != EINTR {
-                throw ImportError(errno == EACCES || errno == EPERM ? .permission : .io, file: name, offset: offset,
-                                  reason: "read failed (errno \(errno))")
-            }
+            if errno != EINTR { throw ImportError(errno: errno, file: name, offset: offset) }
         }
     }
 }
@@ -201,26 +203,29 @@ struct XzFile: ByteSource {
     }
 }
 
-/// An .xz file written by liblzma as data comes (captures).
+/// An .xz file written by liblzma as data comes (captures). Errors name
+/// the file by its path.
 final class XzWriter {
     private let handle: FileHandle
     private let state: LzmaState
 
-    init(_ path: String, preset: UInt32 = 6) throws(ScamemError) {
-        handle = try FileHandle.open(path, write: true)
-        state = try LzmaState(encoderPreset: preset)
+    init(_ path: String, preset: UInt32 = 6) throws(ImportError) {
+        handle = try FileHandle.open(path, name: path, write: true)
+        do { state = try LzmaState(encoderPreset: preset) } catch {
+            throw ImportError(error, file: path, reason: "no memory for an xz encoder")
+        }
     }
 
-    func write(_ data: UnsafeRawBufferPointer) throws(ScamemError) {
+    func write(_ data: UnsafeRawBufferPointer) throws(ImportError) {
         try code(data, LZMA_RUN)
     }
 
     /// Ends the stream; the file is complete afterwards.
-    func finish() throws(ScamemError) {
+    func finish() throws(ImportError) {
         try code(UnsafeRawBufferPointer(start: nil, count: 0), LZMA_FINISH)
     }
 
-    private func code(_ data: UnsafeRawBufferPointer, _ action: lzma_action) throws(ScamemError) {
+    private func code(_ data: UnsafeRawBufferPointer, _ action: lzma_action) throws(ImportError) {
         let s = state.stream
         s.pointee.next_in = data.baseAddress?.assumingMemoryBound(to: UInt8.self)
         s.pointee.avail_in = data.count
@@ -232,7 +237,9 @@ final class XzWriter {
             let produced = out.count - s.pointee.avail_out
             if produced > 0 { try handle.write(UnsafeRawBufferPointer(rebasing: out[0..<produced])) }
             if r == LZMA_STREAM_END { return }
-            guard r == LZMA_OK else { throw .io }
+            guard r == LZMA_OK else {
+                throw ImportError(r == LZMA_MEM_ERROR ? .noMemory : .io, file: handle.name, reason: "xz: " + LzmaState.reason(r))
+            }
             if action == LZMA_RUN && s.pointee.avail_in == 0 { return }
         }
     }
@@ -306,13 +313,15 @@ func openCaptureFile(_ dir: String, _ name: String) throws(ImportError) -> any B
 }
 
 /// The text of a small capture file, or nil if it is missing. `name` is
-/// what errors call it.
+/// what errors call it (the live files: their path).
 func captureText(_ dir: String, _ file: String, name: String? = nil) throws(ImportError) -> CaptureText? {
     do {
         var f = try openCaptureFile(dir, file)
         return CaptureText(file: name ?? f.name, text: try f.readAllText())
     } catch {
         if error.error == .notFound { return nil }
-        throw error
+        var named = error
+        named.file = name ?? error.file
+        throw named
     }
 }

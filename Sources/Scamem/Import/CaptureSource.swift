@@ -21,13 +21,27 @@ public enum CaptureSource: Sendable, CustomStringConvertible {
                                    "slabinfo", "iomem", "memory_block_size_bytes", "memory_blocks", "uname"]
     public static let binaryFiles = ["kpageflags", "kpagecount"]
 
+    /// The two a report cannot do without: `capture` fails without them.
+    public static let requiredFiles = ["zoneinfo", "kpageflags"]
+
     static let memoryDir = "/sys/devices/system/memory"
+
+    /// Where the live machine keeps a capture file: errors about live files
+    /// name this path. uname and memory_blocks are put together, not read.
+    static func livePath(_ name: String) -> String {
+        switch name {
+        case "uname": "uname(2)"
+        case "memory_blocks": memoryDir
+        case "memory_block_size_bytes": memoryDir + "/block_size_bytes"
+        default: "/proc/" + name
+        }
+    }
 
     /// A binary file, streamed.
     func binary(_ name: String) throws(ImportError) -> any ByteSource {
         switch self {
         case .directory(let d): try openCaptureFile(d, name)
-        case .live: try RawFile("/proc/" + name, name: name)
+        case .live: try RawFile(Self.livePath(name), name: Self.livePath(name))
         }
     }
 
@@ -36,11 +50,12 @@ public enum CaptureSource: Sendable, CustomStringConvertible {
         switch self {
         case .directory(let d): return try captureText(d, name)
         case .live:
+            let path = Self.livePath(name)
             switch name {
-            case "uname": return CaptureText(file: name, text: Self.unameText())
-            case "memory_blocks": return Self.memoryBlocksText().map { CaptureText(file: name, text: $0) }
-            case "memory_block_size_bytes": return try captureText(Self.memoryDir, "block_size_bytes", name: name)
-            default: return try captureText("/proc", name)
+            case "uname": return CaptureText(file: path, text: Self.unameText())
+            case "memory_blocks": return Self.memoryBlocksText().map { CaptureText(file: path, text: $0) }
+            case "memory_block_size_bytes": return try captureText(Self.memoryDir, "block_size_bytes", name: path)
+            default: return try captureText("/proc", name, name: path)
             }
         }
     }
@@ -83,40 +98,47 @@ public enum CaptureSource: Sendable, CustomStringConvertible {
 
 /// What a capture copied and what it could not.
 public struct CaptureResult: Sendable {
+    /// The files written, as the capture names them ("kpageflags.xz").
     public var copied: [String]
-    /// File and reason, for each file the machine or its permissions withheld.
+    /// Path and reason, for each optional file the machine or its
+    /// permissions withheld.
     public var missing: [(file: String, reason: String)]
 }
 
-/// Copies the live machine's raw files into `dir` (created if needed): the
-/// text files as they are, kpageflags and kpagecount streamed through xz.
-/// What cannot be read (no root, a kernel without the file) is listed in
-/// the result and the rest is captured.
-public func captureLiveMachine(to dir: String, progress: ((String) -> Void)? = nil) throws(ScamemError) -> CaptureResult {
-    if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw errno == EACCES ? .permission : .io }
+/// Copies the live machine's raw files into `dir`, creating it and its
+/// parents: the text files as they are, kpageflags and kpagecount streamed
+/// through xz. Without zoneinfo or kpageflags there is nothing to report,
+/// so failing to read either (no root), or to write any file, throws an
+/// error naming the path and errno's reason; nothing is written if
+/// kpageflags cannot be opened. Every other file the machine withholds is
+/// listed in the result and the rest is captured.
+public func captureLiveMachine(to dir: String, progress: ((String) -> Void)? = nil) throws(ImportError) -> CaptureResult {
+    let flags = try CaptureSource.live.binary("kpageflags")
+    try makeDirectories(dir)
     var result = CaptureResult(copied: [], missing: [])
-    func reason(_ e: any Error) -> String {
-        let code = (e as? ImportError)?.error ?? e as? ScamemError
-        return code == .permission ? "permission denied (needs root)" : code == .notFound ? "not present on this kernel" : "\(e)"
+    /// A read error of an optional file is noted; any other ends the capture.
+    func note(_ error: ImportError, _ name: String) throws(ImportError) {
+        guard error.file == CaptureSource.livePath(name), !CaptureSource.requiredFiles.contains(name) else { throw error }
+        result.missing.append((error.file, error.reason))
     }
     for name in CaptureSource.textFiles {
-        do {
+        do throws(ImportError) {
             guard let text = try CaptureSource.live.text(name) else {
-                result.missing.append((name, "not present on this kernel"))
-                continue
+                throw ImportError(.notFound, file: CaptureSource.livePath(name), reason: errnoText(ENOENT))
             }
-            try FileHandle.open(dir + "/" + name, write: true).write(text.text)
+            try FileHandle.open(dir + "/" + name, name: dir + "/" + name, write: true).write(text.text)
             result.copied.append(name)
         } catch {
-            result.missing.append((name, reason(error)))
+            try note(error, name)
         }
     }
     let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
     defer { chunk.deallocate() }
     for name in CaptureSource.binaryFiles {
-        do {
-            var src = try CaptureSource.live.binary(name)
-            let out = try XzWriter(dir + "/" + name + ".xz", preset: 1)
+        let path = dir + "/" + name + ".xz"
+        do throws(ImportError) {
+            var src = try name == "kpageflags" ? flags : CaptureSource.live.binary(name)
+            let out = try XzWriter(path, preset: 1)
             var total = 0
             while true {
                 let n = try src.read(into: chunk)
@@ -127,12 +149,31 @@ public func captureLiveMachine(to dir: String, progress: ((String) -> Void)? = n
             }
             try out.finish()
             // An empty read is a kernel that withholds the file.
-            if total == 0 { throw ScamemError.permission }
+            if total == 0 { throw ImportError(.permission, file: src.name, reason: "reads as empty: the kernel withholds it") }
             result.copied.append(name + ".xz")
         } catch {
-            unlink(dir + "/" + name + ".xz")
-            result.missing.append((name, reason(error)))
+            // No partial file, nor one of an earlier capture, is left behind.
+            unlink(path)
+            try note(error, name)
         }
     }
     return result
+}
+
+/// mkdir -p: `path` and every missing parent. An error names the first
+/// path that could not be made a directory.
+func makeDirectories(_ path: String) throws(ImportError) {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+        prefix += part
+        var st = stat()
+        if mkdir(prefix, 0o755) != 0 {
+            let e = errno
+            // EEXIST is fine only for a directory (stat follows a symlink to one).
+            guard e == EEXIST, stat(prefix, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+                throw ImportError(errno: e == EEXIST ? ENOTDIR : e, file: prefix)
+            }
+        }
+        prefix += "/"
+    }
 }

@@ -9,7 +9,9 @@ public struct ImportError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The errno: `.io` (malformed or unreadable capture), `.notFound` (no
     /// kpageflags), `.permission` (live without root), `.noMemory`.
     public var error: ScamemError
-    /// The capture file, e.g. "zoneinfo" or "kpageflags.xz"; "" if none.
+    /// The capture file, e.g. "zoneinfo" or "kpageflags.xz"; a live file or
+    /// a file `captureLiveMachine` writes by its path ("/proc/kpageflags");
+    /// "" if none.
     public var file: String
     /// 1-based line in a text file; 0 if not a line.
     public var line: Int

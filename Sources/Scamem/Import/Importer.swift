@@ -13,10 +13,21 @@ public struct ImportOptions: Hashable, Sendable {
     /// The strategy the imported machine runs (the report costs all five).
     public var strategy: Strategy = .default
     public init() {}
+
+    /// Sizes as `scamem_import_opts` and the command take them: 0 keeps the default.
+    public init(folioBytes: UInt32, slabBytes: UInt32, ptdescBytes: UInt32) {
+        if folioBytes != 0 { self.folioBytes = folioBytes }
+        if slabBytes != 0 { self.slabBytes = slabBytes }
+        if ptdescBytes != 0 { self.ptdescBytes = ptdescBytes }
+    }
 }
 
 /// One comparison of the imported machine against a file of the capture.
 public struct CrossCheck: Hashable, Sendable {
+    /// A stable snake_case identifier, e.g. "present_pages_zoneinfo", for
+    /// scripts (the JSON report's `key`).
+    public var key: String
+    /// What a reader is shown, e.g. "present pages (zoneinfo)".
     public var name: String
     /// What the capture's own file says.
     public var expected: UInt64
@@ -36,8 +47,14 @@ public struct ImportResult: Sendable {
     /// `PageCategory.rawValue` (only folio categories are filled).
     public var folioOrders: [[UInt64]]
     public var folios: UInt64
+    /// Slabs per order (0...30), as `slabs` counts them.
+    public var slabOrders: [UInt64]
     public var slabs: UInt64
     public var ptdescs: UInt64
+    /// pfns of kpageflags with KPF_COMPOUND_HEAD and with KPF_COMPOUND_TAIL,
+    /// as `page-types -r -b compound_head` (and compound_tail) count them.
+    public var compoundHeads: UInt64
+    public var compoundTails: UInt64
     /// Pages with a non-zero kpagecount (mapped to userspace) and the sum of counts.
     public var mappedPages: UInt64
     public var mapcountSum: UInt64
@@ -84,11 +101,14 @@ extension Machine {
             throw error == .noMemory ? ImportError(.noMemory, file: zoneinfo.file, reason: "out of host memory for the zones' words")
                 : ImportError(.io, file: zoneinfo.file, reason: "the zones and holes do not describe a machine")
         }
+        let uname = try source.text("uname")
+        if uname == nil { notes.append("uname missing: the kernel is not known") }
         var result = ImportResult(
-            source: source.description, kernel: (try source.text("uname"))?.firstLine.map { String($0.text) } ?? "",
+            source: source.description, kernel: uname?.firstLine.map { String($0.text) } ?? "",
             pfns: 0, categories: [UInt64](repeating: 0, count: PageCategory.allCases.count),
             folioOrders: [[UInt64]](repeating: [UInt64](repeating: 0, count: 31), count: PageCategory.allCases.count),
-            folios: 0, slabs: 0, ptdescs: 0, mappedPages: 0, mapcountSum: 0, vmallocAreas: 0, vmallocPages: 0,
+            folios: 0, slabOrders: [UInt64](repeating: 0, count: 31), slabs: 0, ptdescs: 0, compoundHeads: 0,
+            compoundTails: 0, mappedPages: 0, mapcountSum: 0, vmallocAreas: 0, vmallocPages: 0,
             vmallocPlaced: 0, crossChecks: [], checkerIssues: 0, options: options, notes: notes)
         try m.lock.withLock { () throws(ImportError) in
             try m.classifyPages(&flags, source, &result, progress)
@@ -119,12 +139,16 @@ extension Machine {
     /// every span; and the file it came from.
     static func ramRanges(_ source: CaptureSource, _ zones: [ZoneinfoZone],
                           _ notes: inout [String]) throws(ImportError) -> (ranges: [Range<UInt64>], file: String) {
-        if let iomem = try source.text("iomem"), let ram = try parseIomemRAM(iomem) { return (ram, iomem.file) }
-        if let blocks = try source.text("memory_blocks"), let size = try source.text("memory_block_size_bytes") {
-            notes.append("iomem unreadable: RAM taken from the online memory blocks; holes inside a block read as RAM")
+        let iomem = try source.text("iomem")
+        if let iomem, let ram = try parseIomemRAM(iomem) { return (ram, iomem.file) }
+        let why = iomem == nil ? "iomem missing" : "iomem's addresses all read as zero (captured without CAP_SYS_ADMIN)"
+        let blocks = try source.text("memory_blocks"), size = try source.text("memory_block_size_bytes")
+        if let blocks, let size {
+            notes.append(why + ": RAM taken from the online memory blocks; holes inside a block read as RAM")
             return (try parseMemoryBlocks(blocks, blockBytes: try parseMemoryBlockSize(size)), blocks.file)
         }
-        notes.append("neither iomem nor memory blocks: every zone span taken as RAM")
+        let absent = (blocks == nil ? ["memory_blocks"] : []) + (size == nil ? ["memory_block_size_bytes"] : [])
+        notes.append(why + ", " + absent.joined(separator: " and ") + " missing: every zone span taken as RAM")
         return (zones.map { $0.startPfn..<$0.endPfn }, "zoneinfo")
     }
 
@@ -174,6 +198,9 @@ extension Machine {
             let gotCounts = try countFile?.readFully(into: UnsafeMutableRawBufferPointer(counts)) ?? 0
             for i in 0..<got {
                 let p = pfn + UInt64(i)
+                // Every pfn, as page-types counts them, whatever the walk makes of it.
+                r.compoundHeads += flags[i] & KPF.compoundHead != 0 ? 1 : 0
+                r.compoundTails += flags[i] & KPF.compoundTail != 0 ? 1 : 0
                 if p < endPfn { try walk.visit(p, flags[i], &r) } else { r.categories[PageCategory.hole.rawValue] += 1 }
                 if i * 8 < gotCounts, counts[i] != 0 {
                     r.mappedPages += 1
@@ -236,25 +263,35 @@ extension Machine {
             free += zones[z].freePages
         }
         // At most 5120 zones of fewer than 2^34 pages each: no overflow.
-        r.crossChecks.append(CrossCheck(name: "present pages (zoneinfo)", expected: info.reduce(0) { $0 + $1.present },
-                                        imported: present))
-        r.crossChecks.append(CrossCheck(name: "managed pages (zoneinfo)", expected: info.reduce(0) { $0 + $1.managed },
-                                        imported: managed))
+        r.crossChecks.append(CrossCheck(key: "present_pages_zoneinfo", name: "present pages (zoneinfo)",
+                                        expected: info.reduce(0) { $0 + $1.present }, imported: present))
+        r.crossChecks.append(CrossCheck(key: "managed_pages_zoneinfo", name: "managed pages (zoneinfo)",
+                                        expected: info.reduce(0) { $0 + $1.managed }, imported: managed))
         if let text = try source.text("buddyinfo") {
-            r.crossChecks.append(CrossCheck(name: "free pages (buddyinfo)", expected: try parseBuddyinfo(text, endPfn: endPfn),
-                                            imported: free))
+            r.crossChecks.append(CrossCheck(key: "free_pages_buddyinfo", name: "free pages (buddyinfo)",
+                                            expected: try parseBuddyinfo(text, endPfn: endPfn), imported: free))
+        } else {
+            r.notes.append("buddyinfo missing: no free-pages cross-check")
         }
         if let text = try source.text("slabinfo") {
             let s = try parseSlabinfo(text, endPfn: endPfn)
-            r.crossChecks.append(CrossCheck(name: "slab pages (slabinfo)", expected: s.pages,
+            r.crossChecks.append(CrossCheck(key: "slab_pages_slabinfo", name: "slab pages (slabinfo)", expected: s.pages,
                                             imported: r.categories[PageCategory.slab.rawValue]))
-            r.crossChecks.append(CrossCheck(name: "slabs (slabinfo)", expected: s.slabs, imported: r.slabs))
+            r.crossChecks.append(CrossCheck(key: "slabs_slabinfo", name: "slabs (slabinfo)", expected: s.slabs, imported: r.slabs))
+        } else {
+            r.notes.append("slabinfo missing: no slab cross-checks")
         }
-        if let text = try source.text("vmstat"),
-           let files = try parseCounter(text, "nr_file_pages", atMost: endPfn, "the machine has \(endPfn) pfns") {
-            r.crossChecks.append(CrossCheck(name: "file + shmem pages (vmstat nr_file_pages)", expected: files,
-                                            imported: r.categories[PageCategory.file.rawValue] + r.categories[PageCategory.shmem.rawValue]))
+        guard let vmstat = try source.text("vmstat") else {
+            r.notes.append("vmstat missing: no file-pages cross-check")
+            return
         }
+        guard let files = try parseCounter(vmstat, "nr_file_pages", atMost: endPfn, "the machine has \(endPfn) pfns") else {
+            r.notes.append("vmstat has no nr_file_pages: no file-pages cross-check")
+            return
+        }
+        r.crossChecks.append(CrossCheck(key: "file_shmem_pages_vmstat", name: "file + shmem pages (vmstat nr_file_pages)",
+                                        expected: files,
+                                        imported: r.categories[PageCategory.file.rawValue] + r.categories[PageCategory.shmem.rawValue]))
     }
 }
 
@@ -345,7 +382,7 @@ struct PageWalk {
             }
             m.zones[z].managedPages += pages
             if c.isFolio { r.folios += 1; r.folioOrders[c.rawValue][min(order, 30)] += 1 }
-            else if c == .slab { r.slabs += 1 } else { r.ptdescs += 1 }
+            else if c == .slab { r.slabs += 1; r.slabOrders[min(order, 30)] += 1 } else { r.ptdescs += 1 }
         case .hwpoison:
             m.setWords(pfn, order, .inline(.hwpoison, subtype: 0, order: UInt8(order), flags: flags))
         default:
