@@ -2,7 +2,7 @@
 # linked in, a soname and a version script; a static archive usable from C;
 # pkg-config files and a CMake package; install; and the whole test suite.
 
-VERSION      := 0.1.0
+VERSION      := 0.2.0
 SOMAJOR      := 0
 
 # Where install puts things, by the GNU Coding Standards' names; DESTDIR
@@ -35,7 +35,7 @@ OBJ       := $(BUILD)/obj
 DISTFLAGS := -c release --scratch-path $(DIST) -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
 SOURCES   := Package.swift include/scamem.h scamem.map $(shell find Sources -name '*.swift' -o -name '*.modulemap')
 
-.PHONY: all lib pc cmake-package tools install uninstall check demo bench compare clean fuzz fuzz-replay
+.PHONY: all lib pc cmake-package tools install uninstall check abi-check abi-dump demo bench compare clean fuzz fuzz-replay
 
 all: lib pc cmake-package tools
 
@@ -146,6 +146,22 @@ uninstall:
 # installed consumers, valgrind and sanitizers (scripts/check.sh says which).
 check: all
 	bash scripts/check.sh
+
+# The ABI (docs/abi.md, abi/README.md): the version script against the
+# header and the released symbol lists, the built .so against the script,
+# then abi-compliance-checker against every released version's dump.
+abi-check: lib
+	python3 scripts/abi.py map-check include/scamem.h scamem.map $(VERSION) abi
+	python3 scripts/abi.py so-check scamem.map $(SO)
+	@for d in abi/scamem-*.abi.tar.gz; do \
+		echo "== against $$d"; \
+		python3 scripts/abi.py acc-check $$d include/scamem.h $(SO) $(VERSION) $(BUILD)/abi/$$(basename $$d .abi.tar.gz) || exit 1; \
+	done
+
+# When a release is cut: its dump and its functions, committed with it.
+abi-dump: lib
+	python3 scripts/abi.py acc-dump include/scamem.h $(SO) $(VERSION) abi/scamem-$(VERSION).abi.tar.gz
+	python3 scripts/abi.py functions include/scamem.h >abi/scamem-$(VERSION).symbols
 
 # The demo: the default machine's table and metadata bill, the mailing-list
 # scenario (vmalloc, map, pin, vfree, exit, unpin) step by step, then the

@@ -42,11 +42,11 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SCAMEM_VERSION_MAJOR 0
-#define SCAMEM_VERSION_MINOR 1
+#define SCAMEM_VERSION_MINOR 2
 #define SCAMEM_VERSION_PATCH 0
 #define SCAMEM_VERSION_NUMBER \
 	(SCAMEM_VERSION_MAJOR * 10000 + SCAMEM_VERSION_MINOR * 100 + SCAMEM_VERSION_PATCH)
-#define SCAMEM_VERSION_STRING "0.1.0"
+#define SCAMEM_VERSION_STRING "0.2.0"
 
 /* Version of the page-word layout below. Any change of layout bumps it. */
 #define SCAMEM_LAYOUT_VERSION 1

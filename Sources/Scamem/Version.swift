@@ -2,4 +2,4 @@
 /// side. `scamem_version_string()` returns it and `scamem --version` prints
 /// it; the header's SCAMEM_VERSION_* (tests check them against it) and the
 /// Makefile's VERSION (Tests/cli/t_cli.sh checks it) must say the same.
-public let libraryVersion: StaticString = "0.1.0"
+public let libraryVersion: StaticString = "0.2.0"

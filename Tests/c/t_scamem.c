@@ -194,6 +194,18 @@ static void test_mappings_and_gup(scamem_machine *m)
 	EXPECT_OK(scamem_remap_vmalloc_range(m, mm, drv, k, 0));
 	EXPECT_ERR(scamem_remap_vmalloc_range(m, mm, drv, k, 0), -EBUSY);
 
+	/* remap_vmalloc_range_partial(): pages 1-2 of the area into a second VMA,
+	 * whose munmap drops its reference again. */
+	uint64_t part;
+	struct scamem_vma pv;
+	EXPECT_OK(scamem_mmap(m, mm, 0, 2 * PAGE, SCAMEM_MAP_SHARED, &part));
+	EXPECT_OK(scamem_remap_vmalloc_range_partial(m, mm, part, k, 1, 2 * PAGE));
+	EXPECT(scamem_follow_page(m, mm, part) == scamem_vmalloc_to_pfn(m, k + PAGE));
+	EXPECT(scamem_follow_page(m, mm, part + PAGE) == scamem_vmalloc_to_pfn(m, k + 2 * PAGE));
+	EXPECT_OK(scamem_find_vma(m, mm, part, &pv));
+	EXPECT(pv.mapped_pages == 2 && pv.scamem != NULL);
+	EXPECT_OK(scamem_munmap(m, mm, part, 2 * PAGE));
+
 	struct scamem_vma vma;
 	EXPECT_OK(scamem_find_vma(m, mm, drv + PAGE, &vma));
 	EXPECT(vma.start == drv && vma.end == drv + 4 * PAGE && vma.mapped_pages == 4 && !vma.anonymous);
