@@ -702,7 +702,10 @@ SCAMEM_API int scamem_page_scamem(scamem_machine *m, uint64_t pfn, struct scamem
 /* ------------------------------------------------------------------------ */
 /*
  * Areas live in a modelled vmalloc space at 0xffffc90000000000 (32 TiB), with
- * a guard page after each unless VM_NO_GUARD. A vm_struct holds exactly one
+ * a guard page after each unless VM_NO_GUARD (vmalloc only: vmap() ignores
+ * it). An area's range includes its guard page, as the kernel's vmap_area
+ * does, so every call taking an area's address (vfree, vunmap, find_vm_area,
+ * remap_vmalloc_range) takes any address in that range. A vm_struct holds exactly one
  * reference on its scamem; vfree() drops it, and the pages are freed when the
  * scamem's last reference goes (user mappings and GUP may outlive the area).
  */
@@ -743,9 +746,12 @@ SCAMEM_API int scamem_vmalloc_opts(scamem_machine *m, uint64_t size, const struc
 				   uint64_t *addr);
 
 /*
- * vmap(): maps count existing pages. With SCAMEM_VM_MAP_PUT_PAGES the pages
+ * vmap(): maps count existing pages. SCAMEM_VM_NO_GUARD is accepted and
+ * ignored, as mm/vmalloc.c: vmap() does (WARN_ON_ONCE, then cleared: "your
+ * top guard is someone else's bottom guard"): the area gets its guard page
+ * and its flags do not show VM_NO_GUARD. With SCAMEM_VM_MAP_PUT_PAGES the pages
  * (order-0 pages from scamem_alloc_pages(), each once) pass to the area's
- * scamem and are freed with it; without it they stay the caller's and the
+ * scamem and are freed with it by scamem_vfree(); without it they stay the caller's and the
  * area may not be mapped to userspace, so SCAMEM_VM_USERMAP requires
  * SCAMEM_VM_MAP_PUT_PAGES.
  *
@@ -769,12 +775,24 @@ SCAMEM_API int scamem_vmap(scamem_machine *m, const uint64_t *pfns, uint32_t cou
 			   uint64_t *addr);
 
 /*
- * vfree(): removes the area starting at addr and drops its scamem reference.
- * Errors: -EINVAL (NULL), -ENOENT (no area starts there, e.g. freed twice).
+ * vfree(): removes the area holding addr (any address in it, its guard page
+ * included: remove_vm_area() -> find_unlink_vmap_area()) and drops its scamem
+ * reference. addr 0 does nothing and returns 0 (the kernel's
+ * "if (!addr) return;"). Errors: -EINVAL (m NULL; addr not page aligned, where
+ * remove_vm_area() WARNs and frees nothing), -ENOENT (no area there, e.g.
+ * freed twice, where the kernel WARNs "Trying to vfree() nonexistent vm
+ * area"). The area is gone only on 0.
  */
 SCAMEM_API int scamem_vfree(scamem_machine *m, uint64_t addr);
 
-/* vunmap(): as scamem_vfree() for a vmap() area; -EINVAL for a vmalloc one. */
+/*
+ * vunmap(): removes a plain vmap() area (no SCAMEM_VM_MAP_PUT_PAGES) as
+ * scamem_vfree() does; the pages stay the caller's. addr 0 does nothing and
+ * returns 0. Errors as scamem_vfree(), and -EINVAL for an area that owns its
+ * pages (vmalloc, or vmap() with SCAMEM_VM_MAP_PUT_PAGES), which stays: the
+ * kernel's vunmap() would remove it and kfree() the vm_struct only, leaking
+ * pages that only vfree() frees; a model has no leaked page to hold them.
+ */
 SCAMEM_API int scamem_vunmap(scamem_machine *m, uint64_t addr);
 
 /* A vm_struct, with a scamem where the kernel has a pages array. */
@@ -789,8 +807,8 @@ struct scamem_vm_struct {
 };
 
 /*
- * find_vm_area(): the area whose range (guard page included) holds addr.
- * Returns 0, or -EINVAL (NULL), -ENOENT.
+ * find_vm_area(): the area whose range (guard page included) holds addr, at
+ * any offset (find_vmap_area()). Returns 0, or -EINVAL (NULL), -ENOENT.
  */
 SCAMEM_API int scamem_find_vm_area(scamem_machine *m, uint64_t addr, struct scamem_vm_struct *out);
 
@@ -865,13 +883,19 @@ SCAMEM_API int scamem_mmap(scamem_machine *m, struct scamem_mm *mm, uint64_t add
 SCAMEM_API int scamem_munmap(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len);
 
 /*
- * remap_vmalloc_range_partial(): maps size bytes of the vmalloc area starting
- * at kaddr, from page pgoff, at uaddr inside a driver VMA, with the kernel's
- * checks. The VMA takes one reference on the area's scamem (the first time).
- * Errors: -EINVAL (alignment; no area starts at kaddr; area without
- * VM_USERMAP or VM_DMA_COHERENT; beyond the area; an anonymous VMA), -EFAULT
- * (no VMA at uaddr, or the range leaves it), -EBUSY (the VMA maps another
- * area, or a page there is already mapped), -EBADF.
+ * remap_vmalloc_range_partial(): maps size bytes of a vmalloc area, from
+ * kaddr + pgoff pages, at uaddr inside a driver VMA, with the kernel's checks;
+ * kaddr may be any page-aligned address in the area (find_vm_area()). The VMA
+ * takes one reference on the area's scamem (the first time). Stricter than
+ * the kernel on purpose: the bound counts from kaddr (kaddr - area +
+ * pgoff * 4096 + size within the area's pages), where the kernel checks
+ * pgoff * 4096 + size against get_vm_area_size() alone and, for an inner
+ * kaddr, would walk past the last page; and all pages are mapped or none
+ * (the kernel inserts them one by one and leaves the earlier ones mapped).
+ * Errors: -EINVAL (alignment; no area at kaddr; area without VM_USERMAP or
+ * VM_DMA_COHERENT; beyond the area's pages, e.g. kaddr on the guard page; an
+ * anonymous VMA), -EFAULT (no VMA at uaddr, or the range leaves it), -EBUSY
+ * (the VMA maps another area, or a page there is already mapped), -EBADF.
  */
 SCAMEM_API int scamem_remap_vmalloc_range_partial(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr,
 						  uint64_t kaddr, uint64_t pgoff, uint64_t size);

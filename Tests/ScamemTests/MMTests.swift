@@ -83,6 +83,7 @@ import Scamem
         // Without VM_USERMAP, misaligned, unknown area, past the area, anon VMA.
         #expect(throws: ScamemError.invalid) { try m.remapVmallocRange(mm, uaddr: drv, kaddr: plain, pgoff: 0) }
         #expect(throws: ScamemError.invalid) { try m.remapVmallocRange(mm, uaddr: drv, kaddr: user + 1, pgoff: 0) }
+        #expect(throws: ScamemError.invalid) { try m.remapVmallocRange(mm, uaddr: drv, kaddr: 0x1000, pgoff: 0) }
         #expect(throws: ScamemError.invalid) { try m.remapVmallocRange(mm, uaddr: drv, kaddr: user + 4096, pgoff: 0) }
         #expect(throws: ScamemError.invalid) { try m.remapVmallocRange(mm, uaddr: drv, kaddr: user, pgoff: 1) }
         #expect(throws: ScamemError.invalid) { try m.remapVmallocRange(mm, uaddr: drv, kaddr: user, pgoff: UInt64.max) }

@@ -107,7 +107,8 @@ static void test_vmalloc(scamem_machine *m)
 	EXPECT_OK(scamem_vmap(m, raw, 2, SCAMEM_VM_MAP_PUT_PAGES, &v));
 	EXPECT(scamem_vmalloc_to_pfn(m, v + PAGE) == (int64_t)raw[1]);
 	EXPECT_ERR(scamem_vunmap(m, a), -EINVAL); /* a vmalloc area */
-	EXPECT_OK(scamem_vunmap(m, v));
+	EXPECT_ERR(scamem_vunmap(m, v), -EINVAL); /* its pages are the area's: vfree() only */
+	EXPECT_OK(scamem_vfree(m, v));
 	EXPECT_ERR(scamem_free_pages(m, raw[0], 0), -EALREADY); /* freed with the area */
 
 	/* vmap without VM_MAP_PUT_PAGES: the pages stay the caller's, who must
@@ -141,11 +142,14 @@ static void test_vmalloc(scamem_machine *m)
 	EXPECT_OK(scamem_vfree(m, x));
 	EXPECT(scamem_machine_check(m, NULL, NULL) == 0);
 
-	/* vfree twice, of an unknown address, of the middle of an area. */
-	EXPECT_ERR(scamem_vfree(m, a + PAGE), -ENOENT);
-	EXPECT_ERR(scamem_vfree(m, 0), -ENOENT);
-	EXPECT_OK(scamem_vfree(m, a));
+	/* vfree misaligned, of an unknown address, of the middle of an area, twice,
+	 * of NULL (nothing to do, as the kernel's). */
+	EXPECT_ERR(scamem_vfree(m, a + 1), -EINVAL);
+	EXPECT_ERR(scamem_vfree(m, SCAMEM_VMALLOC_START - PAGE), -ENOENT);
+	EXPECT_OK(scamem_vfree(m, a + PAGE));
 	EXPECT_ERR(scamem_vfree(m, a), -ENOENT);
+	EXPECT_OK(scamem_vfree(m, 0));
+	EXPECT_OK(scamem_vunmap(m, 0));
 	EXPECT_ERR(scamem_vunmap(m, a), -ENOENT);
 	EXPECT_ERR(scamem_find_vm_area(m, a, &vm), -ENOENT);
 

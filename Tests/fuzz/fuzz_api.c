@@ -1126,12 +1126,21 @@ static void op_vmap(void)
 	}
 }
 
+/* vfree()/vunmap() -> remove_vm_area(): NULL does nothing, a misaligned
+ * address is -EINVAL, any other address frees the area holding it (guard page
+ * included), -ENOENT where none does; vunmap() of an area that owns its pages
+ * (vmalloc, VM_MAP_PUT_PAGES) is -EINVAL. The area is looked up first with
+ * find_vm_area(), which changes nothing and so is not traced. */
 static void op_vfree(void)
 {
 	uint8_t b = g8();
 	uint64_t addr = pick_kaddr();
-	int i = find_area(addr), rc;
+	struct scamem_vm_struct vs;
+	int i = -1, rc;
 	int unmap = b & 1;
+	const char *fn = unmap ? "vunmap" : "vfree";
+	if (addr && !(addr & 4095) && scamem_find_vm_area(m, addr, &vs) == 0 && (i = find_area(vs.addr)) < 0)
+		die("find_vm_area(0x%" PRIx64 ") gave an area at 0x%" PRIx64 " nobody made", addr, vs.addr);
 	if (unmap) {
 		T("\trc = scamem_vunmap(m, 0x%" PRIx64 "ull);\n", addr);
 		rc = chk0("scamem_vunmap", scamem_vunmap(m, addr), X_INVAL | X_NOENT);
@@ -1139,15 +1148,13 @@ static void op_vfree(void)
 		T("\trc = scamem_vfree(m, 0x%" PRIx64 "ull);\n", addr);
 		rc = chk0("scamem_vfree", scamem_vfree(m, addr), X_INVAL | X_NOENT);
 	}
-	if (rc == 0) {
-		if (i < 0)
-			die("%s(0x%" PRIx64 ") succeeded where no area starts", unmap ? "vunmap" : "vfree", addr);
-		if (unmap && areas[i].kind == A_VMALLOC)
-			die("vunmap removed a vmalloc area");
-		PUSH(stale_addrs, nstale_addr, addr);
+	int want = !addr ? 0 : addr & 4095 ? -EINVAL : i < 0 ? -ENOENT
+		 : unmap && areas[i].kind != A_VMAP ? -EINVAL : 0;
+	if (rc != want)
+		die("%s(0x%" PRIx64 ") = %d, the kernel's outcome is %d", fn, addr, rc, want);
+	if (rc == 0 && i >= 0) {
+		PUSH(stale_addrs, nstale_addr, areas[i].addr);
 		areas[i] = areas[--nareas];
-	} else if (i >= 0 && rc == -ENOENT) {
-		die("%s(0x%" PRIx64 ") says no area starts there", unmap ? "vunmap" : "vfree", addr);
 	}
 }
 
@@ -1602,15 +1609,17 @@ static void teardown(void)
 			die("teardown: mm_exit = %d", rc);
 		nmms--;
 	}
-	/* vmap() areas before the pages they map; then the vmalloc ones. */
+	/* vmap() areas before the pages they map; then the vmalloc ones. Only a
+	 * plain vmap() is vunmap()'s; an area owning its pages is vfree()'s. */
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = nareas - 1; i >= 0; i--) {
 			if ((areas[i].kind == A_VMALLOC) != pass)
 				continue;
-			T("\trc = scamem_%s(m, 0x%" PRIx64 "ull);\n", pass ? "vfree" : "vunmap", areas[i].addr);
-			int rc = pass ? scamem_vfree(m, areas[i].addr) : scamem_vunmap(m, areas[i].addr);
+			int unmap = areas[i].kind == A_VMAP;
+			T("\trc = scamem_%s(m, 0x%" PRIx64 "ull);\n", unmap ? "vunmap" : "vfree", areas[i].addr);
+			int rc = unmap ? scamem_vunmap(m, areas[i].addr) : scamem_vfree(m, areas[i].addr);
 			if (rc != 0)
-				die("teardown: %s(0x%" PRIx64 ") = %d", pass ? "vfree" : "vunmap", areas[i].addr, rc);
+				die("teardown: %s(0x%" PRIx64 ") = %d", unmap ? "vunmap" : "vfree", areas[i].addr, rc);
 			areas[i] = areas[--nareas];
 		}
 	while (nscs) {

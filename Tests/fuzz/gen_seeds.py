@@ -78,8 +78,8 @@ MAILING_LIST = (
 )
 # vmap without VM_MAP_PUT_PAGES, then a mapped page freed (the known bug).
 VMAP_FREE = ([ALLOC_PAGES, 0, 0, 0] * 3 + [VMAP, 1, 0, 0, 0, 0, 1] + [FREE_PAGES, 0, 0])
-# vmap with VM_MAP_PUT_PAGES, vunmap.
-VMAP_PUT = ([ALLOC_PAGES, 0, 0, 0] * 3 + [VMAP, 2, 1, 0, 0, 0, 1, 0, 2] + [VFREE, 1, 0, 0])
+# vmap with VM_MAP_PUT_PAGES, vfree (only vfree frees the pages it owns).
+VMAP_PUT = ([ALLOC_PAGES, 0, 0, 0] * 3 + [VMAP, 2, 1, 0, 0, 0, 1, 0, 2] + [VFREE, 0, 0, 0])
 # Descriptors: folio, slab, ptdesc, get/put.
 DESCRIPTORS = ([FOLIO_ALLOC, 0, 0, 2, 0] + [FOLIO_ALLOC, 130, 0, 0, 0] + [SLAB_ALLOC, 7, 3, 0, 1, 0]
                + [PT_ALLOC, 0, 0, 0] + [FOLIO_GET, 0, 0, 0] + [FOLIO_PUT, 0, 0, 0] + [PAGE_Q, 0, 0, 3]

@@ -13,7 +13,7 @@
  * $STRESS_VERBOSE lists the legal errors by source line.
  *
  * Workers do random operations: vmalloc (user, plain, node, opts), vmap,
- * vfree/vunmap while mapped and pinned, mm_new, mmap + remap_vmalloc_range
+ * vfree while mapped and pinned, mm_new, mmap + remap_vmalloc_range
  * (_partial), anonymous mmap + handle_mm_fault, pin/get_user_pages with and
  * without FOLL_LONGTERM/FOLL_WRITE, unpin/put (one by one and batched),
  * munmap of a middle part (a split), mm_exit, folio/alloc_pages/slab/ptdesc
@@ -191,7 +191,6 @@ struct item {
 	uint32_t f;
 };
 #define AREA_USERMAP 1u
-#define AREA_VMAP 2u
 
 struct pool {
 	struct item *v;
@@ -361,13 +360,9 @@ static void release_gup(struct ctx *c, struct item it)
 		CALL0(scamem_put_page(c->m, it.a), NONE);
 }
 
-static void release_area(struct ctx *c, struct item it)
-{
-	if (it.f & AREA_VMAP)
-		CALL0(scamem_vunmap(c->m, it.a), NONE);
-	else
-		CALL0(scamem_vfree(c->m, it.a), NONE);
-}
+/* vfree() for every area: the vmap() ones have VM_MAP_PUT_PAGES, whose pages
+ * only vfree() frees (vunmap() of such an area is -EINVAL). */
+static void release_area(struct ctx *c, struct item it) { CALL0(scamem_vfree(c->m, it.a), NONE); }
 
 static void release_mm(struct ctx *c, struct scamem_mm *mm) { CALL0(scamem_mm_exit(c->m, mm), NONE); }
 
@@ -482,7 +477,7 @@ static void op_vmap(struct ctx *c)
 		if (CALL0(scamem_find_vm_area(c->m, addr, &vm), NONE) == 0)
 			EXPECT(vm.nr_pages == n);
 		EXPECT(scamem_vmalloc_to_pfn(c->m, addr + (n - 1) * PAGE) == (int64_t)pfns[n - 1]);
-		keep_area(c, addr, n, AREA_VMAP | ((flags & SCAMEM_VM_USERMAP) ? AREA_USERMAP : 0));
+		keep_area(c, addr, n, (flags & SCAMEM_VM_USERMAP) ? AREA_USERMAP : 0);
 		return;
 	}
 	for (uint32_t i = 0; i < got; i++)

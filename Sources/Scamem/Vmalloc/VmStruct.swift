@@ -89,10 +89,4 @@ struct VmallocSpace {
         let i = lowerBound(addr &+ 1) - 1
         return i >= 0 && addr < areas[i].end ? i : nil
     }
-
-    /// The area starting exactly at `addr` (vfree, vunmap).
-    func index(startingAt addr: UInt64) -> Int? {
-        let i = lowerBound(addr)
-        return i < areas.count && areas[i].addr == addr ? i : nil
-    }
 }

@@ -47,8 +47,10 @@ extension Machine {
         try vmalloc(size: size, policy: .node(nid))
     }
 
-    /// vmap(): maps pages the caller has. With `.mapPutPages` the pages
-    /// (order-0 pages from `allocPages`, each once) pass to the area's scamem
+    /// vmap(): maps pages the caller has. `.noGuard` is ignored, as the
+    /// kernel's vmap() does (`WARN_ON_ONCE(flags & VM_NO_GUARD)`, then
+    /// clears it): the area still gets its guard page. With `.mapPutPages`
+    /// the pages (order-0 pages from `allocPages`, each once) pass to the area's scamem
     /// and are freed with it; without, they stay the caller's, and the area
     /// may not be mapped to userspace (`.usermap` needs `.mapPutPages`): a
     /// scamem that does not own its pages cannot keep them alive. As the
@@ -60,9 +62,10 @@ extension Machine {
         guard VmFlags([.mapPutPages, .usermap, .noGuard]).isSuperset(of: flags),
               !flags.contains(.usermap) || flags.contains(.mapPutPages),
               !pfns.isEmpty, UInt64(pfns.count) <= Self.maxVmallocPages else { throw .invalid }
+        let flags = flags.subtracting(.noGuard).union(.map)
         return try lock.withLock { () throws(ScamemError) -> UInt64 in
             let slot = try adoptScamem(pfns, owning: flags.contains(.mapPutPages), usermap: flags.contains(.usermap))
-            return try mapArea(slot, nrPages: pfns.count, flags: flags.union(.map), caller: caller)
+            return try mapArea(slot, nrPages: pfns.count, flags: flags, caller: caller)
         }
     }
 
@@ -75,26 +78,43 @@ extension Machine {
         scamemPutLocked(a.slot)
     }
 
-    /// vfree(): removes the area and drops its scamem reference. The pages
-    /// stay while user mappings or GUP hold the scamem. The C counterpart is
-    /// `scamem_vfree()`.
+    /// remove_vm_area(): the area to remove for `addr`, found as
+    /// find_unlink_vmap_area() finds it: the area whose range (guard page
+    /// included, as the vmap_area's) holds `addr`. `.invalid` for a
+    /// misaligned address (remove_vm_area() WARNs "Trying to vfree() bad
+    /// address" and returns NULL), `.notFound` where no area is.
+    func areaIndexToRemove(_ addr: UInt64) throws(ScamemError) -> Int {
+        guard addr & 4095 == 0 else { throw .invalid }
+        guard let i = vmalloc.index(containing: addr) else { throw .notFound }
+        return i
+    }
+
+    /// vfree(): removes the area holding `addr` and drops its scamem
+    /// reference; 0 does nothing (`if (!addr) return;`). The pages stay while
+    /// user mappings or GUP hold the scamem. Errors as `areaIndexToRemove`.
+    /// The C counterpart is `scamem_vfree()`.
     public func vfree(_ addr: UInt64) throws(ScamemError) {
-        try lock.withLock { () throws(ScamemError) in
-            guard let i = vmalloc.index(startingAt: addr) else { throw .notFound }
-            removeArea(at: i)
-        }
+        guard addr != 0 else { return }
+        try lock.withLock { () throws(ScamemError) in removeArea(at: try areaIndexToRemove(addr)) }
     }
 
-    /// vunmap(): releases a vmap() area. The C counterpart is `scamem_vunmap()`.
+    /// vunmap(): removes the vmap() area holding `addr`; the pages stay the
+    /// caller's. 0 does nothing. An area that owns its pages (vmalloc, or
+    /// vmap with `.mapPutPages`) is `.invalid` and stays: the kernel's
+    /// vunmap() would remove it and `kfree(vm)` only, leaking the pages,
+    /// which only vfree() frees. Otherwise errors as `areaIndexToRemove`.
+    /// The C counterpart is `scamem_vunmap()`.
     public func vunmap(_ addr: UInt64) throws(ScamemError) {
+        guard addr != 0 else { return }
         try lock.withLock { () throws(ScamemError) in
-            guard let i = vmalloc.index(startingAt: addr) else { throw .notFound }
-            guard vmalloc.areas[i].flags.contains(.map) else { throw .invalid }
+            let i = try areaIndexToRemove(addr)
+            guard !scamems[vmalloc.areas[i].slot].ownsPages else { throw .invalid }
             removeArea(at: i)
         }
     }
 
-    /// find_vm_area(): the area holding `addr` (guard page included).
+    /// find_vm_area() (find_vmap_area()): the area holding `addr`, guard
+    /// page included, at any offset.
     /// The C counterpart is `scamem_find_vm_area()`.
     public func findVmArea(_ addr: UInt64) -> VmStruct? {
         lock.withLock { vmalloc.index(containing: addr).map { vmStruct(vmalloc.areas[$0]) } }
