@@ -90,6 +90,15 @@ def vkey(v):
     return tuple(int(x) for x in v.split("."))
 
 
+def verdict(errors, summary):
+    """Each problem on standard error, the summary on standard output; the
+    exit status."""
+    for e in errors:
+        print(e, file=sys.stderr)
+    print(f"{summary}; {len(errors)} problem(s)")
+    return 1 if errors else 0
+
+
 def map_check(header, mapfile, version, abi_dir):
     errors = []
     current = ".".join(version.split(".")[:2])
@@ -131,10 +140,7 @@ def map_check(header, mapfile, version, abi_dir):
     for v, syms in sorted(history.items()):
         for s in sorted(syms - names):
             errors.append(f"{header}: {s}, released in {v}, is gone (an incompatible change)")
-    for e in errors:
-        print(e, file=sys.stderr)
-    print(f"{len(names)} functions in {len(nodes)} version node(s); {len(errors)} problem(s)")
-    return 1 if errors else 0
+    return verdict(errors, f"{len(names)} functions in {len(nodes)} version node(s)")
 
 
 def so_check(mapfile, lib):
@@ -158,10 +164,7 @@ def so_check(mapfile, lib):
             errors.append(f"{lib}: {name} has {f[5]} visibility (non-PIE programs cannot take its address)")
     for name in sorted(set(node_of) - exported):
         errors.append(f"{lib}: {name} ({node_of[name]}) not exported")
-    for e in errors:
-        print(e, file=sys.stderr)
-    print(f"{len(exported)} symbols exported by {lib}; {len(errors)} problem(s)")
-    return 1 if errors else 0
+    return verdict(errors, f"{len(exported)} symbols exported by {lib}")
 
 
 def wrap(header, out):
