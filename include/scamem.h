@@ -842,6 +842,8 @@ struct scamem_mm;
 #define SCAMEM_VMA_READ 0x1u
 #define SCAMEM_VMA_WRITE 0x2u
 #define SCAMEM_VMA_SHARED 0x8u
+#define SCAMEM_VMA_PFNMAP 0x400u /* raw pfns in special ptes (remap_pfn_range()) */
+#define SCAMEM_VMA_IO 0x4000u
 #define SCAMEM_VMA_DONTEXPAND 0x40000u
 #define SCAMEM_VMA_DONTDUMP 0x04000000u
 #define SCAMEM_VMA_MIXEDMAP 0x10000000u
@@ -894,8 +896,9 @@ SCAMEM_API int scamem_munmap(scamem_machine *m, struct scamem_mm *mm, uint64_t a
  * (the kernel inserts them one by one and leaves the earlier ones mapped).
  * Errors: -EINVAL (alignment; no area at kaddr; area without VM_USERMAP or
  * VM_DMA_COHERENT; beyond the area's pages, e.g. kaddr on the guard page; an
- * anonymous VMA), -EFAULT (no VMA at uaddr, or the range leaves it), -EBUSY
- * (the VMA maps another area, or a page there is already mapped), -EBADF.
+ * anonymous or VM_PFNMAP VMA), -EFAULT (no VMA at uaddr, or the range leaves
+ * it), -EBUSY (the VMA maps another area or scamem_vm_insert_pages() pages,
+ * or a page there is already mapped), -EBADF.
  */
 SCAMEM_API int scamem_remap_vmalloc_range_partial(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr,
 						  uint64_t kaddr, uint64_t pgoff, uint64_t size);
@@ -905,13 +908,72 @@ SCAMEM_API int scamem_remap_vmalloc_range(scamem_machine *m, struct scamem_mm *m
 					  uint64_t pgoff);
 
 /*
+ * remap_pfn_range() (since 0.2): maps size bytes (rounded up to pages) of
+ * pfns from pfn at uaddr (page aligned) in the driver VMA holding it, as
+ * special ptes that take no reference, and sets VM_IO | VM_PFNMAP |
+ * VM_DONTEXPAND | VM_DONTDUMP. GUP refuses the VMA (-EFAULT) and
+ * scamem_follow_page() finds no page there (-EFAULT); munmap drops nothing.
+ * The kernel maps any pfn and leaves its lifetime to the driver; the model
+ * maps only pfns that nothing can free: pfns with no memmap (holes) and
+ * reserved pages. Any other page (-EINVAL) could be freed while mapped. A
+ * MAP_PRIVATE VMA must be mapped whole (the kernel's COW rule, vm_pgoff
+ * becomes pfn). All pages or none are mapped. Errors: -EINVAL (NULL machine,
+ * alignment, size 0 or above SCAMEM_MAX_VMA_BYTES, an anonymous VMA, a
+ * partial private mapping, a page that is neither a hole nor reserved),
+ * -EFAULT (no VMA at uaddr, or the range leaves it), -ERANGE (beyond the
+ * machine's last pfn), -EBUSY (a pte present there, or the VMA maps pages
+ * that hold references), -EBADF.
+ */
+SCAMEM_API int scamem_remap_pfn_range(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr, uint64_t pfn,
+				      uint64_t size);
+
+/*
+ * vm_insert_pages() (since 0.2): inserts *num pages, pfns[0..*num), at uaddr
+ * (page aligned) in the driver VMA holding it, one by one, and sets
+ * VM_MIXEDMAP. Each pte takes a folio reference and a map count, dropped by
+ * munmap and scamem_mm_exit(), so the caller may scamem_folio_put() its own.
+ * As the kernel's validate_page_before_insert(), only a refcounted page that
+ * is not anon, slab or typed is accepted; under memdescs that is a FILE folio
+ * page (a MISC page from scamem_alloc_pages() has no refcount to take, a
+ * vmalloc page is mapped with scamem_remap_vmalloc_range()). *num is in and
+ * out as the kernel's: on return it is the number of pages NOT inserted (0
+ * on success); pages inserted before an error stay mapped; it is left as it
+ * was when the call fails before the first page. Errors: -EINVAL (NULL
+ * machine or num, pfns NULL with *num > 0, *num above 2^30, alignment, an
+ * anonymous or VM_PFNMAP VMA; a page that is free or not a FILE folio),
+ * -EFAULT (no VMA at uaddr, or the *num pages leave it), -EBUSY (the VMA
+ * maps a vmalloc area, or a pte is present), -ERANGE, -ENXIO (a pfn beyond
+ * the machine or in a hole), -EOVERFLOW, -EBADF.
+ */
+SCAMEM_API int scamem_vm_insert_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr, const uint64_t *pfns,
+				      uint64_t *num);
+
+/*
+ * vm_map_pages() (since 0.2): maps the whole VMA that starts at vma_start
+ * (the C API has no VMA handle: the start names it) with pfns[vm_pgoff ..],
+ * page by page as scamem_vm_insert_pages() does. vm_pgoff is 0 for a new
+ * VMA and moves with munmap splits (the part after a hole starts that many
+ * pages in). An error part-way leaves the earlier pages mapped. Errors: as
+ * scamem_vm_insert_pages() for the VMA and each page, and -EINVAL (pfns NULL
+ * with num > 0; vma_start inside a VMA but not its start), -EFAULT (no VMA
+ * at vma_start), -ENXIO (vm_pgoff >= num, or the VMA is larger than the
+ * num - vm_pgoff pages left, as __vm_map_pages()).
+ */
+SCAMEM_API int scamem_vm_map_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t vma_start, const uint64_t *pfns,
+				   uint64_t num);
+
+/*
  * handle_mm_fault(): makes addr present (an anonymous page faults in as an
  * ANON order-0 folio) and stores its pfn in *pfn. Errors: -EINVAL, -EBADF,
  * -EFAULT (no VMA, or a driver VMA with nothing mapped there), -ENOMEM.
  */
 SCAMEM_API int scamem_handle_mm_fault(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t *pfn);
 
-/* follow_page(): the pfn mapped at addr, without faulting; or -EFAULT, -EBADF, -EINVAL. */
+/*
+ * follow_page(): the pfn mapped at addr, without faulting; or -EFAULT (none,
+ * or a VM_PFNMAP VMA, whose special ptes have no page, as vm_normal_page()
+ * says), -EBADF, -EINVAL.
+ */
 SCAMEM_API int64_t scamem_follow_page(scamem_machine *m, struct scamem_mm *mm, uint64_t addr);
 
 /* A VMA. */
@@ -934,7 +996,8 @@ SCAMEM_API int scamem_find_vma(scamem_machine *m, struct scamem_mm *mm, uint64_t
  * refcount. Release each with scamem_put_page(). Returns the number taken
  * (short if the walk stopped at an error after the first page), or -EINVAL
  * (NULL, alignment, FOLL_PIN or FOLL_LONGTERM, unknown flags), -EBADF,
- * -EFAULT (nothing mapped at start), -ENOMEM, -EOVERFLOW.
+ * -EFAULT (nothing mapped at start, or a VM_IO / VM_PFNMAP VMA there, as
+ * check_vma_flags()), -ENOMEM, -EOVERFLOW.
  */
 SCAMEM_API int64_t scamem_get_user_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t start, uint64_t nr_pages,
 					 uint32_t gup_flags, uint64_t *pfns);

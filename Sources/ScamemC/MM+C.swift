@@ -121,3 +121,30 @@ public func scamem_unpin_user_pages(_ m: OpaquePointer!, _ pfns: UnsafePointer<U
 public func scamem_folio_maybe_dma_pinned(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
     onMachine(m) { m throws(ScamemError) in try m.folioMaybeDmaPinned(pfn) ? 1 : 0 }
 }
+
+@c @implementation
+public func scamem_remap_pfn_range(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ uaddr: UInt64, _ pfn: UInt64,
+                                   _ size: UInt64) -> Int32 {
+    perform(m) { m throws(ScamemError) in try m.remapPfnRange(mmID(mm), uaddr: uaddr, pfn: pfn, size: size) }
+}
+
+@c @implementation
+public func scamem_vm_insert_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ uaddr: UInt64,
+                                   _ pfns: UnsafePointer<UInt64>!, _ num: UnsafeMutablePointer<UInt64>!) -> Int32 {
+    perform(m) { m throws(ScamemError) in
+        guard let num, let n = Int(exactly: num.pointee), n <= 1 << 30, pfns != nil || n == 0 else { throw .invalid }
+        var left = n
+        // *num counts what was not inserted, also when the walk stops early.
+        defer { num.pointee = UInt64(left) }
+        try m.vmInsertPages(mmID(mm), uaddr: uaddr, pfns: UnsafeBufferPointer(start: pfns, count: n), num: &left)
+    }
+}
+
+@c @implementation
+public func scamem_vm_map_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ vmaStart: UInt64,
+                                _ pfns: UnsafePointer<UInt64>!, _ num: UInt64) -> Int32 {
+    perform(m) { m throws(ScamemError) in
+        guard let n = Int(exactly: num), pfns != nil || n == 0 else { throw .invalid }
+        try m.vmMapPages(mmID(mm), vmaStart: vmaStart, pfns: UnsafeBufferPointer(start: pfns, count: n))
+    }
+}

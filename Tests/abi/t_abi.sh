@@ -73,11 +73,11 @@ expect_fail "map: a new function in no node" 'scamem_vunmap_all .*in no node; it
 mutate $map "$tmp/wrong.map" $'\t\tscamem_vunmap;' $'\t\tscamem_vunmap;\n\t\tscamem_vunmap_all;'
 expect_fail "map: a new function in an old node" 'scamem_vunmap_all is in SCAMEM_0.1; it was added in SCAMEM_0.2' \
 	"${abi[@]}" map-check "$tmp/added.h" "$tmp/wrong.map" 0.2.0 abi
-mutate $map "$tmp/right.map" $'\t\t*;\n};' $'\t\t*;\n};\n\nSCAMEM_0.2 {\n\tglobal:\n\t\tscamem_vunmap_all;\n} SCAMEM_0.1;'
+mutate $map "$tmp/right.map" $'SCAMEM_0.2 {\n\tglobal:' $'SCAMEM_0.2 {\n\tglobal:\n\t\tscamem_vunmap_all;'
 expect_pass "map: a new function in its own node" "${abi[@]}" map-check "$tmp/added.h" "$tmp/right.map" 0.2.0 abi
-mutate $map "$tmp/unchained.map" $'\t\t*;\n};' $'\t\t*;\n};\n\nSCAMEM_0.2 {\n\tglobal:\n\t\tscamem_vunmap_all;\n};'
+mutate $map "$tmp/unchained.map" '} SCAMEM_0.1;' '};'
 expect_fail "map: a node not chained to the last" 'node SCAMEM_0.2 inherits nothing, not SCAMEM_0.1' \
-	"${abi[@]}" map-check "$tmp/added.h" "$tmp/unchained.map" 0.2.0 abi
+	"${abi[@]}" map-check $h "$tmp/unchained.map" "$version" abi
 mutate $map "$tmp/glob.map" $'\t\tscamem_vunmap;' $'\t\tscamem_vunmap;\n\t\tscamem_*;'
 expect_fail "map: a glob" 'pattern scamem_\*: name each symbol' "${abi[@]}" map-check $h "$tmp/glob.map" "$version" abi
 expect_fail "map: a released function gone" 'scamem_vunmap, released in 0.1, is gone' \

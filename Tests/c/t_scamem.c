@@ -339,6 +339,95 @@ static void test_mm_arguments(scamem_machine *m)
 	EXPECT_OK(scamem_mm_exit(m, mm));
 }
 
+/* remap_pfn_range(): special ptes over reserved pfns (pfn 0x1000 is the
+ * kernel image's), no reference taken, GUP refused; vm_insert_pages() and
+ * vm_map_pages(): a folio reference per pte, *num the pages not inserted. */
+static void test_pfnmap_and_insert_pages(scamem_machine *m)
+{
+	struct scamem_mm *mm;
+	struct scamem_vma vma;
+	uint64_t drv, ins, part, x = 0, num, f[3], page;
+	EXPECT_OK(scamem_mm_new(m, &mm));
+	EXPECT_OK(scamem_mmap(m, mm, 0, 2 * PAGE, SCAMEM_MAP_SHARED, &drv));
+	EXPECT_ERR(scamem_remap_pfn_range(m, mm, drv + 1, 0x1000, PAGE), -EINVAL);
+	EXPECT_ERR(scamem_remap_pfn_range(m, mm, drv, 0x1000, 0), -EINVAL);
+	EXPECT_ERR(scamem_remap_pfn_range(m, mm, drv, 0x1000, 3 * PAGE), -EFAULT);
+	EXPECT_ERR(scamem_remap_pfn_range(m, mm, 0x1000, 0x1000, PAGE), -EFAULT);
+	EXPECT_ERR(scamem_remap_pfn_range(m, mm, drv, UINT64_MAX, PAGE), -ERANGE);
+	EXPECT_OK(scamem_alloc_pages(m, SCAMEM_GFP_KERNEL, 0, -1, &page));
+	EXPECT_ERR(scamem_remap_pfn_range(m, mm, drv, page, PAGE), -EINVAL); /* freeable RAM */
+	EXPECT_OK(scamem_remap_pfn_range(m, mm, drv, 0x1000, 2 * PAGE - 100));
+	EXPECT_ERR(scamem_remap_pfn_range(m, mm, drv, 0x1000, PAGE), -EBUSY);
+	EXPECT_OK(scamem_find_vma(m, mm, drv, &vma));
+	EXPECT(vma.mapped_pages == 2 && (vma.vm_flags & (SCAMEM_VMA_IO | SCAMEM_VMA_PFNMAP)) ==
+	       (SCAMEM_VMA_IO | SCAMEM_VMA_PFNMAP));
+	EXPECT_ERR(scamem_get_user_pages(m, mm, drv, 1, 0, &x), -EFAULT); /* check_vma_flags() */
+	EXPECT_ERR(scamem_pin_user_pages(m, mm, drv, 1, 0, &x), -EFAULT);
+	EXPECT_ERR(scamem_follow_page(m, mm, drv), -EFAULT);
+	EXPECT(scamem_machine_check(m, print_issue, NULL) == 0);
+
+	EXPECT_OK(scamem_folio_alloc(m, SCAMEM_TYPE_FILE, SCAMEM_GFP_KERNEL, 0, -1, &f[0]));
+	EXPECT_OK(scamem_folio_alloc(m, SCAMEM_TYPE_FILE, SCAMEM_GFP_KERNEL, 0, -1, &f[1]));
+	EXPECT_OK(scamem_folio_alloc(m, SCAMEM_TYPE_ANON, SCAMEM_GFP_KERNEL, 0, -1, &f[2]));
+	num = 1;
+	EXPECT_ERR(scamem_vm_insert_pages(m, mm, drv, f, &num), -EINVAL); /* VM_PFNMAP */
+	EXPECT(num == 1);
+	EXPECT_OK(scamem_mmap(m, mm, 0, 3 * PAGE, SCAMEM_MAP_SHARED, &ins));
+	EXPECT_ERR(scamem_vm_insert_pages(m, mm, ins, f, NULL), -EINVAL);
+	EXPECT_ERR(scamem_vm_insert_pages(m, mm, ins, NULL, &num), -EINVAL);
+	num = 4;
+	EXPECT_ERR(scamem_vm_insert_pages(m, mm, ins, f, &num), -EFAULT); /* leaves the VMA */
+	EXPECT(num == 4);
+	num = 3;
+	EXPECT_ERR(scamem_vm_insert_pages(m, mm, ins, f, &num), -EINVAL); /* f[2] is anon */
+	EXPECT(num == 1);
+	EXPECT_OK(scamem_find_vma(m, mm, ins, &vma));
+	EXPECT(vma.mapped_pages == 2 && (vma.vm_flags & SCAMEM_VMA_MIXEDMAP));
+	num = 1;
+	EXPECT_ERR(scamem_vm_insert_pages(m, mm, ins, f, &num), -EBUSY);
+	EXPECT(num == 1);
+	EXPECT_OK(scamem_vm_insert_pages(m, mm, ins + 2 * PAGE, f, &num));
+	EXPECT(num == 0);
+	EXPECT(scamem_folio_put(m, f[0]) == 2); /* the two ptes keep it */
+	uint64_t got[3];
+	EXPECT(scamem_get_user_pages(m, mm, ins, 3, 0, got) == 3);
+	EXPECT(got[0] == f[0] && got[1] == f[1] && got[2] == f[0]);
+	for (int i = 0; i < 3; i++)
+		EXPECT_OK(scamem_put_page(m, got[i]));
+	EXPECT(scamem_machine_check(m, print_issue, NULL) == 0);
+	EXPECT_OK(scamem_munmap(m, mm, ins, 3 * PAGE)); /* its last references: f[0] is freed */
+	EXPECT_ERR(scamem_folio_put(m, f[0]), -EALREADY);
+
+	/* vm_map_pages(): the VMA after the split starts one page in. */
+	EXPECT_OK(scamem_mmap(m, mm, 0, 3 * PAGE, SCAMEM_MAP_SHARED, &part));
+	EXPECT_OK(scamem_munmap(m, mm, part, PAGE));
+	part += PAGE;
+	EXPECT_ERR(scamem_vm_map_pages(m, mm, part, f, 2), -ENXIO);  /* 1 page left, 2 wanted */
+	EXPECT_ERR(scamem_vm_map_pages(m, mm, part, NULL, 0), -ENXIO); /* vm_pgoff >= num */
+	EXPECT_ERR(scamem_vm_map_pages(m, mm, part, NULL, 3), -EINVAL);
+	EXPECT_ERR(scamem_vm_map_pages(m, mm, part + PAGE, f, 3), -EINVAL); /* not the VMA's start */
+	EXPECT_ERR(scamem_vm_map_pages(m, mm, part - PAGE, f, 3), -EFAULT);
+	EXPECT_ERR(scamem_vm_map_pages(m, mm, drv, f, 3), -EINVAL); /* VM_PFNMAP */
+	uint64_t g[3] = {f[2], f[1], f[2]};
+	EXPECT_ERR(scamem_vm_map_pages(m, mm, part, g, 3), -EINVAL); /* f[1] in, then anon */
+	EXPECT_OK(scamem_find_vma(m, mm, part, &vma));
+	EXPECT(vma.mapped_pages == 1);
+	EXPECT_OK(scamem_munmap(m, mm, part, 2 * PAGE));
+	EXPECT_OK(scamem_mmap(m, mm, 0, 3 * PAGE, SCAMEM_MAP_SHARED, &part));
+	EXPECT_OK(scamem_munmap(m, mm, part, PAGE));
+	uint64_t h[3] = {0, f[1], f[1]};
+	EXPECT_OK(scamem_vm_map_pages(m, mm, part + PAGE, h, 3));
+	EXPECT(scamem_follow_page(m, mm, part + PAGE) == (int64_t)f[1]);
+	EXPECT(scamem_machine_check(m, print_issue, NULL) == 0);
+	EXPECT_OK(scamem_mm_exit(m, mm));
+	EXPECT(scamem_folio_put(m, f[1]) == 0);
+	EXPECT(scamem_folio_put(m, f[2]) == 0);
+	EXPECT_OK(scamem_free_pages(m, page, 0));
+	EXPECT_ERR(scamem_remap_pfn_range(m, mm, drv, 0x1000, PAGE), -EBADF);
+	EXPECT_ERR(scamem_vm_insert_pages(m, mm, drv, f, &num), -EBADF);
+	EXPECT_ERR(scamem_vm_map_pages(m, mm, drv, f, 1), -EBADF);
+}
+
 static void test_null_machine(void)
 {
 	uint64_t x = 0;
@@ -372,6 +461,9 @@ static void test_null_machine(void)
 	EXPECT_ERR(scamem_remap_vmalloc_range_partial(NULL, mm, 0, 0, 0, 1), -EINVAL);
 	EXPECT_ERR(scamem_handle_mm_fault(NULL, mm, 0, &x), -EINVAL);
 	EXPECT_ERR(scamem_follow_page(NULL, mm, 0), -EINVAL);
+	EXPECT_ERR(scamem_remap_pfn_range(NULL, mm, 0, 0, 1), -EINVAL);
+	EXPECT_ERR(scamem_vm_insert_pages(NULL, mm, 0, &x, &x), -EINVAL);
+	EXPECT_ERR(scamem_vm_map_pages(NULL, mm, 0, &x, 1), -EINVAL);
 	EXPECT_ERR(scamem_find_vma(NULL, mm, 0, &vma), -EINVAL);
 	EXPECT_ERR(scamem_get_user_pages(NULL, mm, 0, 1, 0, &x), -EINVAL);
 	EXPECT_ERR(scamem_pin_user_pages(NULL, mm, 0, 1, 0, &x), -EINVAL);
@@ -396,6 +488,7 @@ int main(void)
 	test_vmalloc(m);
 	test_mappings_and_gup(m);
 	test_mm_arguments(m);
+	test_pfnmap_and_insert_pages(m);
 	scamem_machine_info(m, &after);
 	EXPECT(after.free_pages == before.free_pages); /* nothing leaked */
 	return finish(m, "t_scamem");

@@ -68,10 +68,16 @@ extension Machine {
                     let pfn = pte - 1
                     guard pfn < endPfn else { bad(pfn, .memmap, "pte beyond the machine"); continue }
                     let w = PageWord(rawValue: words[Int(pfn)])
-                    if v.anonymous {
-                        if w.type != .anon { bad(pfn, .refcount, "anon pte at \(hex(v.start + UInt64(i) * 4096)) maps a \(w.type) page") }
+                    if v.flags.contains(.pfnMap) {
+                        // remap_pfn_range() maps only pages nothing can free.
+                        if !w.isNopage && !(w.type == .misc && w.subtype == MiscSubtype.reserved.rawValue) {
+                            bad(pfn, .refcount, "pfnmap pte at \(hex(v.start + UInt64(i) * 4096)) maps a freeable \(w.type) page")
+                        }
+                    } else if v.anonymous || v.object == nil {
+                        let want: PageType = v.anonymous ? .anon : .file
+                        if w.type != want { bad(pfn, .refcount, "\(want) pte at \(hex(v.start + UInt64(i) * 4096)) maps a \(w.type) page") }
                         else { folios[w.descriptorID, default: Holds()].maps += 1 }
-                    } else if v.object == nil || strategy.page(pfn, word: w, through: v.object.flatMap { scamems.slot(handle: $0) }, in: self) == nil {
+                    } else if strategy.page(pfn, word: w, through: v.object.flatMap { scamems.slot(handle: $0) }, in: self) == nil {
                         bad(pfn, .refcount, "pte at \(hex(v.start + UInt64(i) * 4096)) maps a page that is no scamem page (word \(hex(w.rawValue)))")
                     }
                 }

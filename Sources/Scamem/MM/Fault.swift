@@ -53,9 +53,15 @@ extension Machine {
         try lock.withLock { () throws(ScamemError) -> UInt64 in try pfnAt(try mmSlot(mm), addr, fault: true) }
     }
 
-    /// follow_page(): the pfn mapped at `addr`, without faulting.
+    /// follow_page(): the pfn mapped at `addr`, without faulting; `.fault`
+    /// on a VM_PFNMAP VMA, where vm_normal_page() finds no page behind the
+    /// special pte (6.12's folio_walk_start() returns NULL).
     /// The C counterpart is `scamem_follow_page()`.
     public func followPage(_ mm: MMID, _ addr: UInt64) throws(ScamemError) -> UInt64 {
-        try lock.withLock { () throws(ScamemError) -> UInt64 in try pfnAt(try mmSlot(mm), addr, fault: false) }
+        try lock.withLock { () throws(ScamemError) -> UInt64 in
+            let s = try mmSlot(mm)
+            guard let vi = mms[s].index(containing: addr), !mms[s].vmas[vi].flags.contains(.pfnMap) else { throw .fault }
+            return try pfnAt(s, vma: vi, addr, fault: false)
+        }
     }
 }

@@ -49,6 +49,8 @@ extension Machine {
             do throws(ScamemError) {
                 let addr = start + UInt64(i) * 4096
                 guard let vi = mms[s].index(containing: addr) else { throw .fault }
+                // check_vma_flags(): raw pfns have no page to reference.
+                guard mms[s].vmas[vi].flags.isDisjoint(with: [.io, .pfnMap]) else { throw .fault }
                 let pfn = try pfnAt(s, vma: vi, addr, fault: true)
                 try grab(pfn, pin: pin, vmaObject: mms[s].vmas[vi].object.flatMap { scamems.slot(handle: $0) })
                 out[i] = pfn

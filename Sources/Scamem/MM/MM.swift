@@ -14,6 +14,10 @@ public struct VMAFlags: OptionSet, Hashable, Sendable {
     public static let read = VMAFlags(rawValue: 0x1)
     public static let write = VMAFlags(rawValue: 0x2)
     public static let shared = VMAFlags(rawValue: 0x8)
+    /// VM_PFNMAP: raw pfns in special ptes, no struct page behind them.
+    public static let pfnMap = VMAFlags(rawValue: 0x400)
+    /// VM_IO: memory-mapped I/O; GUP must not touch it.
+    public static let io = VMAFlags(rawValue: 0x4000)
     public static let dontExpand = VMAFlags(rawValue: 0x40000)
     public static let dontDump = VMAFlags(rawValue: 0x0400_0000)
     public static let mixedMap = VMAFlags(rawValue: 0x1000_0000)
@@ -46,7 +50,10 @@ public struct VMAInfo: Hashable, Sendable {
     public var scamem: ScamemID?
 }
 
-/// One VMA with its page table: a pte per page, pfn + 1, 0 for none.
+/// One VMA with its page table: a pte per page, pfn + 1, 0 for none. What a
+/// pte holds follows from the VMA, one source per VMA: an anon folio
+/// (`anonymous`), a scamem page (`object`), a special pte holding nothing
+/// (VM_PFNMAP), or else a vm_insert_page() reference on a FILE folio.
 struct VMA {
     var start: UInt64
     var end: UInt64
@@ -56,6 +63,9 @@ struct VMA {
     /// refcounting the VMA holds one reference on it; under LEGACY its ptes
     /// hold the pages and this only names the area they came from.
     var object: UInt64?
+    /// vm_pgoff: the VMA's offset in pages into what it maps (0 at mmap(),
+    /// moved by a split, the first pfn of a private remap_pfn_range()).
+    var pgoff: UInt64
     var ptes: [UInt64]
 
     var nrPages: Int { Int((end - start) / 4096) }

@@ -55,7 +55,7 @@ extension Machine {
             var vflags: VMAFlags = [.read, .write]
             if flags.contains(.shared) { vflags.insert(.shared) }
             let vma = VMA(start: start, end: start + len, flags: vflags, anonymous: flags.contains(.anonymous),
-                          object: nil, ptes: [UInt64](repeating: 0, count: Int(len / 4096)))
+                          object: nil, pgoff: 0, ptes: [UInt64](repeating: 0, count: Int(len / 4096)))
             mms[s].vmas.insert(vma, at: lowerVMA(s, start))
             return start
         }
@@ -107,26 +107,28 @@ extension Machine {
     /// the scamem only if it still maps one of its pages.
     func slice(_ v: VMA, _ from: UInt64, _ to: UInt64) -> VMA {
         let ptes = Array(v.ptes[v.pteIndex(from)..<v.pteIndex(to)])
-        var p = VMA(start: from, end: to, flags: v.flags, anonymous: v.anonymous, object: v.object, ptes: ptes)
+        var p = VMA(start: from, end: to, flags: v.flags, anonymous: v.anonymous, object: v.object,
+                    pgoff: v.pgoff + (from - v.start) / 4096, ptes: ptes)
         if !ptes.contains(where: { $0 != 0 }) { p.object = nil }
         return p
     }
 
-    /// zap_pte_range(): drops what the ptes in `range` hold: an anon folio's
-    /// mapcount and reference, or whatever the strategy has a mapping hold
-    /// on scamem pages; `keepers` parts of the VMA still map its scamem.
+    /// zap_pte_range(): drops what the ptes in `range` hold: a folio's
+    /// mapcount and reference (anon, or vm_insert_page()d), nothing for a
+    /// special pte, or whatever the strategy has a mapping hold on scamem
+    /// pages; `keepers` parts of the VMA still map its scamem.
     func unmapPages(_ v: VMA, _ range: Range<Int>, keepers: Int) throws(ScamemError) {
-        if v.anonymous {
-            for i in range where v.ptes[i] != 0 {
-                let pfn = v.ptes[i] - 1
-                guard let (id, d) = try? descriptor(of: pfn, PageType.anon.bit) else { continue }
-                d.pointee.mapcount -= 1
-                d.pointee.refcount -= 1
-                if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
-            }
-        } else if let object = v.object {
+        if v.flags.contains(.pfnMap) { return }
+        if let object = v.object, !v.anonymous {
             let pfns = v.ptes[range].compactMap { $0 == 0 ? nil : $0 - 1 }
             try strategy.unmapped(object: object, pfns: pfns, keepers: keepers, in: self)
+            return
+        }
+        for i in range where v.ptes[i] != 0 {
+            guard let (id, d) = try? descriptor(of: v.ptes[i] - 1, PageType.folioTypes) else { continue }
+            d.pointee.mapcount -= 1
+            d.pointee.refcount -= 1
+            if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
         }
     }
 

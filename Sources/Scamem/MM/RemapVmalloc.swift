@@ -39,11 +39,14 @@ extension Machine {
         let a = vmalloc.areas[ai]
         let off = kaddr - a.addr + (pgoff << 12)
         guard !a.flags.isDisjoint(with: [.usermap, .dmaCoherent]), off + size <= a.usableSize else { throw .invalid }
-        guard !mms[s].vmas[vi].anonymous else { throw .invalid }
+        // vm_insert_page() BUG()s on a VM_PFNMAP VMA.
+        guard !mms[s].vmas[vi].anonymous, !mms[s].vmas[vi].flags.contains(.pfnMap) else { throw .invalid }
         guard size <= mms[s].vmas[vi].end - uaddr else { throw .fault }
         let object = scamems.handle(a.slot)
         let mapped = mms[s].vmas[vi].object
         if let mapped, mapped != object { throw .busy }
+        // One source per VMA: vm_insert_pages() ptes leave no room for an area.
+        if mapped == nil, mms[s].vmas[vi].ptes.contains(where: { $0 != 0 }) { throw .busy }
         let first = mms[s].vmas[vi].pteIndex(uaddr), n = Int(size / 4096)
         guard mms[s].vmas[vi].ptes[first..<first + n].allSatisfy({ $0 == 0 }) else { throw .busy }
         let pages = scamems[a.slot].block.pages + Int(off >> 12)

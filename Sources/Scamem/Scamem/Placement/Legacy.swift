@@ -99,7 +99,8 @@ final class LegacyStrategy: PlacementStrategy {
             for i in 0..<b.nr { expectRef[b.pages[i], default: 0] += 1 }
         }
         for s in m.mms.liveSlots {
-            for v in m.mms[s].vmas where !v.anonymous {
+            // Only vmalloc mappings: inserted FILE folios and special ptes are not these pages.
+            for v in m.mms[s].vmas where !v.anonymous && v.object != nil {
                 for pte in v.ptes where pte != 0 {
                     expectRef[pte - 1, default: 0] += 1
                     expectMap[pte - 1, default: 0] += 1
