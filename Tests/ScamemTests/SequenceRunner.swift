@@ -1,8 +1,9 @@
 import Testing
 import Scamem
 
-/// A seeded random sequence of vmalloc, vfree, driver and anonymous
-/// mappings, munmap, GUP, put/unpin and process exit on one machine. Each
+/// A seeded random sequence of vmalloc, vfree, driver, anonymous and shmem
+/// mappings, munmap, mprotect, mremap, madvise, faults (COW included), fork,
+/// GUP, put/unpin and process exit on one machine. Each
 /// step returns its transcript: the operation with its count or error
 /// (`shape`), and the pfns it touched with their nodes and zones (`pages`),
 /// so runs under different strategies can be compared.
@@ -14,7 +15,7 @@ struct SequenceRunner {
     private var mms: [MMID]
     private var gets: [UInt64] = [], pins: [UInt64] = []
     private(set) var failures = 0
-    private var maxPins = 0, maxGets = 0, remaps = 0, splits = 0, exits = 0
+    private var maxPins = 0, maxGets = 0, remaps = 0, splits = 0, exits = 0, forks = 0, cows = 0, moves = 0
 
     init(_ machine: Machine, seed: UInt64) {
         self.machine = machine
@@ -34,7 +35,7 @@ struct SequenceRunner {
         let mm = mms[rng.below(mms.count)]
         var line = "", pages = ""
         do {
-            switch rng.below(12) {
+            switch rng.below(18) {
             case 0, 1:
                 let n = 1 + rng.below(8)
                 let user = rng.chance(70)
@@ -53,7 +54,7 @@ struct SequenceRunner {
                 guard !areas.isEmpty else { break }
                 let a = areas[rng.below(areas.count)]
                 let pgoff = rng.below(a.pages), len = 1 + rng.below(a.pages - pgoff)
-                let uaddr = try m.mmap(mm, length: UInt64(len) * 4096, flags: .shared)
+                let uaddr = try m.mmap(mm, length: UInt64(len) * 4096, flags: rng.chance(70) ? .shared : .private)
                 do {
                     try m.remapVmallocRange(mm, uaddr: uaddr, kaddr: a.addr, pgoff: UInt64(pgoff))
                     #expect(a.user)
@@ -63,8 +64,10 @@ struct SequenceRunner {
                     line += " refused"
                 }
             case 5:
-                let uaddr = try m.mmap(mm, length: UInt64(1 + rng.below(4)) * 4096, flags: [.private, .anonymous])
-                line = "anon"
+                let shared = rng.chance(25)
+                let uaddr = try m.mmap(mm, length: UInt64(1 + rng.below(4)) * 4096,
+                                       flags: shared ? [.shared, .anonymous] : [.private, .anonymous])
+                line = shared ? "shmem" : "anon"
                 if rng.chance(50) {
                     line += " fault"
                     pages = describe([try m.handleMMFault(mm, uaddr)])
@@ -77,8 +80,11 @@ struct SequenceRunner {
                 let off = UInt64(rng.below(Int((v.end - v.start) / 4096))) * 4096
                 let n = 1 + rng.below(3)
                 let pin = rng.chance(50)
-                let got = pin ? try m.pinUserPages(mm, start: v.start + off, nrPages: n, flags: .longterm)
-                              : try m.getUserPages(mm, start: v.start + off, nrPages: n)
+                var flags: FollFlags = rng.chance(40) ? .write : []
+                if rng.chance(20) { flags.insert(.force) }
+                if pin && rng.chance(50) { flags.insert(.longterm) }
+                let got = pin ? try m.pinUserPages(mm, start: v.start + off, nrPages: n, flags: flags)
+                              : try m.getUserPages(mm, start: v.start + off, nrPages: n, flags: flags)
                 if pin { pins += got } else { gets += got }
                 line = "\(pin ? "pin" : "get") \(n): \(got.count)"
                 pages = describe(got)
@@ -102,6 +108,36 @@ struct SequenceRunner {
                     exits += 1
                     if mms.isEmpty { mms.append(m.mmNew()) }
                 }
+            case 12:
+                line = "fork"
+                if mms.count < 4 {
+                    mms.append(try m.fork(mm))
+                    forks += 1
+                }
+            case 13:
+                line = "write"
+                guard let (v, off, _) = try pickRange(mm) else { break }
+                pages = describe([try m.fixupUserFault(mm, v.start + off, flags: .write)])
+                cows += 1
+            case 14:
+                guard let (v, off, len) = try pickRange(mm) else { line = "mprotect"; break }
+                let prot: ProtFlags = [[.read], [.read, .write], []][rng.below(3)]
+                line = "mprotect \(prot.rawValue)"
+                try m.mprotect(mm, addr: v.start + off, length: len, prot: prot)
+                if off > 0 || off + len < v.end - v.start { splits += 1 }
+            case 15:
+                guard let (v, off, len) = try pickRange(mm) else { line = "madvise"; break }
+                let advice: Madvice = [.dontNeed, .dontFork, .doFork][rng.below(3)]
+                line = "madvise \(advice.rawValue)"
+                try m.madvise(mm, addr: v.start + off, length: len, advice: advice)
+                if advice != .dontNeed, off > 0 || off + len < v.end - v.start { splits += 1 }
+            case 16:
+                guard let (v, off, len) = try pickRange(mm) else { line = "mremap"; break }
+                let newLen = UInt64(1 + rng.below(4)) * 4096
+                line = "mremap \(len / 4096) \(newLen / 4096)"
+                _ = try m.mremap(mm, oldAddr: v.start + off, oldLength: len, newLength: newLen,
+                                 flags: rng.chance(70) ? .mayMove : [])
+                moves += 1
             default:
                 line = "mm"
                 if mms.count < 4 { mms.append(m.mmNew()) }
@@ -118,6 +154,16 @@ struct SequenceRunner {
         return (line, pages)
     }
 
+    /// A random VMA of `mm` and a range of pages inside it (offset, length).
+    private mutating func pickRange(_ mm: MMID) throws(ScamemError) -> (VMAInfo, UInt64, UInt64)? {
+        let vmas = try machine.vmas(mm)
+        guard !vmas.isEmpty else { return nil }
+        let v = vmas[rng.below(vmas.count)]
+        let pages = Int((v.end - v.start) / 4096)
+        let off = rng.below(pages), len = 1 + rng.below(pages - off)
+        return (v, UInt64(off) * 4096, UInt64(len) * 4096)
+    }
+
     /// Releases everything; nothing may be left.
     mutating func finish() throws {
         let m = machine
@@ -125,12 +171,15 @@ struct SequenceRunner {
         for a in areas { try m.vfree(a.addr) }
         for pfn in pins { try m.unpinUserPage(pfn) }
         for pfn in gets { try m.putPage(pfn) }
-        #expect(totalFree(m) == free0, "leaked \(free0 - totalFree(m)) pages")
+        // The zero page, once a read fault took it, is never freed.
+        let kept: UInt64 = m.zeroPagePfn == nil ? 0 : 1
+        #expect(totalFree(m) + kept == free0, "leaked \(free0 - totalFree(m) - kept) pages")
         #expect(m.vmAreas().isEmpty)
         #expect(m.metadata().descriptorBytes == 0)
         // The sequence must have exercised every kind of holder.
-        #expect(failures < 1500 && remaps > 50 && splits > 20 && exits > 10 && maxPins > 5 && maxGets > 5,
-                "failures \(failures) remaps \(remaps) splits \(splits) exits \(exits) pins \(maxPins) gets \(maxGets)")
+        #expect(failures < 1500 && remaps > 50 && splits > 20 && exits > 10 && maxPins > 5 && maxGets > 5
+                && forks > 10 && cows > 20 && moves > 20,
+                "failures \(failures) remaps \(remaps) splits \(splits) exits \(exits) pins \(maxPins) gets \(maxGets) forks \(forks) cows \(cows) moves \(moves)")
         expectClean(m)
     }
 }

@@ -50,7 +50,7 @@ extension Machine {
         let first = mms[s].vmas[vi].pteIndex(uaddr), n = Int(size / 4096)
         guard mms[s].vmas[vi].ptes[first..<first + n].allSatisfy({ $0 == 0 }) else { throw .busy }
         let pages = scamems[a.slot].block.pages + Int(off >> 12)
-        try strategy.mapped(slot: a.slot, pfns: UnsafeBufferPointer(start: pages, count: n), first: mapped == nil, in: self)
+        try strategy.mapped(object: object, pfns: UnsafeBufferPointer(start: pages, count: n), first: mapped == nil, in: self)
         mms[s].vmas[vi].object = object
         for k in 0..<n { mms[s].vmas[vi].ptes[first + k] = pages[k] + 1 }
         mms[s].vmas[vi].flags.formUnion([.mixedMap, .dontExpand, .dontDump])
