@@ -1004,6 +1004,14 @@ SCAMEM_API int scamem_vm_map_pages(scamem_machine *m, struct scamem_mm *mm, uint
  */
 SCAMEM_API int scamem_handle_mm_fault(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t *pfn);
 
+/*
+ * my_zero_pfn() (since 0.2): the shared zero page's pfn, a reserved page the
+ * first read fault of private anonymous memory takes from the allocator and
+ * that is never freed (so a leak count allows for it); -ENOENT before, or
+ * -EINVAL (NULL).
+ */
+SCAMEM_API int64_t scamem_zero_pfn(scamem_machine *m);
+
 /* fault_flags (since 0.2; Linux values). */
 #define SCAMEM_FAULT_FLAG_WRITE 0x1u
 #define SCAMEM_FAULT_FLAG_UNSHARE 0x400u /* break COW for a read: an exclusive anon page */
@@ -1124,8 +1132,9 @@ SCAMEM_API int64_t scamem_get_user_pages(scamem_machine *m, struct scamem_mm *mm
 					 uint32_t gup_flags, uint64_t *pfns);
 
 /*
- * pin_user_pages(): as scamem_get_user_pages() with FOLL_PIN (FOLL_WRITE and
- * FOLL_LONGTERM allowed, FOLL_GET an -EINVAL). On a small folio a pin adds
+ * pin_user_pages(): as scamem_get_user_pages() with FOLL_PIN (FOLL_WRITE,
+ * FOLL_FORCE and FOLL_LONGTERM allowed; FOLL_GET, and since 0.2 FOLL_PIN
+ * itself, internal to GUP as is_valid_gup_args() says, an -EINVAL). On a small folio a pin adds
  * GUP_PIN_COUNTING_BIAS to its refcount; on a large one, 1 and 1 to its
  * pincount. Release each with scamem_unpin_user_page().
  */

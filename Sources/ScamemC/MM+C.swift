@@ -73,6 +73,16 @@ public func scamem_fixup_user_fault(_ m: OpaquePointer!, _ mm: OpaquePointer!, _
 }
 
 @c @implementation
+public func scamem_zero_pfn(_ m: OpaquePointer!) -> Int64 {
+    withMachine(m, orElse: Int64(-EINVAL)) { m in
+        errnoResult64 { () throws(ScamemError) -> Int64 in
+            guard let z = m.zeroPagePfn else { throw .notFound }
+            return Int64(z)
+        }
+    }
+}
+
+@c @implementation
 public func scamem_munmap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ len: UInt64) -> Int32 {
     perform(m) { m throws(ScamemError) in try m.munmap(mmID(mm), addr: addr, length: len) }
 }

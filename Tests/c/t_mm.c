@@ -30,7 +30,9 @@ static void faults_and_cow(scamem_machine *m, uint32_t strategy)
 	EXPECT_OK(scamem_mm_new(m, &mm));
 	EXPECT_OK(scamem_do_mmap(m, mm, 0, 2 * PAGE, SCAMEM_PROT_READ | SCAMEM_PROT_WRITE,
 				 SCAMEM_MAP_PRIVATE | SCAMEM_MAP_ANONYMOUS, &a));
+	EXPECT(scamem_zero_pfn(m) == -ENOENT);
 	EXPECT_OK(scamem_fixup_user_fault(m, mm, a, 0, &z));
+	EXPECT(scamem_zero_pfn(m) == (int64_t)z);
 	EXPECT_OK(scamem_fixup_user_fault(m, mm, a + PAGE, 0, &z2));
 	EXPECT(z == z2 && info(m, z).type == SCAMEM_TYPE_MISC);
 	EXPECT(scamem_get_user_pages(m, mm, a, 2, 0, got) == 2 && got[0] == z && got[1] == z);
@@ -201,6 +203,7 @@ static void null_machine(void)
 	EXPECT_ERR(scamem_mremap(NULL, mm, 0, PAGE, PAGE, 0, 0, &x), -EINVAL);
 	EXPECT_ERR(scamem_madvise(NULL, mm, 0, PAGE, SCAMEM_MADV_DONTNEED), -EINVAL);
 	EXPECT_ERR(scamem_fork(NULL, mm, &mm), -EINVAL);
+	EXPECT(scamem_zero_pfn(NULL) == -EINVAL);
 }
 
 int main(void)

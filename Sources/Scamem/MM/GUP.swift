@@ -117,8 +117,9 @@ extension Machine {
 
     func gup(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
              out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
-        // FOLL_GET and FOLL_PIN are exclusive; each entry point implies its own.
-        guard FollFlags.known.isSuperset(of: flags), !flags.contains(pin ? .get : .pin),
+        // is_valid_gup_args(): FOLL_PIN is internal (pin_user_pages() sets
+        // it), FOLL_GET and FOLL_PIN are exclusive, FOLL_LONGTERM pins only.
+        guard FollFlags.known.isSuperset(of: flags), !flags.contains(.pin), !pin || !flags.contains(.get),
               !flags.contains(.longterm) || pin,
               start & 4095 == 0, nrPages >= 0, nrPages <= 1 << 30,
               start <= taskSize, UInt64(nrPages) * 4096 <= taskSize - start else { throw .invalid }
