@@ -42,4 +42,26 @@ import Scamem
         #expect(totalFree(m) + 1 == free0)
         expectClean(m)
     }
+
+    @Test(arguments: Strategy.allCases)
+    func pfnmapMappingsRefuseDontNeedAndGrowthButFork(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 4096, flags: [.private, .anonymous])
+        let z = try m.fixupUserFault(mm, a, flags: [])
+        // The zero page is reserved: remap_pfn_range() may map it.
+        let u = try m.mmap(mm, length: 4096, flags: .shared)
+        try m.remapPfnRange(mm, uaddr: u, pfn: z, size: 4096)
+        #expect(throws: ScamemError.invalid) { try m.madvise(mm, addr: u, length: 4096, advice: .dontNeed) }
+        #expect(throws: ScamemError.fault) { try m.mremap(mm, oldAddr: u, oldLength: 4096, newLength: 2 * 4096, flags: .mayMove) }
+        #expect(throws: ScamemError.invalid) { try m.madvise(mm, addr: u, length: 4096, advice: .doFork) }
+        // vma_needs_copy(): the special pte is copied; GUP still refuses it.
+        let child = try m.fork(mm)
+        #expect(try m.findVMA(child, u).mappedPages == 1 && m.findVMA(child, u).flags.contains(.pfnMap))
+        #expect(throws: ScamemError.fault) { try m.getUserPages(child, start: u, nrPages: 1) }
+        expectClean(m)
+        try m.mmExit(child)
+        try m.mmExit(mm)
+        expectClean(m)
+    }
 }

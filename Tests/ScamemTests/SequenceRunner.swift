@@ -35,7 +35,7 @@ struct SequenceRunner {
         let mm = mms[rng.below(mms.count)]
         var line = "", pages = ""
         do {
-            switch rng.below(18) {
+            switch rng.below(20) {
             case 0, 1:
                 let n = 1 + rng.below(8)
                 let user = rng.chance(70)
@@ -72,7 +72,7 @@ struct SequenceRunner {
                     line += " fault"
                     pages = describe([try m.handleMMFault(mm, uaddr)])
                 }
-            case 6, 7:
+            case 6, 7, 18:
                 line = "gup"
                 let vmas = try m.vmas(mm)
                 guard !vmas.isEmpty else { break }
@@ -129,6 +129,9 @@ struct SequenceRunner {
                 guard let (v, off, len) = try pickRange(mm) else { line = "madvise"; break }
                 let advice: Madvice = [.dontNeed, .dontFork, .doFork][rng.below(3)]
                 line = "madvise \(advice.rawValue)"
+                // madvise_dontneed_free_valid_vma() refuses VM_PFNMAP: MadviseTests.
+                // MADV_DOFORK refuses VM_IO.
+                if advice == .dontNeed ? v.flags.contains(.pfnMap) : advice == .doFork && v.flags.contains(.io) { break }
                 try m.madvise(mm, addr: v.start + off, length: len, advice: advice)
                 if advice != .dontNeed, off > 0 || off + len < v.end - v.start { splits += 1 }
             case 16:
@@ -138,6 +141,25 @@ struct SequenceRunner {
                 _ = try m.mremap(mm, oldAddr: v.start + off, oldLength: len, newLength: newLen,
                                  flags: rng.chance(70) ? .mayMove : [])
                 moves += 1
+            case 17:
+                // A driver VMA of inserted FILE folios (the pte's reference is
+                // the one left), or of the zero page's pfn as remap_pfn_range().
+                let n = 1 + rng.below(3)
+                let uaddr = try m.mmap(mm, length: UInt64(n) * 4096, flags: rng.chance(70) ? .shared : .private)
+                if rng.chance(30), let z = m.zeroPagePfn {
+                    line = "pfnmap"
+                    if n == 1 { try m.remapPfnRange(mm, uaddr: uaddr, pfn: z, size: 4096) }
+                    break
+                }
+                line = "insert \(n)"
+                var folios: [UInt64] = []
+                defer { for f in folios { try? m.folioPut(f) } }
+                for _ in 0..<n { folios.append(try m.folioAlloc(.file)) }
+                var num = n
+                try folios.withUnsafeBufferPointer { (b) throws(ScamemError) in
+                    try m.vmInsertPages(mm, uaddr: uaddr, pfns: b, num: &num)
+                }
+                pages = describe(folios)
             default:
                 line = "mm"
                 if mms.count < 4 { mms.append(m.mmNew()) }

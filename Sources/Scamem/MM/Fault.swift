@@ -79,6 +79,7 @@ extension Machine {
                     for k in 0..<1 << order {
                         mms[s].vmas[vi].ptes[first + k] = (pfn + UInt64(k) + 1) | PTE.anon | PTE.exclusive
                     }
+                    mms[s].vmas[vi].anonVMA = true
                     return pfn + UInt64(idx - first)
                 } catch {
                     if order == 0 { throw error }
@@ -112,6 +113,7 @@ extension Machine {
         d.pointee.callerRefs = 0
         let old = mms[s].vmas[vi].ptes[idx]
         mms[s].vmas[vi].ptes[idx] = (pfn + 1) | PTE.anon | PTE.exclusive
+        mms[s].vmas[vi].anonVMA = true
         dropPtes(s, vi, CollectionOfOne(old))
         return pfn
     }
@@ -121,9 +123,11 @@ extension Machine {
         if write ? !v.flags.contains(.write) : v.flags.isDisjoint(with: [.read, .write, .exec]) { throw .fault }
     }
 
-    /// The order of anonymous folios faulted in from now on, as the mTHP
-    /// sysfs knobs set it (0: small folios only). The C counterpart is
-    /// `scamem_machine_set_anon_order()`.
+    /// The largest order of anonymous folios faulted in from now on, as if
+    /// the mTHP sysfs knobs enabled every order from 1 to `order` (0: small
+    /// folios only): a write fault tries the highest that fits, then the
+    /// next, as alloc_anon_folio() walks its enabled orders. The C
+    /// counterpart is `scamem_machine_set_anon_order()`.
     public func setAnonFolioOrder(_ order: Int) throws(ScamemError) {
         guard order >= 0, order <= maxPageOrder else { throw .invalid }
         lock.withLock { anonFolioOrderStorage = order }

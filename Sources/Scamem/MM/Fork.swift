@@ -33,13 +33,13 @@ extension Machine {
         child.ptes = [UInt64](repeating: 0, count: v.nrPages)
         if let f = v.shmem { try shmemGetFile(f) }
         mms[c].vmas.append(child)
-        // vma_needs_copy(): anon_vma stands for "may hold anon pages".
-        guard !v.flags.isDisjoint(with: [.pfnMap, .mixedMap]) || v.isPrivateAnon
-              || v.ptes.contains(where: { $0 & PTE.anon != 0 }) else { return }
+        // vma_needs_copy(): a VMA without an anon_vma (shmem, or anonymous
+        // memory only read so far) refaults in the child.
+        guard !v.flags.isDisjoint(with: [.pfnMap, .mixedMap]) || v.anonVMA else { return }
         try copyPteRange(s, i, c, mms[c].vmas.count - 1)
     }
 
-    /// copy_pte_range() -> copy_present_pte() for each pte of VMA `i`.
+    /// copy_pte_range() -> copy_present_ptes() for each pte of VMA `i`.
     func copyPteRange(_ s: Int, _ i: Int, _ c: Int, _ ci: Int) throws(ScamemError) {
         let v = mms[s].vmas[i]
         // The scamem pages first: the child VMA's reference and, for

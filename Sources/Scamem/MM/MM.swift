@@ -106,6 +106,10 @@ struct VMA {
     /// The shmem file (slot) of a MAP_SHARED | MAP_ANONYMOUS VMA: vm_file,
     /// one reference per VMA.
     var shmem: Int? = nil
+    /// vma->anon_vma exists: set by the first fault that made an anon page
+    /// (vmf_anon_prepare()), kept by splits, moves and fork's child; fork
+    /// copies the ptes of a VMA that has one.
+    var anonVMA = false
     /// The scamem (handle bits) whose pages this VMA maps. Under whole-object
     /// refcounting the VMA holds one reference on it; under LEGACY its ptes
     /// hold the pages and this only names the area they came from.

@@ -46,7 +46,8 @@ extension Machine {
         let mapped = mms[s].vmas[vi].object
         if let mapped, mapped != object { throw .busy }
         // One source per VMA: vm_insert_pages() ptes leave no room for an area.
-        if mapped == nil, mms[s].vmas[vi].ptes.contains(where: { $0 != 0 }) { throw .busy }
+        // (Anon ptes, COW copies, hold their own folios and may stay.)
+        if mapped == nil, mms[s].vmas[vi].ptes.contains(where: PTE.isSource) { throw .busy }
         let first = mms[s].vmas[vi].pteIndex(uaddr), n = Int(size / 4096)
         guard mms[s].vmas[vi].ptes[first..<first + n].allSatisfy({ $0 == 0 }) else { throw .busy }
         let pages = scamems[a.slot].block.pages + Int(off >> 12)
