@@ -408,7 +408,7 @@ struct scamem_machine_info {
 	uint64_t present_pages;    /* pfns with memory */
 	uint64_t managed_pages;    /* present minus reserved */
 	uint64_t free_pages;       /* in the buddy allocator */
-	uint64_t memmap_pages;     /* pfns in sections that have a memmap */
+	uint64_t memmap_pages;     /* pfns below end_pfn in sections that have a memmap */
 	uint64_t nr_sections;      /* sections [0, nr_sections) */
 	uint64_t present_sections; /* sections with a memmap */
 	uint32_t nr_nodes;
@@ -732,9 +732,12 @@ struct scamem_vmalloc_opts {
 
 /*
  * vmalloc(): size bytes (rounded up to pages) of order-0 pages on the local
- * node, at a new address stored in *addr. Errors: -EINVAL (NULL, size 0 or
- * above 2^32 pages), -ENOMEM, -ENOSPC (SCAMEM_STRATEGY_PACKED: no scamem
- * index left).
+ * node, at a new address stored in *addr. Addresses are handed out upwards
+ * and a freed range is reused at once only by an area of the same size (the
+ * kernel's alloc_vmap_area() takes the lowest free range that fits and reuses
+ * freed ranges after a lazy purge). Errors: -EINVAL (NULL, size 0 or above
+ * 2^32 pages), -ENOMEM, -ENOSPC (SCAMEM_STRATEGY_PACKED: no scamem index
+ * left).
  */
 SCAMEM_API int scamem_vmalloc(scamem_machine *m, uint64_t size, uint64_t *addr);
 /* vmalloc_user(): as scamem_vmalloc() with VM_USERMAP. */
@@ -878,7 +881,11 @@ SCAMEM_API int scamem_mm_exit(scamem_machine *m, struct scamem_mm *mm);
  * with MAP_FIXED, the address. *out is the start. The model keeps a page
  * table entry per page, so a VMA is at most SCAMEM_MAX_VMA_BYTES. Errors:
  * -EINVAL (flags, alignment, len 0 or beyond TASK_SIZE), -EBADF, -EEXIST,
- * -ENOMEM (no room, or len above SCAMEM_MAX_VMA_BYTES).
+ * -ENOMEM (no room, or len above SCAMEM_MAX_VMA_BYTES). Stricter than the
+ * kernel, which answers -ENOMEM for len or a MAP_FIXED range beyond
+ * TASK_SIZE, rounds or ignores a bad hint, and accepts MAP_SHARED_VALIDATE;
+ * MAP_FIXED over a mapping is -EEXIST (the kernel's MAP_FIXED_NOREPLACE),
+ * and addresses are chosen bottom-up.
  */
 #define SCAMEM_MAX_VMA_BYTES (1ull << 32)
 SCAMEM_API int scamem_mmap(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len, uint32_t flags,
@@ -1134,7 +1141,10 @@ SCAMEM_API int64_t scamem_get_user_pages(scamem_machine *m, struct scamem_mm *mm
 /*
  * pin_user_pages(): as scamem_get_user_pages() with FOLL_PIN (FOLL_WRITE,
  * FOLL_FORCE and FOLL_LONGTERM allowed; FOLL_GET, and since 0.2 FOLL_PIN
- * itself, internal to GUP as is_valid_gup_args() says, an -EINVAL). On a small folio a pin adds
+ * itself, internal to GUP as is_valid_gup_args() says, an -EINVAL where the
+ * kernel's pin_user_pages() WARNs and returns 0). FOLL_LONGTERM migrates
+ * nothing out of ZONE_MOVABLE first (check_and_migrate_movable_folios() is
+ * not modelled). On a small folio a pin adds
  * GUP_PIN_COUNTING_BIAS to its refcount; on a large one, 1 and 1 to its
  * pincount. Release each with scamem_unpin_user_page().
  */
