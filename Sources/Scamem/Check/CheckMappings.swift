@@ -71,6 +71,10 @@ extension Machine {
                 if v.object != nil, !v.mapsObject {
                     bad(nil, .refcount, "VMA at \(hex(v.start)) holds a scamem it maps no page of")
                 }
+                let sources = v.object == nil ? 0 : v.ptes.reduce(0) { $0 + (PTE.isSource($1) ? 1 : 0) }
+                if v.objectPtes != sources {
+                    bad(nil, .refcount, "VMA at \(hex(v.start)) counts \(v.objectPtes) ptes of its scamem, maps \(sources)")
+                }
                 for (i, pte) in v.ptes.enumerated() where pte != 0 {
                     let pfn = PTE.pfn(pte)
                     let at = hex(v.start + UInt64(i) * 4096)

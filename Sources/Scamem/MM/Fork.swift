@@ -50,6 +50,7 @@ extension Machine {
                 try strategy.mapped(object: o, pfns: b, first: true, in: self)
             }
             mms[c].vmas[ci].object = o
+            mms[c].vmas[ci].objectPtes = pfns.count
             for k in v.ptes.indices where PTE.isSource(v.ptes[k]) { mms[c].vmas[ci].ptes[k] = v.ptes[k] }
         }
         for k in v.ptes.indices {

@@ -133,8 +133,11 @@ struct VMA {
         flags.contains(.write) && (flags.contains(.shared) || pte & PTE.exclusive != 0)
     }
 
+    /// Ptes that map pages of `object` (0 without one): kept as ptes come
+    /// and go, so a COW or zap knows in O(1) whether it took the last one.
+    var objectPtes = 0
     /// Whether some pte still maps the VMA's source object.
-    var mapsObject: Bool { ptes.contains(where: PTE.isSource) }
+    var mapsObject: Bool { objectPtes > 0 }
 }
 
 /// mm_struct: its VMAs, sorted and disjoint.

@@ -159,6 +159,7 @@ extension Machine {
         p.end = to
         p.pgoff = v.pgoff + (from - v.start) / 4096
         p.ptes = Array(v.ptes[v.pteIndex(from)..<v.pteIndex(to)])
+        p.objectPtes = v.object == nil ? 0 : p.ptes.reduce(0) { $0 + (PTE.isSource($1) ? 1 : 0) }
         return p
     }
 
@@ -194,7 +195,8 @@ extension Machine {
             if v.object != nil { objectPfns.append(pfn) } else { dropFolioReference(pfn, mapped: true) }
         }
         guard let object = v.object, !objectPfns.isEmpty else { return }
-        let last = !v.mapsObject
+        mms[s].vmas[vi].objectPtes -= objectPfns.count
+        let last = !mms[s].vmas[vi].mapsObject
         if last { mms[s].vmas[vi].object = nil }
         strategy.unmapped(object: object, pfns: objectPfns, last: last, in: self)
     }

@@ -100,6 +100,7 @@ extension Machine {
             if let f = moved.shmem { try shmemGetFile(f) }
             mms[s].vmas[i].ptes = [UInt64](repeating: 0, count: mms[s].vmas[i].nrPages)
             mms[s].vmas[i].object = nil
+            mms[s].vmas[i].objectPtes = 0
             // unlink_anon_vmas(): the old VMA's anon pages moved away.
             mms[s].vmas[i].anonVMA = false
         } else {

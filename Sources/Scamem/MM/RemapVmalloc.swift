@@ -53,6 +53,7 @@ extension Machine {
         let pages = scamems[a.slot].block.pages + Int(off >> 12)
         try strategy.mapped(object: object, pfns: UnsafeBufferPointer(start: pages, count: n), first: mapped == nil, in: self)
         mms[s].vmas[vi].object = object
+        mms[s].vmas[vi].objectPtes += n
         for k in 0..<n { mms[s].vmas[vi].ptes[first + k] = pages[k] + 1 }
         mms[s].vmas[vi].flags.formUnion([.mixedMap, .dontExpand, .dontDump])
     }
