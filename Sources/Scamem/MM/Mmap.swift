@@ -125,7 +125,10 @@ extension Machine {
             return
         }
         for i in range where v.ptes[i] != 0 {
-            guard let (id, d) = try? descriptor(of: v.ptes[i] - 1, PageType.folioTypes) else { continue }
+            guard let (id, d) = try? descriptor(of: v.ptes[i] - 1, PageType.folioTypes) else {
+                releaseInsertedPage(v.ptes[i] - 1) // an alloc_pages() page (Memory.swift)
+                continue
+            }
             d.pointee.mapcount -= 1
             d.pointee.refcount -= 1
             if d.pointee.refcount == 0 { destroyDescriptor(id, d) }

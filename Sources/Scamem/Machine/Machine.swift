@@ -40,6 +40,12 @@ public final class Machine: @unchecked Sendable {
     /// until vunmap(); the model refuses a free that would break that
     /// (`.busy`) where the kernel would map a freed page. A debug ledger too.
     var vmapLedger: [UInt64: Int32] = [:]
+    /// ptes vm_insert_page() made of alloc_pages() pages (MISC), per pfn. A
+    /// memdesc MISC page has no refcount for the pte to hold, so the model
+    /// refuses to free one while a pte maps it (`.busy`). A debug ledger too.
+    var pteLedger: [UInt64: Int32] = [:]
+    /// The kernel subjects the scenarios model (Scenarios/), by handle.
+    var scenarios = SlotTable<ScenarioRecord>()
     let lock = Lock()
     var localNodeStorage = 0
     var anonFolioOrderStorage = 0

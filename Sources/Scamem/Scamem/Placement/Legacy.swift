@@ -37,16 +37,24 @@ final class LegacyStrategy: PlacementStrategy {
 
     func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64? { word.flags }
 
+    /// A vmalloc page, or an alloc_pages() page a user mapping of a plain
+    /// vmap() area (bpf ringbuf) holds: both have a struct page to count on.
     func page(_ pfn: UInt64, word: PageWord, through vmaObject: Int?, in m: Machine) -> ScamemPage? {
-        guard word.type == .misc, word.subtype == MiscSubtype.vmalloc.rawValue, refcount[Int(pfn)] > 0 else { return nil }
+        guard word.type == .misc, word.subtype == MiscSubtype.vmalloc.rawValue || word.subtype == MiscSubtype.unknown.rawValue,
+              refcount[Int(pfn)] > 0 else { return nil }
         return ScamemPage(pfn: pfn, slot: nil)
     }
 
-    /// put_page(): the page goes when its own count does.
+    /// put_page(): a vmalloc page goes when its own count does; an
+    /// alloc_pages() page keeps its allocator's reference, which the model
+    /// does not count (freePages() is refused while others hold it).
     private func put(_ pfn: UInt64, _ n: Int32, in m: Machine) {
         refcount[Int(pfn)] -= n
-        if refcount[Int(pfn)] == 0 { m.freeBlock(pfn, 0, flags: PageWord(rawValue: m.words[Int(pfn)]).flags) }
+        let w = PageWord(rawValue: m.words[Int(pfn)])
+        if refcount[Int(pfn)] == 0, w.subtype == MiscSubtype.vmalloc.rawValue { m.freeBlock(pfn, 0, flags: w.flags) }
     }
+
+    func holdsCallerPage(_ pfn: UInt64) -> Bool { refcount[Int(pfn)] > 0 }
 
     private func get(_ pfn: UInt64, _ n: Int32) throws(ScamemError) {
         guard refcount[Int(pfn)] <= Int32.max - n else { throw .overflow }
@@ -109,7 +117,7 @@ final class LegacyStrategy: PlacementStrategy {
         }
         for (pfn, h) in m.gupLedger {
             let w = PageWord(rawValue: m.words[Int(pfn)])
-            if w.type == .misc, w.subtype == MiscSubtype.vmalloc.rawValue {
+            if w.type == .misc, w.subtype == MiscSubtype.vmalloc.rawValue || w.subtype == MiscSubtype.unknown.rawValue {
                 expectRef[pfn, default: 0] += Int64(h.gets) + Int64(h.pins) * Int64(gupPinCountingBias)
             }
         }
@@ -121,7 +129,9 @@ final class LegacyStrategy: PlacementStrategy {
             }
             let w = PageWord(rawValue: m.words[pfn])
             let vmalloc = w.type == .misc && w.subtype == MiscSubtype.vmalloc.rawValue
-            if vmalloc != (r > 0) {
+            // A mapped plain-vmap page's count is its ptes' and GUP's, checked above.
+            let callerPage = w.type == .misc && w.subtype == MiscSubtype.unknown.rawValue
+            if vmalloc ? r == 0 : r > 0 && !callerPage {
                 bad(UInt64(pfn), .refcount, vmalloc ? "vmalloc page with no reference" : "refcount \(r) on a \(w.type) page")
             }
         }

@@ -100,6 +100,9 @@ protocol PlacementStrategy: AnyObject {
     /// GUP took or released a reference on a scamem page.
     func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError)
     func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine)
+    /// True if the strategy itself keeps an alloc_pages() page from being
+    /// freed (LEGACY: a struct page reference from a mapping or GUP).
+    func holdsCallerPage(_ pfn: UInt64) -> Bool
     /// folio_maybe_dma_pinned() for a scamem page.
     func maybeDmaPinned(_ p: ScamemPage, in m: Machine) -> Bool
     /// The refcount and mapcount a scamem page reports (page_info).
@@ -123,6 +126,8 @@ extension PlacementStrategy {
     var extraBytesPerPage: Int { 0 }
     func objectBytes(nr: Int) -> Int { kind.objectBytes(nr: nr) }
     func detach(slot: Int, in m: Machine) {}
+    /// Whole-object strategies hold a caller's pages through the scamem (the vmap ledger).
+    func holdsCallerPage(_ pfn: UInt64) -> Bool { false }
 
     func flags(ofPage index: Int, slot: Int, in m: Machine) -> UInt64? {
         let pfn = m.scamems[slot].block.pages[index]

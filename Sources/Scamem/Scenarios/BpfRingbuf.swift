@@ -1,0 +1,83 @@
+/// kernel/bpf/ringbuf.c: BPF_MAP_TYPE_RINGBUF. The ring is a plain vmap()
+/// (VM_MAP | VM_USERMAP, no VM_MAP_PUT_PAGES) of pages the map allocated
+/// one by one, every data page listed twice so a record wrapping the end
+/// reads contiguously, mapped to userspace with remap_vmalloc_range().
+extension Machine {
+    /// RINGBUF_PGOFF: the bpf_ringbuf header page, never mapped to userspace.
+    static let ringbufPgoff = 1
+    /// RINGBUF_NR_META_PAGES: the header, consumer and producer pages.
+    static let ringbufMetaPages = 3
+
+    /// ringbuf_map_alloc() -> bpf_ringbuf_alloc() -> bpf_ringbuf_area_alloc():
+    /// `dataSize` (max_entries) a power of two and page aligned, at most
+    /// 2^31 (it is a u32), else `.invalid`; `nid` as BPF_F_NUMA_NODE (nil:
+    /// NUMA_NO_NODE). 3 + dataSize/4096 pages from alloc_pages_node(), then
+    /// vmap() of 3 + 2 * dataSize/4096 entries. `.noMemory` (-ENOMEM) when
+    /// a page or the area cannot be had; nothing stays allocated then.
+    /// Returns the map and the ring's kernel address. The C counterpart is
+    /// `scamem_bpf_ringbuf_alloc()`.
+    public func bpfRingbufAlloc(dataSize: UInt64, nid: Int? = nil) throws(ScamemError) -> (BpfRingbufID, kaddr: UInt64) {
+        guard dataSize >= 4096, dataSize <= 1 << 31, dataSize & (dataSize - 1) == 0 else { throw .invalid }
+        let nrData = Int(dataSize / 4096)
+        return try lock.withLock { () throws(ScamemError) -> (BpfRingbufID, kaddr: UInt64) in
+            _ = try preferredNode(nid)
+            let pages = try allocCallerPages(Self.ringbufMetaPages + nrData, nid: nid)
+            let list = pages + pages[Self.ringbufMetaPages...]
+            let kaddr: UInt64
+            do throws(ScamemError) {
+                let slot = try adoptScamem(list, owning: false, usermap: true)
+                kaddr = try mapArea(slot, nrPages: list.count, flags: [.map, .usermap], caller: 0)
+            } catch {
+                freeCallerPages(pages, order: 0)
+                throw error == .busy ? .noMemory : error
+            }
+            let h = newScenario(ScenarioRecord(kind: .bpfRingbuf, kaddr: kaddr, size: dataSize, pages: pages, order: 0))
+            return (BpfRingbufID(rawValue: h), kaddr)
+        }
+    }
+
+    /// ringbuf_map_mmap_kern(): the user mmap()ed the map at file offset
+    /// `pgoff` pages into the driver VMA holding `uaddr`; the handler sets
+    /// its vm_pgoff and calls `remap_vmalloc_range(vma, rb, vm_pgoff +
+    /// RINGBUF_PGOFF)`. Offset 0 is the consumer page, the one writable
+    /// mapping: a VMA there must be exactly one page, else `.notPermitted`
+    /// (-EPERM). Offsets from 1 are the producer page and the data (twice),
+    /// which libbpf maps PROT_READ: today every VMA is read+write, so the
+    /// model takes such a mapping as the read-only one the kernel allows
+    /// (once mmap() has a prot, a VM_WRITE VMA past offset 0 is
+    /// `.notPermitted` and VM_MAYWRITE is cleared here). Bounds and the VMA
+    /// as remapVmallocRange(): `.invalid` past the ring, `.busy` if the VMA
+    /// maps something already, `.fault` where no VMA is, `.badHandle`.
+    /// The C counterpart is `scamem_bpf_ringbuf_mmap()`.
+    public func bpfRingbufMmap(_ rb: BpfRingbufID, _ mm: MMID, uaddr: UInt64, pgoff: UInt64) throws(ScamemError) {
+        try lock.withLock { () throws(ScamemError) in
+            let r = scenarios[try scenarioSlot(rb, .bpfRingbuf)]
+            let (s, vi) = try driverVMA(mm, uaddr)
+            let v = mms[s].vmas[vi]
+            guard pgoff <= 1 << 32 else { throw .invalid }
+            if pgoff == 0, v.end - v.start != 4096 { throw .notPermitted }
+            guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
+            try remapLocked(s, vi, uaddr: v.start, kaddr: r.kaddr, pgoff: pgoff + UInt64(Self.ringbufPgoff),
+                            size: v.end - v.start)
+            mms[s].vmas[vi].pgoff = pgoff
+        }
+    }
+
+    /// bpf_ringbuf_free(): vunmap() of the ring, then __free_page() of each
+    /// page. The kernel gets here only once no mapping holds the map (each
+    /// VMA holds its file); the model's caller can come earlier, so while a
+    /// mapping or a GUP reference still holds the ring, or any page, it is
+    /// `.busy` and nothing changes (never a mapped page freed). `.badHandle`
+    /// for a freed map. The C counterpart is `scamem_bpf_ringbuf_free()`.
+    public func bpfRingbufFree(_ rb: BpfRingbufID) throws(ScamemError) {
+        try lock.withLock { () throws(ScamemError) in
+            let slot = try scenarioSlot(rb, .bpfRingbuf)
+            let r = scenarios[slot]
+            guard let ai = vmalloc.index(containing: r.kaddr) else { throw .badHandle }
+            guard !subjectPagesHeld(r, area: ai) else { throw .busy }
+            removeArea(at: ai)
+            freeCallerPages(r.pages, order: 0)
+            scenarios.remove(slot)
+        }
+    }
+}
