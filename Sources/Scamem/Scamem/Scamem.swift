@@ -149,8 +149,10 @@ extension Machine {
     /// pte, or (LEGACY) a struct page reference from a mapping or GUP.
     func callerPageHeld(_ pfn: UInt64, order: Int) -> Bool {
         if vmapped(pfn, order: order) { return true }
-        for p in pfn..<pfn + (1 << UInt64(order)) where pteLedger[p] != nil || strategy.holdsCallerPage(p) { return true }
-        return false
+        let range = pfn..<pfn + (1 << UInt64(order))
+        // Both checks cost nothing unless something was ever held this way.
+        if !pteLedger.isEmpty, range.contains(where: { pteLedger[$0] != nil }) { return true }
+        return strategy.kind == .legacy && range.contains(where: strategy.holdsCallerPage)
     }
 
     /// refcount_inc()

@@ -30,6 +30,9 @@ final class VmaPrivateStrategy: PlacementStrategy {
 
     func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
         guard let slot = p.slot else { throw .fault }
+        // One scamem per reverse-map entry: a caller page two user-mapped
+        // plain vmap() areas share is held through the first one only.
+        if let e = reverseMap[p.pfn], e.slot != slot { throw .fault }
         try m.scamemGetLocked(slot)
         m.scamems[slot].gupRefs += 1
         reverseMap[p.pfn, default: (slot, 0)].refs += 1
