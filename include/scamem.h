@@ -531,7 +531,8 @@ SCAMEM_API int scamem_alloc_pages(scamem_machine *m, uint32_t gfp, uint32_t orde
  * -EALREADY (the page is already free), -EBUSY (a vmap() area without
  * SCAMEM_VM_MAP_PUT_PAGES, or a user mapping or GUP reference that outlived
  * one, still holds one of the pages; or since 0.2 a scamem_vm_insert_pages()
- * pte maps one: under memdescs such a page has no refcount to defer the free).
+ * pte maps one: under memdescs such a page has no refcount to defer the free;
+ * or it is a page a bpf ringbuf or io_uring region allocated).
  */
 SCAMEM_API int scamem_free_pages(scamem_machine *m, uint64_t pfn, uint32_t order);
 
@@ -1070,8 +1071,13 @@ SCAMEM_API int scamem_folio_maybe_dma_pinned(scamem_machine *m, uint64_t pfn);
  * VMA there: -EFAULT). An optional kaddr receives the kernel address of the
  * subject's memory (may be NULL). Every call returns 0 or a negative errno;
  * each one's list below adds to -EINVAL (NULL machine or out pointer) and
- * -EBADF (a stale handle or mm). docs/strategies.md says what each strategy
- * does with each subject.
+ * -EBADF (a stale handle or mm). A subject's memory stays its own: the
+ * pages a bpf ringbuf or io_uring region allocated cannot be freed or
+ * adopted by the caller (scamem_free_pages(), scamem_vmap() with
+ * SCAMEM_VM_MAP_PUT_PAGES: -EBUSY), and if the caller scamem_vfree()s or
+ * scamem_vunmap()s a subject's area behind its back, the subject's _mmap is
+ * -EBADF and its free removes only what is still the subject's.
+ * docs/strategies.md says what each strategy does with each subject.
  */
 struct scamem_bpf_ringbuf;
 struct scamem_io_uring_region;

@@ -323,4 +323,41 @@ import Scamem
         #expect(totalFree(m) == free0)
         expectClean(m)
     }
+
+    /// A caller that frees a subject's memory behind its back: the subject's
+    /// pages stay its own, and its area is told from a new one at the same address.
+    @Test(arguments: Strategy.allCases)
+    func subjectsSurviveCallersFrees(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let free0 = totalFree(m)
+        let (rb, k) = try m.bpfRingbufAlloc(dataSize: 4096)
+        let page = try m.vmallocToPfn(k)
+        try m.vunmap(k)
+        expectClean(m)
+        #expect(throws: ScamemError.busy) { try m.freePages(page, order: 0) }
+        #expect(throws: ScamemError.busy) { try m.vmap([page], flags: .mapPutPages) }
+        let other = try m.vmalloc(size: 5 * 4096)
+        #expect(other == k)
+        let mm = m.mmNew()
+        let u = try m.mmap(mm, length: 4096, flags: .shared)
+        #expect(throws: ScamemError.badHandle) { try m.bpfRingbufMmap(rb, mm, uaddr: u, pgoff: 0) }
+        try m.bpfRingbufFree(rb)
+        #expect(m.findVmArea(other) != nil)
+        try m.vfree(other)
+        let (r, rk) = try m.ioUringRegionAlloc(size: 2 * 4096)
+        let head = (rk - 0xffff_8880_0000_0000) / 4096
+        #expect(throws: ScamemError.busy) { try m.freePages(head, order: 1) }
+        try m.ioUringRegionFree(r)
+        let (kc, kk) = try m.kcovInitTrace(entries: 512)
+        try m.vfree(kk)
+        let reused = try m.vmallocUser(size: 4096)
+        #expect(reused == kk)
+        #expect(throws: ScamemError.badHandle) { try m.kcovMmap(kc, mm, uaddr: u) }
+        try m.kcovFree(kc)
+        #expect(m.findVmArea(reused) != nil)
+        try m.vfree(reused)
+        try m.mmExit(mm)
+        #expect(totalFree(m) == free0)
+        expectClean(m)
+    }
 }

@@ -46,6 +46,9 @@ public final class Machine: @unchecked Sendable {
     var pteLedger: [UInt64: Int32] = [:]
     /// The kernel subjects the scenarios model (Scenarios/), by handle.
     var scenarios = SlotTable<ScenarioRecord>()
+    /// Pages a live bpf ringbuf or io_uring region allocated: its own to
+    /// free, so freePages() and an owning vmap() of one are `.busy`.
+    var subjectPages = Set<UInt64>()
     let lock = Lock()
     var localNodeStorage = 0
     var anonFolioOrderStorage = 0

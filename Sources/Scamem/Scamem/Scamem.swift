@@ -85,7 +85,7 @@ extension Machine {
                 // freed one by one when the scamem goes.
                 guard w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue, w.order == 0,
                       seen.insert(pfn).inserted else { throw .invalid }
-                if vmapLedger[pfn] != nil { throw .busy }
+                if vmapLedger[pfn] != nil || subjectPages.contains(pfn) { throw .busy }
             } else {
                 try checkVmapPage(pfn, w)
                 // A user-mappable area of caller pages (bpf ringbuf): only
@@ -152,6 +152,7 @@ extension Machine {
         let range = pfn..<pfn + (1 << UInt64(order))
         // Both checks cost nothing unless something was ever held this way.
         if !pteLedger.isEmpty, range.contains(where: { pteLedger[$0] != nil }) { return true }
+        if !subjectPages.isEmpty, range.contains(where: subjectPages.contains) { return true }
         return strategy.kind == .legacy && range.contains(where: strategy.holdsCallerPage)
     }
 

@@ -57,6 +57,7 @@ extension Machine {
             guard pgoff <= 1 << 32 else { throw .invalid }
             if pgoff == 0, v.end - v.start != 4096 { throw .notPermitted }
             guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
+            guard subjectArea(r) != nil else { throw .badHandle }
             try remapLocked(s, vi, uaddr: v.start, kaddr: r.kaddr, pgoff: pgoff + UInt64(Self.ringbufPgoff),
                             size: v.end - v.start)
             mms[s].vmas[vi].pgoff = pgoff
@@ -73,11 +74,11 @@ extension Machine {
         try lock.withLock { () throws(ScamemError) in
             let slot = try scenarioSlot(rb, .bpfRingbuf)
             let r = scenarios[slot]
-            guard let ai = vmalloc.index(containing: r.kaddr) else { throw .badHandle }
+            let ai = subjectArea(r)
             guard !subjectPagesHeld(r, area: ai) else { throw .busy }
-            removeArea(at: ai)
+            if let ai { removeArea(at: ai) }
             freeCallerPages(r.pages, order: 0)
-            scenarios.remove(slot)
+            removeScenario(slot)
         }
     }
 }

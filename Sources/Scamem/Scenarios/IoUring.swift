@@ -74,11 +74,11 @@ extension Machine {
         try lock.withLock { () throws(ScamemError) in
             let slot = try scenarioSlot(region, .ioUringRegion)
             let r = scenarios[slot]
-            let ai = r.kaddr >= VmallocSpace.start ? vmalloc.index(containing: r.kaddr) : nil
+            let ai = subjectArea(r)
             guard !subjectPagesHeld(r, area: ai) else { throw .busy }
             if let ai { removeArea(at: ai) }
             if r.order > 0 { freeCallerPages([r.pages[0]], order: r.order) } else { freeCallerPages(r.pages, order: 0) }
-            scenarios.remove(slot)
+            removeScenario(slot)
         }
     }
 
@@ -128,7 +128,7 @@ extension Machine {
         try lock.withLock { () throws(ScamemError) in
             let slot = try scenarioSlot(buf, .ioUringBuffer)
             unpinAll(scenarios[slot].pages)
-            scenarios.remove(slot)
+            removeScenario(slot)
         }
     }
 

@@ -29,7 +29,7 @@ extension Machine {
             let v = mms[s].vmas[vi]
             guard v.pgoff == 0, v.end - v.start == r.size else { throw .invalid }
             guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
-            try insertVmallocPages(s, vi, kaddr: r.kaddr, nrPages: v.nrPages)
+            try insertVmallocPages(s, vi, r, nrPages: v.nrPages)
         }
     }
 
@@ -46,8 +46,8 @@ extension Machine {
     func freeVmallocSubject<S>(_ h: ScenarioHandle<S>, _ kind: ScenarioRecord.Kind) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
             let slot = try scenarioSlot(h, kind)
-            if let ai = vmalloc.index(containing: scenarios[slot].kaddr) { removeArea(at: ai) }
-            scenarios.remove(slot)
+            if let ai = subjectArea(scenarios[slot]) { removeArea(at: ai) }
+            removeScenario(slot)
         }
     }
 }

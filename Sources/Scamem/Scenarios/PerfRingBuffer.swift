@@ -32,7 +32,7 @@ extension Machine {
             let v = mms[s].vmas[vi]
             guard v.pgoff == 0, v.end - v.start == r.size else { throw .invalid }
             guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
-            try insertVmallocPages(s, vi, kaddr: r.kaddr, nrPages: v.nrPages)
+            try insertVmallocPages(s, vi, r, nrPages: v.nrPages)
             mms[s].vmas[vi].flags.insert(.dontDump)
         }
     }

@@ -41,15 +41,38 @@ struct ScenarioRecord {
     /// A compound io_uring region's block order: its pages are one block,
     /// freed at once. 0: pages freed one by one.
     let order: Int
+    /// The scamem (handle bits) of its vm area, to tell the area from one a
+    /// caller's own vfree()/vunmap() made room for at the same address.
+    var object: UInt64? = nil
 }
 
 /// x86_64's PAGE_OFFSET (4-level): page_address() of a direct-mapped page.
 let directMapBase: UInt64 = 0xffff_8880_0000_0000
 
 extension Machine {
+    /// Records a subject; `kaddr` in a vm area names that area as its own,
+    /// and a bpf ringbuf's or io_uring region's pages become its own.
     func newScenario(_ r: ScenarioRecord) -> UInt64 {
+        var r = r
+        if let i = vmalloc.index(containing: r.kaddr) { r.object = scamems.handle(vmalloc.areas[i].slot) }
+        if r.kind == .bpfRingbuf || r.kind == .ioUringRegion { subjectPages.formUnion(r.pages) }
         let slot = scenarios.insert(r)
         return scenarios.handle(slot)
+    }
+
+    /// Drops a subject (its pages, if it owned any, already freed).
+    func removeScenario(_ slot: Int) {
+        let r = scenarios[slot]
+        if r.kind == .bpfRingbuf || r.kind == .ioUringRegion { subjectPages.subtract(r.pages) }
+        scenarios.remove(slot)
+    }
+
+    /// The index of the subject's own vm area, if it still has one (a
+    /// caller may have vfree()d or vunmap()ed it behind its back).
+    func subjectArea(_ r: ScenarioRecord) -> Int? {
+        guard let o = r.object, let slot = scamems.slot(handle: o), let i = vmalloc.index(containing: r.kaddr),
+              vmalloc.areas[i].slot == slot else { return nil }
+        return i
     }
 
     /// The live record a handle names, of the kind its type says.
@@ -118,16 +141,17 @@ extension Machine {
         return try mapArea(slot, nrPages: nr, flags: [.usermap, .alloc], caller: 0)
     }
 
-    /// The vm_insert_page() of each vmalloc_to_page() of the area at `kaddr`
+    /// The vm_insert_page() of each vmalloc_to_page() of the subject's area
     /// from page 0, at the start of VMA `vi`: kcov_mmap(), and the faults of
     /// perf_mmap(). The VMA names the area first (vm_private_data), as
     /// VMA_PRIVATE needs. A page's error stops the walk, earlier ptes stay.
-    func insertVmallocPages(_ s: Int, _ vi: Int, kaddr: UInt64, nrPages: Int) throws(ScamemError) {
-        guard let ai = vmalloc.index(containing: kaddr) else { throw .invalid }
-        let slot = vmalloc.areas[ai].slot
+    /// `.badHandle` if the subject's area is gone.
+    func insertVmallocPages(_ s: Int, _ vi: Int, _ r: ScenarioRecord, nrPages: Int) throws(ScamemError) {
+        guard let ai = subjectArea(r) else { throw .badHandle }
+        let a = vmalloc.areas[ai]
         mms[s].vmas[vi].flags.formUnion([.mixedMap, .dontExpand])
-        for k in 0..<nrPages {
-            try insertAreaPage(s, vi, pte: k, try vmallocToPfnLocked(kaddr + UInt64(k) * 4096), slot: slot)
+        for k in 0..<min(nrPages, a.nrPages) {
+            try insertAreaPage(s, vi, pte: k, scamems[a.slot].block.pages[k], slot: a.slot)
         }
     }
 }

@@ -28,6 +28,7 @@ extension Machine {
             let r = scenarios[try scenarioSlot(buf, .vb2Buffer)]
             let (s, vi) = try driverVMA(mm, uaddr)
             let v = mms[s].vmas[vi]
+            guard subjectArea(r) != nil else { throw .badHandle }
             try remapLocked(s, vi, uaddr: v.start, kaddr: r.kaddr, pgoff: 0, size: v.end - v.start)
         }
     }
@@ -66,7 +67,7 @@ extension Machine {
         try lock.withLock { () throws(ScamemError) in
             let slot = try scenarioSlot(buf, .vb2Userptr)
             unpinAll(scenarios[slot].pages)
-            scenarios.remove(slot)
+            removeScenario(slot)
         }
     }
 }
