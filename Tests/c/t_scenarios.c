@@ -267,9 +267,20 @@ static void insert_pages(scamem_machine *m, uint32_t strategy)
 
 int main(void)
 {
+	/* A small two-node machine, so the checker after each step stays cheap
+	 * under valgrind: node 0 DMA32 [0x1000, 0x4000), node 1 NORMAL [0x4000, 0x8000). */
+	static const struct scamem_zone_span zones[] = {
+		{ 0, SCAMEM_ZONE_DMA32, 0x1000, 0x3000 },
+		{ 1, SCAMEM_ZONE_NORMAL, 0x4000, 0x4000 },
+	};
 	for (uint32_t s = 1; s <= SCAMEM_NR_STRATEGIES; s++) {
 		struct scamem_machine_desc d;
 		scamem_machine_desc_default(&d);
+		d.nr_nodes = 2;
+		d.zones = zones;
+		d.nr_zones = 2;
+		d.nr_holes = 0;
+		d.nr_reserved = 0;
 		d.strategy = s;
 		scamem_machine *m = NULL;
 		EXPECT_OK(scamem_machine_new(&d, &m));
