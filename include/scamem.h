@@ -1093,9 +1093,13 @@ struct scamem_vb2_buffer;
  * another). Allocates 3 + data_size / 4096 pages one by one
  * (alloc_pages_node()) and vmap()s 3 + 2 * data_size / 4096 entries, every
  * data page twice, with VM_MAP | VM_USERMAP and without VM_MAP_PUT_PAGES
- * (see scamem_vmap()). -ENOMEM, with nothing left allocated.
+ * (see scamem_vmap()). With SCAMEM_BPF_RINGBUF_USER in flags, a
+ * BPF_MAP_TYPE_USER_RINGBUF (user_ringbuf_map_alloc(): the same area, the
+ * user producing); other flags are -EINVAL. -ENOMEM, with nothing left
+ * allocated.
  */
-SCAMEM_API int scamem_bpf_ringbuf_alloc(scamem_machine *m, uint64_t data_size, int32_t nid,
+#define SCAMEM_BPF_RINGBUF_USER 0x1u
+SCAMEM_API int scamem_bpf_ringbuf_alloc(scamem_machine *m, uint64_t data_size, int32_t nid, uint32_t flags,
 					struct scamem_bpf_ringbuf **out, uint64_t *kaddr);
 /*
  * ringbuf_map_mmap_kern(): the user mmap()ed the map at file offset pgoff
@@ -1104,7 +1108,9 @@ SCAMEM_API int scamem_bpf_ringbuf_alloc(scamem_machine *m, uint64_t data_size, i
  * the VMA must be exactly one page (-EPERM otherwise, as for any VM_WRITE
  * mapping there). From pgoff 1 the producer page and the data pages twice,
  * which the kernel maps read-only (the model's VMAs are all read+write
- * today; the prot check comes with mmap()'s prot). Errors: -EPERM, -EINVAL
+ * today; the prot check comes with mmap()'s prot). A user ringbuf
+ * (ringbuf_map_mmap_user()) is the other way round: its consumer page is
+ * the read-only part and no VMA is refused today. Errors: -EPERM, -EINVAL
  * (an anonymous VMA; the VMA reaches past the ring from pgoff), -EBUSY (the
  * VMA maps something already), -EFAULT, -EOVERFLOW.
  */

@@ -34,9 +34,12 @@ func registering<S>(_ m: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePoint
 }
 
 @c @implementation
-public func scamem_bpf_ringbuf_alloc(_ m: OpaquePointer!, _ dataSize: UInt64, _ nid: Int32,
+public func scamem_bpf_ringbuf_alloc(_ m: OpaquePointer!, _ dataSize: UInt64, _ nid: Int32, _ flags: UInt32,
                                      _ out: UnsafeMutablePointer<OpaquePointer?>!, _ kaddr: UnsafeMutablePointer<UInt64>!) -> Int32 {
-    allocating(m, out, kaddr) { m throws(ScamemError) in try m.bpfRingbufAlloc(dataSize: dataSize, nid: try nodeArgument(nid)) }
+    allocating(m, out, kaddr) { m throws(ScamemError) in
+        guard flags & ~UInt32(SCAMEM_BPF_RINGBUF_USER) == 0 else { throw .invalid }
+        return try m.bpfRingbufAlloc(dataSize: dataSize, nid: try nodeArgument(nid), user: flags != 0)
+    }
 }
 
 @c @implementation

@@ -94,6 +94,23 @@ import Scamem
         expectClean(m)
     }
 
+    /// BPF_MAP_TYPE_USER_RINGBUF: the same area, the consumer page read-only.
+    @Test(arguments: Strategy.allCases)
+    func bpfUserRingbuf(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let free0 = totalFree(m)
+        let (rb, k) = try m.bpfRingbufAlloc(dataSize: 2 * 4096, user: true)
+        let mm = m.mmNew()
+        let u = try m.mmap(mm, length: 2 * 4096, flags: .shared)
+        try m.bpfRingbufMmap(rb, mm, uaddr: u, pgoff: 0)
+        #expect(try m.followPage(mm, u + 4096) == m.vmallocToPfn(k + 2 * 4096))
+        expectClean(m)
+        try m.mmExit(mm)
+        try m.bpfRingbufFree(rb)
+        #expect(totalFree(m) == free0)
+        expectClean(m)
+    }
+
     @Test(arguments: Strategy.allCases)
     func bpfRingbufBadInput(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)

@@ -34,14 +34,14 @@ static void bpf_ringbuf(scamem_machine *m, uint32_t strategy)
 	uint64_t k = 0, pfn = 0, free0 = free_pages(m);
 	int can_pin = strategy == SCAMEM_STRATEGY_LEGACY || strategy == SCAMEM_STRATEGY_VMA_PRIVATE;
 
-	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, 3 * PAGE, -1, &rb, &k), -EINVAL);
-	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, 0, -1, &rb, &k), -EINVAL);
-	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, UINT64_MAX, -1, &rb, &k), -EINVAL);
-	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, PAGE, 7, &rb, &k), -EINVAL);
-	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, PAGE, -2, &rb, &k), -EINVAL);
-	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, PAGE, -1, NULL, &k), -EINVAL);
-	EXPECT_ERR(scamem_bpf_ringbuf_alloc(NULL, PAGE, -1, &rb, &k), -EINVAL);
-	EXPECT_OK(scamem_bpf_ringbuf_alloc(m, 4 * PAGE, 1, &rb, &k));
+	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, 3 * PAGE, -1, 0, &rb, &k), -EINVAL);
+	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, 0, -1, 0, &rb, &k), -EINVAL);
+	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, UINT64_MAX, -1, 0, &rb, &k), -EINVAL);
+	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, PAGE, 7, 0, &rb, &k), -EINVAL);
+	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, PAGE, -2, 0, &rb, &k), -EINVAL);
+	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, PAGE, -1, 0, NULL, &k), -EINVAL);
+	EXPECT_ERR(scamem_bpf_ringbuf_alloc(NULL, PAGE, -1, 0, &rb, &k), -EINVAL);
+	EXPECT_OK(scamem_bpf_ringbuf_alloc(m, 4 * PAGE, 1, 0, &rb, &k));
 	EXPECT(free_pages(m) == free0 - 7);
 	EXPECT_OK(scamem_find_vm_area(m, k, &vm));
 	EXPECT(vm.nr_pages == 11 && (vm.flags & SCAMEM_VM_USERMAP) && !(vm.flags & SCAMEM_VM_MAP_PUT_PAGES));
@@ -79,8 +79,16 @@ static void bpf_ringbuf(scamem_machine *m, uint32_t strategy)
 	EXPECT_ERR(scamem_bpf_ringbuf_free(NULL, rb), -EINVAL);
 	EXPECT(free_pages(m) == free0);
 	/* kaddr is optional. */
-	EXPECT_OK(scamem_bpf_ringbuf_alloc(m, PAGE, -1, &rb, NULL));
+	EXPECT_OK(scamem_bpf_ringbuf_alloc(m, PAGE, -1, 0, &rb, NULL));
 	EXPECT_OK(scamem_bpf_ringbuf_free(m, rb));
+	/* A user ringbuf: the consumer page is the read-only part. */
+	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, PAGE, -1, 2, &rb, &k), -EINVAL);
+	EXPECT_OK(scamem_bpf_ringbuf_alloc(m, PAGE, -1, SCAMEM_BPF_RINGBUF_USER, &rb, &k));
+	EXPECT_OK(scamem_mm_new(m, &mm));
+	EXPECT_OK(scamem_bpf_ringbuf_mmap(m, rb, mm, driver_vma(m, mm, 2 * PAGE), 0));
+	EXPECT_OK(scamem_mm_exit(m, mm));
+	EXPECT_OK(scamem_bpf_ringbuf_free(m, rb));
+	EXPECT(free_pages(m) == free0);
 	clean(m);
 }
 

@@ -6,7 +6,7 @@
 extension Machine {
     func checkScenarios(_ bad: Report) {
         var owned = Set<UInt64>()
-        for slot in scenarios.liveSlots where [.bpfRingbuf, .ioUringRegion].contains(scenarios[slot].kind) {
+        for slot in scenarios.liveSlots where scenarios[slot].kind.ownsPages {
             let r = scenarios[slot]
             for pfn in r.pages {
                 let w = PageWord(rawValue: words[Int(pfn)])

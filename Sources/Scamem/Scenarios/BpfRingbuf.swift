@@ -2,6 +2,8 @@
 /// (VM_MAP | VM_USERMAP, no VM_MAP_PUT_PAGES) of pages the map allocated
 /// one by one, every data page listed twice so a record wrapping the end
 /// reads contiguously, mapped to userspace with remap_vmalloc_range().
+/// BPF_MAP_TYPE_USER_RINGBUF shares the area and turns the mapping's
+/// permissions around (the user produces, the kernel consumes).
 extension Machine {
     /// RINGBUF_PGOFF: the bpf_ringbuf header page, never mapped to userspace.
     static let ringbufPgoff = 1
@@ -14,9 +16,10 @@ extension Machine {
     /// NUMA_NO_NODE). 3 + dataSize/4096 pages from alloc_pages_node(), then
     /// vmap() of 3 + 2 * dataSize/4096 entries. `.noMemory` (-ENOMEM) when
     /// a page or the area cannot be had; nothing stays allocated then.
-    /// Returns the map and the ring's kernel address. The C counterpart is
-    /// `scamem_bpf_ringbuf_alloc()`.
-    public func bpfRingbufAlloc(dataSize: UInt64, nid: Int? = nil) throws(ScamemError) -> (BpfRingbufID, kaddr: UInt64) {
+    /// `user`: BPF_MAP_TYPE_USER_RINGBUF (user_ringbuf_map_alloc(), the same
+    /// area). Returns the map and the ring's kernel address. The C
+    /// counterpart is `scamem_bpf_ringbuf_alloc()`.
+    public func bpfRingbufAlloc(dataSize: UInt64, nid: Int? = nil, user: Bool = false) throws(ScamemError) -> (BpfRingbufID, kaddr: UInt64) {
         guard dataSize >= 4096, dataSize <= 1 << 31, dataSize & (dataSize - 1) == 0 else { throw .invalid }
         let nrData = Int(dataSize / 4096)
         return try lock.withLock { () throws(ScamemError) -> (BpfRingbufID, kaddr: UInt64) in
@@ -31,7 +34,8 @@ extension Machine {
                 freeCallerPages(pages, order: 0)
                 throw error == .busy ? .noMemory : error
             }
-            let h = newScenario(ScenarioRecord(kind: .bpfRingbuf, kaddr: kaddr, size: dataSize, pages: pages, order: 0))
+            let h = newScenario(ScenarioRecord(kind: user ? .bpfUserRingbuf : .bpfRingbuf, kaddr: kaddr, size: dataSize,
+                                               pages: pages, order: 0))
             return (BpfRingbufID(rawValue: h), kaddr)
         }
     }
@@ -45,17 +49,22 @@ extension Machine {
     /// which libbpf maps PROT_READ: today every VMA is read+write, so the
     /// model takes such a mapping as the read-only one the kernel allows
     /// (once mmap() has a prot, a VM_WRITE VMA past offset 0 is
-    /// `.notPermitted` and VM_MAYWRITE is cleared here). Bounds and the VMA
+    /// `.notPermitted` and VM_MAYWRITE is cleared here). A user ringbuf
+    /// (ringbuf_map_mmap_user()) is the other way round: its consumer page
+    /// is the read-only part (a VM_WRITE mapping of offset 0 will be
+    /// `.notPermitted`), the producer page and data writable, so no VMA is
+    /// refused today. Bounds and the VMA
     /// as remapVmallocRange(): `.invalid` past the ring, `.busy` if the VMA
     /// maps something already, `.fault` where no VMA is, `.badHandle`.
     /// The C counterpart is `scamem_bpf_ringbuf_mmap()`.
     public func bpfRingbufMmap(_ rb: BpfRingbufID, _ mm: MMID, uaddr: UInt64, pgoff: UInt64) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
-            let r = scenarios[try scenarioSlot(rb, .bpfRingbuf)]
+            let r = scenarios[try scenarioSlot(rb, .bpfRingbuf, .bpfUserRingbuf)]
             let (s, vi) = try driverVMA(mm, uaddr)
             let v = mms[s].vmas[vi]
             guard pgoff <= 1 << 32 else { throw .invalid }
-            if pgoff == 0, v.end - v.start != 4096 { throw .notPermitted }
+            // The one writable mapping of a kernel-produced ring (all VMAs are VM_WRITE today).
+            if r.kind == .bpfRingbuf, pgoff == 0, v.end - v.start != 4096 { throw .notPermitted }
             guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
             guard subjectArea(r) != nil else { throw .badHandle }
             try remapLocked(s, vi, uaddr: v.start, kaddr: r.kaddr, pgoff: pgoff + UInt64(Self.ringbufPgoff),
@@ -72,7 +81,7 @@ extension Machine {
     /// for a freed map. The C counterpart is `scamem_bpf_ringbuf_free()`.
     public func bpfRingbufFree(_ rb: BpfRingbufID) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
-            let slot = try scenarioSlot(rb, .bpfRingbuf)
+            let slot = try scenarioSlot(rb, .bpfRingbuf, .bpfUserRingbuf)
             let r = scenarios[slot]
             let ai = subjectArea(r)
             guard !subjectPagesHeld(r, area: ai) else { throw .busy }

@@ -28,7 +28,11 @@ public typealias Vb2BufferID = ScenarioHandle<Vb2BufferSubject>
 
 /// One live subject object.
 struct ScenarioRecord {
-    enum Kind { case bpfRingbuf, ioUringRegion, ioUringBuffer, kcov, perfBuffer, vb2Buffer, vb2Userptr }
+    enum Kind {
+        case bpfRingbuf, bpfUserRingbuf, ioUringRegion, ioUringBuffer, kcov, perfBuffer, vb2Buffer, vb2Userptr
+        /// The subject allocated its pages itself and frees them.
+        var ownsPages: Bool { self == .bpfRingbuf || self == .bpfUserRingbuf || self == .ioUringRegion }
+    }
     let kind: Kind
     /// The kernel address its memory is at: a vm area's, or the direct map's
     /// for a compound io_uring region (0 for pinned user memory).
@@ -55,7 +59,7 @@ extension Machine {
     func newScenario(_ r: ScenarioRecord) -> UInt64 {
         var r = r
         if let i = vmalloc.index(containing: r.kaddr) { r.object = scamems.handle(vmalloc.areas[i].slot) }
-        if r.kind == .bpfRingbuf || r.kind == .ioUringRegion { subjectPages.formUnion(r.pages) }
+        if r.kind.ownsPages { subjectPages.formUnion(r.pages) }
         let slot = scenarios.insert(r)
         return scenarios.handle(slot)
     }
@@ -63,7 +67,7 @@ extension Machine {
     /// Drops a subject (its pages, if it owned any, already freed).
     func removeScenario(_ slot: Int) {
         let r = scenarios[slot]
-        if r.kind == .bpfRingbuf || r.kind == .ioUringRegion { subjectPages.subtract(r.pages) }
+        if r.kind.ownsPages { subjectPages.subtract(r.pages) }
         scenarios.remove(slot)
     }
 
