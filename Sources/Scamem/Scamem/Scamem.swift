@@ -153,7 +153,7 @@ extension Machine {
         // Both checks cost nothing unless something was ever held this way.
         if !pteLedger.isEmpty, range.contains(where: { pteLedger[$0] != nil }) { return true }
         if !subjectPages.isEmpty, range.contains(where: subjectPages.contains) { return true }
-        return strategy.kind == .legacy && range.contains(where: strategy.holdsCallerPage)
+        return strategy.holdsCallerPages && range.contains(where: strategy.holdsCallerPage)
     }
 
     /// refcount_inc()

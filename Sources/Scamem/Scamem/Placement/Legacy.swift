@@ -14,6 +14,8 @@ final class LegacyStrategy: PlacementStrategy {
     private let refcount: UnsafeMutablePointer<Int32>
     private let mapcount: UnsafeMutablePointer<Int32>
     private let count: Int
+    /// alloc_pages() pages with a reference from a mapping (bpf ringbuf).
+    private var callerPagesHeld = 0
 
     init(endPfn: UInt64) throws(ScamemError) {
         count = Int(endPfn)
@@ -51,10 +53,12 @@ final class LegacyStrategy: PlacementStrategy {
     private func put(_ pfn: UInt64, _ n: Int32, in m: Machine) {
         refcount[Int(pfn)] -= n
         let w = PageWord(rawValue: m.words[Int(pfn)])
-        if refcount[Int(pfn)] == 0, w.subtype == MiscSubtype.vmalloc.rawValue { m.freeBlock(pfn, 0, flags: w.flags) }
+        guard refcount[Int(pfn)] == 0 else { return }
+        if w.subtype == MiscSubtype.vmalloc.rawValue { m.freeBlock(pfn, 0, flags: w.flags) } else { callerPagesHeld -= 1 }
     }
 
     func holdsCallerPage(_ pfn: UInt64) -> Bool { refcount[Int(pfn)] > 0 }
+    var holdsCallerPages: Bool { callerPagesHeld > 0 }
 
     private func get(_ pfn: UInt64, _ n: Int32) throws(ScamemError) {
         guard refcount[Int(pfn)] <= Int32.max - n else { throw .overflow }
@@ -71,6 +75,7 @@ final class LegacyStrategy: PlacementStrategy {
     func mapped(slot: Int, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError) {
         for pfn in pfns { guard refcount[Int(pfn)] < Int32.max else { throw .overflow } }
         for pfn in pfns {
+            if refcount[Int(pfn)] == 0 { callerPagesHeld += 1 } // only a plain vmap's page starts at 0
             refcount[Int(pfn)] += 1
             mapcount[Int(pfn)] += 1
         }
@@ -121,6 +126,7 @@ final class LegacyStrategy: PlacementStrategy {
                 expectRef[pfn, default: 0] += Int64(h.gets) + Int64(h.pins) * Int64(gupPinCountingBias)
             }
         }
+        var held = 0
         for pfn in 0..<count {
             let r = Int64(refcount[pfn]), c = Int64(mapcount[pfn])
             let er = expectRef[UInt64(pfn)] ?? 0, ec = expectMap[UInt64(pfn)] ?? 0
@@ -134,6 +140,10 @@ final class LegacyStrategy: PlacementStrategy {
             if vmalloc ? r == 0 : r > 0 && !callerPage {
                 bad(UInt64(pfn), .refcount, vmalloc ? "vmalloc page with no reference" : "refcount \(r) on a \(w.type) page")
             }
+            if callerPage && r > 0 { held += 1 }
+        }
+        if held != callerPagesHeld {
+            bad(nil, .counter, "\(callerPagesHeld) alloc_pages() pages counted as mapped, \(held) have references")
         }
     }
 
