@@ -408,7 +408,7 @@ struct scamem_machine_info {
 	uint64_t present_pages;    /* pfns with memory */
 	uint64_t managed_pages;    /* present minus reserved */
 	uint64_t free_pages;       /* in the buddy allocator */
-	uint64_t memmap_pages;     /* pfns in sections that have a memmap */
+	uint64_t memmap_pages;     /* pfns below end_pfn in sections that have a memmap */
 	uint64_t nr_sections;      /* sections [0, nr_sections) */
 	uint64_t present_sections; /* sections with a memmap */
 	uint32_t nr_nodes;
@@ -735,9 +735,12 @@ struct scamem_vmalloc_opts {
 
 /*
  * vmalloc(): size bytes (rounded up to pages) of order-0 pages on the local
- * node, at a new address stored in *addr. Errors: -EINVAL (NULL, size 0 or
- * above 2^32 pages), -ENOMEM, -ENOSPC (SCAMEM_STRATEGY_PACKED: no scamem
- * index left).
+ * node, at a new address stored in *addr. Addresses are handed out upwards
+ * and a freed range is reused at once only by an area of the same size (the
+ * kernel's alloc_vmap_area() takes the lowest free range that fits and reuses
+ * freed ranges after a lazy purge). Errors: -EINVAL (NULL, size 0 or above
+ * 2^32 pages), -ENOMEM, -ENOSPC (SCAMEM_STRATEGY_PACKED: no scamem index
+ * left).
  */
 SCAMEM_API int scamem_vmalloc(scamem_machine *m, uint64_t size, uint64_t *addr);
 /* vmalloc_user(): as scamem_vmalloc() with VM_USERMAP. */
@@ -854,7 +857,13 @@ struct scamem_mm;
 /* vm_flags reported in struct scamem_vma (Linux values). */
 #define SCAMEM_VMA_READ 0x1u
 #define SCAMEM_VMA_WRITE 0x2u
+#define SCAMEM_VMA_EXEC 0x4u      /* since 0.2 */
 #define SCAMEM_VMA_SHARED 0x8u
+#define SCAMEM_VMA_MAYREAD 0x10u  /* since 0.2: what mprotect() may add */
+#define SCAMEM_VMA_MAYWRITE 0x20u /* since 0.2 */
+#define SCAMEM_VMA_MAYEXEC 0x40u  /* since 0.2 */
+#define SCAMEM_VMA_MAYSHARE 0x80u /* since 0.2 */
+#define SCAMEM_VMA_DONTCOPY 0x20000u /* since 0.2: MADV_DONTFORK */
 #define SCAMEM_VMA_PFNMAP 0x400u /* raw pfns in special ptes (remap_pfn_range()) */
 #define SCAMEM_VMA_IO 0x4000u
 #define SCAMEM_VMA_DONTEXPAND 0x40000u
@@ -864,6 +873,7 @@ struct scamem_mm;
 /* gup_flags (Linux bit numbers). */
 #define SCAMEM_FOLL_WRITE 0x1u
 #define SCAMEM_FOLL_GET 0x2u
+#define SCAMEM_FOLL_FORCE 0x10u /* since 0.2 */
 #define SCAMEM_FOLL_LONGTERM 0x100u
 #define SCAMEM_FOLL_PIN 0x80000u
 #define SCAMEM_GUP_PIN_COUNTING_BIAS 1024
@@ -884,16 +894,43 @@ SCAMEM_API int scamem_mm_exit(scamem_machine *m, struct scamem_mm *mm);
  * with MAP_FIXED, the address. *out is the start. The model keeps a page
  * table entry per page, so a VMA is at most SCAMEM_MAX_VMA_BYTES. Errors:
  * -EINVAL (flags, alignment, len 0 or beyond TASK_SIZE), -EBADF, -EEXIST,
- * -ENOMEM (no room, or len above SCAMEM_MAX_VMA_BYTES).
+ * -ENOMEM (no room, or len above SCAMEM_MAX_VMA_BYTES). Stricter than the
+ * kernel, which answers -ENOMEM for len or a MAP_FIXED range beyond
+ * TASK_SIZE, rounds or ignores a bad hint, and accepts MAP_SHARED_VALIDATE;
+ * MAP_FIXED over a mapping is -EEXIST (the kernel's MAP_FIXED_NOREPLACE),
+ * and addresses are chosen bottom-up.
  */
 #define SCAMEM_MAX_VMA_BYTES (1ull << 32)
 SCAMEM_API int scamem_mmap(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len, uint32_t flags,
 			   uint64_t *out);
 
+/* Protections (since 0.2; Linux values). */
+#define SCAMEM_PROT_NONE 0x0u
+#define SCAMEM_PROT_READ 0x1u
+#define SCAMEM_PROT_WRITE 0x2u
+#define SCAMEM_PROT_EXEC 0x4u
+
+/*
+ * do_mmap() (since 0.2): scamem_mmap() with prot. scamem_mmap() maps
+ * PROT_READ | PROT_WRITE. The VMA gets VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC
+ * (a driver file opened read-write), MAP_SHARED adds VM_SHARED |
+ * VM_MAYSHARE. A private VMA's ptes are read-only but for exclusive anon
+ * pages: a write fault copies anything else (COW, do_wp_page()), a driver's
+ * or scamem page included, whose reference the VMA then drops. A read fault
+ * on untouched private anonymous memory maps the shared zero page (a reserved
+ * page taken on first use and never freed); MAP_SHARED | MAP_ANONYMOUS is
+ * shmem: FILE folios in a page cache that lives while a VMA maps it. Errors:
+ * as scamem_mmap(), and -EINVAL for unknown prot bits.
+ */
+SCAMEM_API int scamem_do_mmap(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len, uint32_t prot,
+			      uint32_t flags, uint64_t *out);
+
 /*
  * munmap(): unmaps [addr, addr + len), splitting VMAs; each remaining part of
- * a vmalloc mapping keeps its own scamem reference. Unmapped ranges inside
- * are fine. Errors: -EINVAL (alignment, len 0), -EBADF.
+ * a vmalloc mapping keeps its own scamem reference while it maps a page of
+ * it. The ptes go before the references they held (the mmu_gather rule).
+ * Unmapped ranges inside are fine. Errors: -EINVAL (alignment, len 0),
+ * -EBADF.
  */
 SCAMEM_API int scamem_munmap(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len);
 
@@ -983,11 +1020,103 @@ SCAMEM_API int scamem_vm_map_pages(scamem_machine *m, struct scamem_mm *mm, uint
 				   uint64_t num);
 
 /*
- * handle_mm_fault(): makes addr present (an anonymous page faults in as an
- * ANON order-0 folio) and stores its pfn in *pfn. Errors: -EINVAL, -EBADF,
- * -EFAULT (no VMA, or a driver VMA with nothing mapped there), -ENOMEM.
+ * handle_mm_fault(): a user access to addr, a write where the VMA has
+ * VM_WRITE, else a read (access_error() on x86: any of VM_READ, VM_WRITE,
+ * VM_EXEC); *pfn is the pfn mapped afterwards. A write to untouched private
+ * anonymous memory faults in an ANON folio (of the order
+ * scamem_machine_set_anon_order() set), a write to a private driver VMA
+ * copies the page (COW). Errors: -EINVAL, -EBADF, -EFAULT (no VMA, no
+ * access, or a driver VMA with nothing mapped there: the kernel's SIGBUS),
+ * -ENOMEM.
  */
 SCAMEM_API int scamem_handle_mm_fault(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t *pfn);
+
+/*
+ * my_zero_pfn() (since 0.2): the shared zero page's pfn, a reserved page the
+ * first read fault of private anonymous memory takes from the allocator and
+ * that is never freed (so a leak count allows for it); -ENOENT before, or
+ * -EINVAL (NULL).
+ */
+SCAMEM_API int64_t scamem_zero_pfn(scamem_machine *m);
+
+/* fault_flags (since 0.2; Linux values). */
+#define SCAMEM_FAULT_FLAG_WRITE 0x1u
+#define SCAMEM_FAULT_FLAG_UNSHARE 0x400u /* break COW for a read: an exclusive anon page */
+
+/*
+ * fixup_user_fault() (since 0.2): a fault of the given kind at addr (0: a
+ * read, which maps the zero page in untouched private anonymous memory);
+ * vma_permits_fault() wants VM_WRITE for a write and VM_READ otherwise.
+ * *pfn is the pfn mapped afterwards. Errors: -EINVAL (NULL, unknown flags,
+ * WRITE with UNSHARE), -EBADF, -EFAULT (no VMA, not permitted, nothing to
+ * fault in a driver VMA), -ENOMEM, -EOVERFLOW.
+ */
+SCAMEM_API int scamem_fixup_user_fault(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint32_t fault_flags,
+				       uint64_t *pfn);
+
+/*
+ * mprotect() (since 0.2): sets prot on [addr, addr + len) (len rounded up),
+ * splitting VMAs at the edges (each part keeps its own references, as with
+ * munmap). VMA by VMA, as do_mprotect_pkey(): an error leaves the VMAs
+ * before it changed. The model never merges VMAs back (vma_merge() is not
+ * modelled). len 0 is a no-op. Errors: -EINVAL (NULL, alignment, unknown
+ * prot), -ENOMEM (part of the range unmapped), -EACCES (an access the VMA
+ * may not get: the bpf ringbuf's read-only mapping has no VM_MAYWRITE),
+ * -EBADF, -EOVERFLOW.
+ */
+SCAMEM_API int scamem_mprotect(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
+
+/* mremap() flags (since 0.2; Linux values). */
+#define SCAMEM_MREMAP_MAYMOVE 0x1u
+#define SCAMEM_MREMAP_FIXED 0x2u
+#define SCAMEM_MREMAP_DONTUNMAP 0x4u
+
+/*
+ * mremap() (since 0.2): shrinks [old_addr, old_addr + old_len) in place
+ * (unmapping the tail), grows it in place when the range after its VMA is
+ * free, or with MAYMOVE moves it (to new_addr with FIXED, unmapping what is
+ * there; else where the model finds room). A move takes the ptes and the
+ * references they hold along (move_page_tables()); DONTUNMAP leaves the old
+ * VMA in place with no ptes. *out is the new address. old_len 0 (the
+ * kernel's duplicate of a shared mapping) is not modelled. Errors: -EINVAL
+ * (NULL, alignment, unknown flags, FIXED without MAYMOVE, DONTUNMAP without
+ * MAYMOVE or with a new size or on VM_DONTEXPAND / VM_PFNMAP, a length 0,
+ * overlapping old and new ranges), -EFAULT (no VMA at old_addr, the range
+ * leaves it, or a VM_DONTEXPAND / VM_PFNMAP mapping would grow, as
+ * vma_to_resize()), -ENOMEM (no room; above SCAMEM_MAX_VMA_BYTES), -EBADF.
+ */
+SCAMEM_API int scamem_mremap(scamem_machine *m, struct scamem_mm *mm, uint64_t old_addr, uint64_t old_len,
+			     uint64_t new_len, uint32_t flags, uint64_t new_addr, uint64_t *out);
+
+/* madvise() advice (since 0.2; Linux values). */
+#define SCAMEM_MADV_DONTNEED 4
+#define SCAMEM_MADV_DONTFORK 10
+#define SCAMEM_MADV_DOFORK 11
+
+/*
+ * madvise() (since 0.2) on [addr, addr + len): DONTNEED zaps the ptes and
+ * keeps the VMA (private anonymous memory reads the zero page again, shmem
+ * refaults from its page cache, a driver VMA faults -EFAULT; a vmalloc
+ * mapping left with no page drops its scamem reference); DONTFORK / DOFORK
+ * set / clear VM_DONTCOPY, splitting VMAs. Holes are skipped and reported as
+ * -ENOMEM at the end, as madvise_walk_vmas(). len 0 is a no-op. Errors:
+ * -EINVAL (NULL, alignment, unknown advice, DONTNEED on VM_PFNMAP, DOFORK on
+ * VM_IO), -ENOMEM, -EBADF, -EOVERFLOW.
+ */
+SCAMEM_API int scamem_madvise(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t len, int advice);
+
+/*
+ * fork()'s dup_mmap() (since 0.2): *child is a new mm with a copy of each VMA
+ * of mm but VM_DONTCOPY ones; end it with scamem_mm_exit(). Each child VMA
+ * holds its own references (the shmem file; the scamem, as vm_ops->open()).
+ * Ptes are copied where vma_needs_copy() says: VM_PFNMAP and VM_MIXEDMAP
+ * (driver) VMAs and anonymous memory; shmem refaults from its page cache. A
+ * private anon page becomes COW-shared by both (neither may write it in
+ * place), except one that may be DMA-pinned in an mm that ever used FOLL_PIN:
+ * the child gets a copy (folio_needs_cow_for_dma()). On error nothing is
+ * left of the child. Errors: -EINVAL (NULL), -EBADF, -ENOMEM, -EOVERFLOW.
+ */
+SCAMEM_API int scamem_fork(scamem_machine *m, struct scamem_mm *mm, struct scamem_mm **child);
 
 /*
  * follow_page(): the pfn mapped at addr, without faulting; or -EFAULT (none,
@@ -1011,20 +1140,31 @@ SCAMEM_API int scamem_find_vma(scamem_machine *m, struct scamem_mm *mm, uint64_t
 
 /*
  * get_user_pages(): a FOLL_GET reference on each of nr_pages pages from start
- * (page aligned), faulting in anonymous ones; their pfns go to pfns[]. A
+ * (page aligned), faulting in what is missing as __get_user_pages() does;
+ * their pfns go to pfns[]. Without FOLL_WRITE untouched private anonymous
+ * memory gives the zero page (which takes no count: it is never freed).
+ * FOLL_WRITE needs VM_WRITE, or FOLL_FORCE on a private VMA; through a pte
+ * that is not writable it takes a write fault first (can_follow_write_pte()),
+ * so in a private driver VMA it returns a COW copy, not the driver's page. A
+ * read-only FOLL_PIN of a COW-shared anon page, or with FOLL_LONGTERM of any
+ * non-anon page of a private VMA, unshares it first (gup_must_unshare()). A
  * scamem page's reference keeps the whole scamem alive; a folio's is +1 on its
  * refcount. Release each with scamem_put_page(). Returns the number taken
  * (short if the walk stopped at an error after the first page), or -EINVAL
  * (NULL, alignment, FOLL_PIN or FOLL_LONGTERM, unknown flags), -EBADF,
- * -EFAULT (nothing mapped at start, or a VM_IO / VM_PFNMAP VMA there, as
- * check_vma_flags()), -ENOMEM, -EOVERFLOW.
+ * -EFAULT (nothing mapped at start, a VM_IO / VM_PFNMAP VMA there, or an
+ * access the VMA forbids, as check_vma_flags()), -ENOMEM, -EOVERFLOW.
  */
 SCAMEM_API int64_t scamem_get_user_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t start, uint64_t nr_pages,
 					 uint32_t gup_flags, uint64_t *pfns);
 
 /*
- * pin_user_pages(): as scamem_get_user_pages() with FOLL_PIN (FOLL_WRITE and
- * FOLL_LONGTERM allowed, FOLL_GET an -EINVAL). On a small folio a pin adds
+ * pin_user_pages(): as scamem_get_user_pages() with FOLL_PIN (FOLL_WRITE,
+ * FOLL_FORCE and FOLL_LONGTERM allowed; FOLL_GET, and since 0.2 FOLL_PIN
+ * itself, internal to GUP as is_valid_gup_args() says, an -EINVAL where the
+ * kernel's pin_user_pages() WARNs and returns 0). FOLL_LONGTERM migrates
+ * nothing out of ZONE_MOVABLE first (check_and_migrate_movable_folios() is
+ * not modelled). On a small folio a pin adds
  * GUP_PIN_COUNTING_BIAS to its refcount; on a large one, 1 and 1 to its
  * pincount. Release each with scamem_unpin_user_page().
  */
@@ -1104,15 +1244,15 @@ SCAMEM_API int scamem_bpf_ringbuf_alloc(scamem_machine *m, uint64_t data_size, i
 /*
  * ringbuf_map_mmap_kern(): the user mmap()ed the map at file offset pgoff
  * pages into the VMA at uaddr; remap_vmalloc_range(vma, rb, pgoff + 1) of
- * the whole VMA. pgoff 0 is the consumer page, the one writable mapping:
- * the VMA must be exactly one page (-EPERM otherwise, as for any VM_WRITE
- * mapping there). From pgoff 1 the producer page and the data pages twice,
- * which the kernel maps read-only (the model's VMAs are all read+write
- * today; the prot check comes with mmap()'s prot). A user ringbuf
- * (ringbuf_map_mmap_user()) is the other way round: its consumer page is
- * the read-only part and no VMA is refused today. Errors: -EPERM, -EINVAL
- * (an anonymous VMA; the VMA reaches past the ring from pgoff), -EBUSY (the
- * VMA maps something already), -EFAULT, -EOVERFLOW.
+ * the whole VMA. pgoff 0 is the consumer page, the one writable mapping: a
+ * VMA with VM_WRITE (scamem_mmap(), or scamem_do_mmap() with PROT_WRITE)
+ * anywhere else, or larger than that page, is -EPERM; a read-only VMA (the
+ * producer page and the data pages twice, as libbpf maps them) loses
+ * VM_MAYWRITE, so a later mprotect(PROT_WRITE) is refused. A user ringbuf
+ * (ringbuf_map_mmap_user()) is the other way round: VM_WRITE is -EPERM at
+ * pgoff 0 only. Errors: -EPERM, -EINVAL (an anonymous VMA; the VMA reaches
+ * past the ring from pgoff), -EBUSY (the VMA maps something already),
+ * -EFAULT, -EOVERFLOW; -EBADF also when the caller removed the ring's area.
  */
 SCAMEM_API int scamem_bpf_ringbuf_mmap(scamem_machine *m, struct scamem_bpf_ringbuf *rb, struct scamem_mm *mm,
 				       uint64_t uaddr, uint64_t pgoff);

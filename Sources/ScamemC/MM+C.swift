@@ -28,6 +28,61 @@ public func scamem_mmap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt6
 }
 
 @c @implementation
+public func scamem_do_mmap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ len: UInt64, _ prot: UInt32,
+                           _ flags: UInt32, _ out: UnsafeMutablePointer<UInt64>!) -> Int32 {
+    mapping(m, out) { m throws(ScamemError) in
+        try m.mmap(mmID(mm), addr: addr, length: len, prot: ProtFlags(rawValue: prot), flags: MapFlags(rawValue: flags))
+    }
+}
+
+@c @implementation
+public func scamem_mprotect(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ len: UInt64,
+                            _ prot: UInt32) -> Int32 {
+    perform(m) { m throws(ScamemError) in try m.mprotect(mmID(mm), addr: addr, length: len, prot: ProtFlags(rawValue: prot)) }
+}
+
+@c @implementation
+public func scamem_mremap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ oldAddr: UInt64, _ oldLen: UInt64,
+                          _ newLen: UInt64, _ flags: UInt32, _ newAddr: UInt64,
+                          _ out: UnsafeMutablePointer<UInt64>!) -> Int32 {
+    mapping(m, out) { m throws(ScamemError) in
+        try m.mremap(mmID(mm), oldAddr: oldAddr, oldLength: oldLen, newLength: newLen,
+                     flags: MremapFlags(rawValue: flags), newAddr: newAddr)
+    }
+}
+
+@c @implementation
+public func scamem_madvise(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ len: UInt64,
+                           _ advice: Int32) -> Int32 {
+    perform(m) { m throws(ScamemError) in try m.madvise(mmID(mm), addr: addr, length: len, advice: Madvice(rawValue: advice)) }
+}
+
+@c @implementation
+public func scamem_fork(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ child: UnsafeMutablePointer<OpaquePointer?>!) -> Int32 {
+    onMachine(m) { m throws(ScamemError) in
+        guard let child else { throw .invalid }
+        child.pointee = OpaquePointer(bitPattern: UInt(try m.fork(mmID(mm)).rawValue))
+        return 0
+    }
+}
+
+@c @implementation
+public func scamem_fixup_user_fault(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ faultFlags: UInt32,
+                                    _ pfn: UnsafeMutablePointer<UInt64>!) -> Int32 {
+    mapping(m, pfn) { m throws(ScamemError) in try m.fixupUserFault(mmID(mm), addr, flags: FaultFlags(rawValue: faultFlags)) }
+}
+
+@c @implementation
+public func scamem_zero_pfn(_ m: OpaquePointer!) -> Int64 {
+    withMachine(m, orElse: Int64(-EINVAL)) { m in
+        errnoResult64 { () throws(ScamemError) -> Int64 in
+            guard let z = m.zeroPagePfn else { throw .notFound }
+            return Int64(z)
+        }
+    }
+}
+
+@c @implementation
 public func scamem_munmap(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: UInt64, _ len: UInt64) -> Int32 {
     perform(m) { m throws(ScamemError) in try m.munmap(mmID(mm), addr: addr, length: len) }
 }

@@ -8,8 +8,8 @@ import Scamem
         let m = try tinyMachine(strategy)
         let mm = m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
-        // GUP faults the pages in.
-        let got = try m.getUserPages(mm, start: a, nrPages: 2)
+        // A FOLL_WRITE GUP faults the pages in (a read would find the zero page).
+        let got = try m.getUserPages(mm, start: a, nrPages: 2, flags: .write)
         #expect(got.count == 2)
         #expect(try m.pageInfo(got[0]).refcount == 2)
         // The mapping's and GUP's references are not a caller's to put.
@@ -39,7 +39,7 @@ import Scamem
         try m.setAnonFolioOrder(3)
         let mm = m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 8 * 4096, flags: [.private, .anonymous, .fixed])
-        let pfns = try m.pinUserPages(mm, start: a, nrPages: 3)
+        let pfns = try m.pinUserPages(mm, start: a, nrPages: 3, flags: .write)
         let info = try m.pageInfo(pfns[0])
         #expect(info.order == 3 && info.pincount == 3 && info.refcount == 8 + 3)
         #expect(try m.folioMaybeDmaPinned(pfns[2]))

@@ -154,7 +154,7 @@ import Scamem
             let pages = try (0..<5).map { (i: UInt64) throws(ScamemError) -> UInt64 in try m.vmallocToPfn(k + i * 4096) }
             let mm = m.mmNew()
             let cons = try m.mmap(mm, length: 4096, flags: .shared)
-            let data = try m.mmap(mm, length: 5 * 4096, flags: .shared)
+            let data = try m.mmap(mm, length: 5 * 4096, prot: .read, flags: .shared)
             try m.bpfRingbufMmap(rb, mm, uaddr: cons, pgoff: 0)
             try m.bpfRingbufMmap(rb, mm, uaddr: data, pgoff: 1)
             let pinned = canPin ? try m.pinUserPages(mm, start: data + 3 * 4096, nrPages: 1, flags: .longterm) : []
@@ -184,6 +184,87 @@ import Scamem
             }
             if !done.contains(.exit) { try m.mmExit(mm) }
             #expect(freed && totalFree(m) == free0, "\(strategy) \(order)")
+        }
+    }
+
+    /// After fork(): a 2-page vmalloc_user() area mapped by parent and child
+    /// (each VMA its own reference), page 0 pinned through the child, and an
+    /// anon page COW-shared by both.
+    struct ForkScene {
+        enum Event: CaseIterable { case vfree, parentExit, parentWrite, childMunmap, childUnpin, childExit }
+        let machine: Machine, strategy: Strategy
+        let parent: MMID, child: MMID
+        let kaddr: UInt64, uaddr: UInt64, anon: UInt64
+        let pages: [UInt64], anonPage: UInt64
+        var done: Set<Event> = [], parentCopied = false
+
+        init(_ strategy: Strategy) throws {
+            self.strategy = strategy
+            machine = try tinyMachine(strategy)
+            (parent, kaddr, uaddr) = try mappedVmallocUser(machine, pages: 2)
+            anon = try machine.mmap(parent, length: 4096, flags: [.private, .anonymous])
+            anonPage = try machine.handleMMFault(parent, anon)
+            child = try machine.fork(parent)
+            let m = machine, k = kaddr
+            pages = try (0..<2).map { (i: UInt64) throws(ScamemError) -> UInt64 in try m.vmallocToPfn(k + i * 4096) }
+            #expect(try machine.pinUserPages(child, start: uaddr, nrPages: 1, flags: [.write, .longterm]) == [pages[0]])
+        }
+
+        mutating func apply(_ e: Event) throws {
+            switch e {
+            case .vfree: try machine.vfree(kaddr)
+            case .childUnpin: try machine.unpinUserPage(pages[0])
+            case .parentExit: try machine.mmExit(parent)
+            case .childExit: try machine.mmExit(child)
+            case .parentWrite:
+                if done.contains(.parentExit) {
+                    #expect(throws: ScamemError.badHandle) { try machine.handleMMFault(parent, anon) }
+                } else {
+                    // COW while the child still maps the page; reuse after it exited.
+                    let got = try machine.handleMMFault(parent, anon)
+                    parentCopied = !done.contains(.childExit)
+                    #expect((got != anonPage) == parentCopied)
+                }
+            case .childMunmap:
+                if done.contains(.childExit) {
+                    #expect(throws: ScamemError.badHandle) { try machine.munmap(child, addr: uaddr, length: 2 * 4096) }
+                } else {
+                    try machine.munmap(child, addr: uaddr, length: 2 * 4096)
+                }
+            }
+            done.insert(e)
+        }
+
+        /// The area, the parent's mapping, the child's, the child's pin on page 0.
+        func holders(_ i: Int) -> Bool {
+            !done.contains(.vfree) || !done.contains(.parentExit) || done.isDisjoint(with: [.childMunmap, .childExit])
+                || (i == 0 && !done.contains(.childUnpin))
+        }
+
+        func expectPages(sourceLocation: SourceLocation = #_sourceLocation) {
+            for (i, pfn) in pages.enumerated() {
+                let alive = strategy.wholeObject ? (0..<2).contains(where: holders) : holders(i)
+                #expect(alive ? isScamemPage(machine, pfn) : word(machine, pfn).type == .buddy,
+                        "\(strategy) after \(done): page \(i)", sourceLocation: sourceLocation)
+            }
+            let anonMapped = !done.contains(.childExit) || (!done.contains(.parentExit) && !parentCopied)
+            #expect(word(machine, anonPage).type == (anonMapped ? .anon : .buddy),
+                    "\(strategy) after \(done): the anon page", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// "Parent and child may exit, munmap, pin and unpin in any order."
+    @Test(arguments: Strategy.allCases)
+    func everyOrderAfterFork(strategy: Strategy) throws {
+        for order in Self.permutations(ForkScene.Event.allCases) {
+            var scene = try ForkScene(strategy)
+            let free0 = totalFree(scene.machine)
+            for e in order {
+                try scene.apply(e)
+                scene.expectPages()
+                expectClean(scene.machine)
+            }
+            #expect(totalFree(scene.machine) == free0 + 3, "order \(order)")
         }
     }
 

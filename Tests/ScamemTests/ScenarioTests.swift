@@ -19,14 +19,18 @@ import Scamem
 
         let mm = m.mmNew()
         let cons = try m.mmap(mm, length: 4096, flags: .shared)
-        let data = try m.mmap(mm, length: 9 * 4096, flags: .shared)
+        let data = try m.mmap(mm, length: 9 * 4096, prot: .read, flags: .shared)
         let wide = try m.mmap(mm, length: 2 * 4096, flags: .shared)
+        // The one writable mapping is the consumer page, alone.
         #expect(throws: ScamemError.notPermitted) { try m.bpfRingbufMmap(rb, mm, uaddr: wide, pgoff: 0) }
+        #expect(throws: ScamemError.notPermitted) { try m.bpfRingbufMmap(rb, mm, uaddr: wide, pgoff: 1) }
         try m.bpfRingbufMmap(rb, mm, uaddr: cons, pgoff: 0)
         try m.bpfRingbufMmap(rb, mm, uaddr: data, pgoff: 1)
+        #expect(!(try m.findVMA(mm, data).flags.contains(.mayWrite)))
+        #expect(throws: ScamemError.permission) { try m.mprotect(mm, addr: data, length: 9 * 4096, prot: [.read, .write]) }
         #expect(throws: ScamemError.busy) { try m.bpfRingbufMmap(rb, mm, uaddr: data, pgoff: 1) }
         // Past the ring: 10 pages from offset 1 is one too many.
-        let big = try m.mmap(mm, length: 10 * 4096, flags: .shared)
+        let big = try m.mmap(mm, length: 10 * 4096, prot: .read, flags: .shared)
         #expect(throws: ScamemError.invalid) { try m.bpfRingbufMmap(rb, mm, uaddr: big, pgoff: 1) }
         for i in 0..<4 as Range<UInt64> {
             #expect(try m.followPage(mm, data + (1 + i) * 4096) == m.followPage(mm, data + (5 + i) * 4096))
@@ -101,8 +105,11 @@ import Scamem
         let free0 = totalFree(m)
         let (rb, k) = try m.bpfRingbufAlloc(dataSize: 2 * 4096, user: true)
         let mm = m.mmNew()
-        let u = try m.mmap(mm, length: 2 * 4096, flags: .shared)
+        let u = try m.mmap(mm, length: 2 * 4096, prot: .read, flags: .shared)
+        let w = try m.mmap(mm, length: 3 * 4096, flags: .shared)
+        #expect(throws: ScamemError.notPermitted) { try m.bpfRingbufMmap(rb, mm, uaddr: w, pgoff: 0) }
         try m.bpfRingbufMmap(rb, mm, uaddr: u, pgoff: 0)
+        try m.bpfRingbufMmap(rb, mm, uaddr: w, pgoff: 1) // the producer page and data, writable
         #expect(try m.followPage(mm, u + 4096) == m.vmallocToPfn(k + 2 * 4096))
         expectClean(m)
         try m.mmExit(mm)
@@ -125,7 +132,7 @@ import Scamem
         #expect(throws: ScamemError.fault) { try m.bpfRingbufMmap(rb, mm, uaddr: 0x1000_0000, pgoff: 1) }
         let anon = try m.mmap(mm, length: 4096, flags: [.private, .anonymous])
         #expect(throws: ScamemError.invalid) { try m.bpfRingbufMmap(rb, mm, uaddr: anon, pgoff: 1) }
-        let u = try m.mmap(mm, length: 4096, flags: .shared)
+        let u = try m.mmap(mm, length: 4096, prot: .read, flags: .shared)
         #expect(throws: ScamemError.invalid) { try m.bpfRingbufMmap(rb, mm, uaddr: u, pgoff: .max) }
         #expect(throws: ScamemError.invalid) { try m.bpfRingbufMmap(rb, mm, uaddr: u, pgoff: 4) }
         #expect(throws: ScamemError.badHandle) { try m.bpfRingbufMmap(BpfRingbufID(rawValue: 77), mm, uaddr: u, pgoff: 0) }
@@ -302,6 +309,11 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func videobuf2(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
+        // A read of untouched anon memory takes the zero page, never freed: take it first.
+        let warm = m.mmNew()
+        _ = try m.getUserPages(warm, start: try m.mmap(warm, length: 4096, flags: [.private, .anonymous]), nrPages: 1)
+            .map { (p) throws(ScamemError) in try m.putPage(p) }
+        try m.mmExit(warm)
         let free0 = totalFree(m)
         let (buf, _) = try m.vb2VmallocAlloc(size: 3 * 4096)
         let mm = m.mmNew()

@@ -225,7 +225,7 @@ static void test_mappings_and_gup(scamem_machine *m)
 
 	/* GUP. */
 	EXPECT(scamem_pin_user_pages(m, mm, drv, 4, SCAMEM_FOLL_LONGTERM | SCAMEM_FOLL_WRITE, pfns) == 4);
-	EXPECT(scamem_get_user_pages(m, mm, anon, 2, 0, pfns + 4) == 2);
+	EXPECT(scamem_get_user_pages(m, mm, anon, 2, SCAMEM_FOLL_WRITE, pfns + 4) == 2);
 	EXPECT(scamem_pin_user_pages(m, mm, anon, 1, 0, pfns + 6) == 1);
 	EXPECT(scamem_folio_maybe_dma_pinned(m, pfns[0]) == 1);
 	EXPECT(scamem_folio_maybe_dma_pinned(m, pfns[6]) == 1);
@@ -235,7 +235,7 @@ static void test_mappings_and_gup(scamem_machine *m)
 	EXPECT_OK(scamem_stat(m, vma.scamem, &st));
 	EXPECT(st.refcount == 1 + 1 + 4 && st.gup_refs == 4 && st.map_refs == 1 && st.vm_refs == 1);
 	EXPECT_ERR(scamem_get_user_pages(m, mm, 0x1000, 1, 0, pfns), -EFAULT);          /* unmapped */
-	EXPECT(scamem_get_user_pages(m, mm, anon + PAGE, 3, 0, pfns + 7) == 1);          /* short */
+	EXPECT(scamem_get_user_pages(m, mm, anon + PAGE, 3, SCAMEM_FOLL_WRITE, pfns + 7) == 1);          /* short */
 	EXPECT_OK(scamem_put_page(m, pfns[7]));
 	EXPECT_ERR(scamem_pin_user_pages(m, mm, drv, 1, SCAMEM_FOLL_GET, pfns), -EINVAL); /* GET|PIN */
 	EXPECT_ERR(scamem_get_user_pages(m, mm, drv, 1, SCAMEM_FOLL_PIN, pfns), -EINVAL);
@@ -280,7 +280,7 @@ static void test_mappings_and_gup(scamem_machine *m)
 	EXPECT_OK(scamem_machine_set_anon_order(m, 2));
 	EXPECT_OK(scamem_mm_new(m, &mm));
 	EXPECT_OK(scamem_mmap(m, mm, 0x50000000, 4 * PAGE, SCAMEM_MAP_PRIVATE | SCAMEM_MAP_ANONYMOUS | SCAMEM_MAP_FIXED, &big));
-	EXPECT(scamem_pin_user_pages(m, mm, big, 2, 0, pfns) == 2);
+	EXPECT(scamem_pin_user_pages(m, mm, big, 2, SCAMEM_FOLL_WRITE, pfns) == 2);
 	EXPECT_OK(scamem_page_info(m, pfns[0], &pi));
 	EXPECT(pi.order == 2 && pi.pincount == 2 && pi.refcount == 4 + 2 && pi.mapcount == 4);
 	EXPECT(scamem_unpin_user_pages(m, pfns, 2) == 2);

@@ -49,9 +49,11 @@ static void bpf_ringbuf(scamem_machine *m, uint32_t strategy)
 	clean(m);
 
 	EXPECT_OK(scamem_mm_new(m, &mm));
-	uint64_t cons = driver_vma(m, mm, PAGE), data = driver_vma(m, mm, 9 * PAGE), wide = driver_vma(m, mm, 2 * PAGE);
-	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, rb, mm, wide, 0), -EPERM);
-	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, rb, mm, wide, 9), -EINVAL);
+	uint64_t cons = driver_vma(m, mm, PAGE), data = 0, wide = driver_vma(m, mm, 2 * PAGE);
+	EXPECT_OK(scamem_do_mmap(m, mm, 0, 9 * PAGE, SCAMEM_PROT_READ, SCAMEM_MAP_SHARED, &data));
+	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, rb, mm, wide, 0), -EPERM); /* writable: the consumer page only */
+	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, rb, mm, wide, 1), -EPERM);
+	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, rb, mm, data, 9), -EINVAL); /* past the ring */
 	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, rb, mm, 0x7000000000, 1), -EFAULT);
 	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, NULL, mm, data, 1), -EBADF);
 	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, rb, NULL, data, 1), -EBADF);
@@ -85,7 +87,9 @@ static void bpf_ringbuf(scamem_machine *m, uint32_t strategy)
 	EXPECT_ERR(scamem_bpf_ringbuf_alloc(m, PAGE, -1, 2, &rb, &k), -EINVAL);
 	EXPECT_OK(scamem_bpf_ringbuf_alloc(m, PAGE, -1, SCAMEM_BPF_RINGBUF_USER, &rb, &k));
 	EXPECT_OK(scamem_mm_new(m, &mm));
-	EXPECT_OK(scamem_bpf_ringbuf_mmap(m, rb, mm, driver_vma(m, mm, 2 * PAGE), 0));
+	EXPECT_ERR(scamem_bpf_ringbuf_mmap(m, rb, mm, driver_vma(m, mm, 2 * PAGE), 0), -EPERM);
+	EXPECT_OK(scamem_do_mmap(m, mm, 0, 2 * PAGE, SCAMEM_PROT_READ, SCAMEM_MAP_SHARED, &k));
+	EXPECT_OK(scamem_bpf_ringbuf_mmap(m, rb, mm, k, 0));
 	EXPECT_OK(scamem_mm_exit(m, mm));
 	EXPECT_OK(scamem_bpf_ringbuf_free(m, rb));
 	EXPECT(free_pages(m) == free0);
@@ -201,7 +205,15 @@ static void videobuf2(scamem_machine *m)
 {
 	struct scamem_vb2_buffer *b = NULL, *up = NULL;
 	struct scamem_mm *mm = NULL;
-	uint64_t k = 0, pfns[3], free0 = free_pages(m), anon = 0;
+	uint64_t k = 0, pfns[3], free0, anon = 0;
+
+	/* A read of untouched anon memory takes the zero page, never freed: take it first. */
+	EXPECT_OK(scamem_mm_new(m, &mm));
+	EXPECT_OK(scamem_mmap(m, mm, 0, PAGE, SCAMEM_MAP_PRIVATE | SCAMEM_MAP_ANONYMOUS, &anon));
+	EXPECT(scamem_get_user_pages(m, mm, anon, 1, 0, pfns) == 1);
+	EXPECT_OK(scamem_put_page(m, pfns[0]));
+	EXPECT_OK(scamem_mm_exit(m, mm));
+	free0 = free_pages(m);
 
 	EXPECT_ERR(scamem_vb2_vmalloc_alloc(m, 0, &b, &k), -EINVAL);
 	EXPECT_ERR(scamem_vb2_vmalloc_alloc(m, (1ull << 30) + 1, &b, &k), -EINVAL);

@@ -85,7 +85,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 enum {
 	X_INVAL = 1 << 0, X_NOMEM = 1 << 1, X_RANGE = 1 << 2, X_NXIO = 1 << 3, X_ALREADY = 1 << 4,
 	X_OVERFLOW = 1 << 5, X_BADF = 1 << 6, X_NOENT = 1 << 7, X_FAULT = 1 << 8, X_BUSY = 1 << 9,
-	X_EXIST = 1 << 10, X_2BIG = 1 << 11, X_NOSPC = 1 << 12,
+	X_EXIST = 1 << 10, X_2BIG = 1 << 11, X_NOSPC = 1 << 12, X_ACCES = 1 << 13,
 };
 
 static unsigned errbit(long long rc)
@@ -104,6 +104,7 @@ static unsigned errbit(long long rc)
 	case EEXIST: return X_EXIST;
 	case E2BIG: return X_2BIG;
 	case ENOSPC: return X_NOSPC;
+	case EACCES: return X_ACCES;
 	}
 	return 0;
 }
@@ -1330,6 +1331,104 @@ static void op_mm_exit(void)
 	}
 }
 
+/* A VMA record for an address the library returned (mremap, do_mmap). */
+static void add_vma(int mi, uint64_t start, uint64_t len, int anon)
+{
+	struct mmrec *r = &mms[mi];
+	struct vma v = {start, len, anon};
+	if (r->nvma < 8)
+		r->vma[r->nvma++] = v;
+	else
+		r->vma[g8() % 8] = v;
+}
+
+/* 0.2's address-space calls: do_mmap, mprotect, mremap, madvise, fork, fixup_user_fault. */
+static void op_vma_calls(void)
+{
+	int mi;
+	struct scamem_mm *mm = pick_mm(&mi);
+	uint64_t addr = pick_uaddr(mi), out = 0;
+	uint64_t len = g8() < 240 ? (uint64_t)(1 + g8() % 8) * 4096 : gext();
+	uint8_t b = g8();
+	uint32_t prot = b < 240 ? (uint32_t)b % 8 : g32();
+	int rc;
+	switch (g8() % 6) {
+	case 0: {
+		uint32_t flags = g8() & 1 ? SCAMEM_MAP_PRIVATE | SCAMEM_MAP_ANONYMOUS : SCAMEM_MAP_SHARED;
+		T("	rc = scamem_do_mmap(m, (struct scamem_mm *)0x%llx, 0, 0x%" PRIx64 "ull, 0x%x, 0x%x, &out);\n", P(mm),
+		  len, prot, flags);
+		rc = chk0("scamem_do_mmap", scamem_do_mmap(m, mm, 0, len, prot, flags, &out),
+			  X_INVAL | X_BADF | X_NOMEM);
+		if (rc == 0 && (mi < 0 || prot > 7))
+			die("do_mmap succeeded on a stale mm or with prot 0x%x", prot);
+		if (rc == 0)
+			add_vma(mi, out, len, (flags & SCAMEM_MAP_ANONYMOUS) != 0);
+		break;
+	}
+	case 1:
+		T("\trc = scamem_mprotect(m, (struct scamem_mm *)0x%llx, 0x%" PRIx64 "ull, 0x%" PRIx64 "ull, 0x%x);\n",
+		  P(mm), addr, len, prot);
+		rc = chk0("scamem_mprotect", scamem_mprotect(m, mm, addr, len, prot),
+			  X_INVAL | X_BADF | X_NOMEM | X_ACCES);
+		if (rc == 0 && mi < 0)
+			die("mprotect succeeded on a stale or made-up mm");
+		break;
+	case 2: {
+		uint64_t new_len = g8() < 240 ? (uint64_t)(1 + g8() % 8) * 4096 : gext();
+		uint32_t flags = g8() % 8;
+		uint64_t new_addr = flags & SCAMEM_MREMAP_FIXED ? pick_uaddr(mi) : 0;
+		T("\trc = scamem_mremap(m, (struct scamem_mm *)0x%llx, 0x%" PRIx64 "ull, 0x%" PRIx64 "ull, 0x%" PRIx64
+		  "ull, 0x%x, 0x%" PRIx64 "ull, &out);\n", P(mm), addr, len, new_len, flags, new_addr);
+		rc = chk0("scamem_mremap", scamem_mremap(m, mm, addr, len, new_len, flags, new_addr, &out),
+			  X_INVAL | X_BADF | X_NOMEM | X_FAULT);
+		if (rc == 0 && mi < 0)
+			die("mremap succeeded on a stale or made-up mm");
+		if (rc == 0 && (flags & SCAMEM_MREMAP_FIXED) && out != new_addr)
+			die("MREMAP_FIXED to 0x%" PRIx64 " returned 0x%" PRIx64, new_addr, out);
+		if (rc == 0)
+			add_vma(mi, out, new_len, 1);
+		break;
+	}
+	case 3: {
+		static const int advice[] = {SCAMEM_MADV_DONTNEED, SCAMEM_MADV_DONTFORK, SCAMEM_MADV_DOFORK, 0, 99};
+		int a = advice[b % 5];
+		T("\trc = scamem_madvise(m, (struct scamem_mm *)0x%llx, 0x%" PRIx64 "ull, 0x%" PRIx64 "ull, %d);\n", P(mm),
+		  addr, len, a);
+		rc = chk0("scamem_madvise", scamem_madvise(m, mm, addr, len, a), X_INVAL | X_BADF | X_NOMEM);
+		if (rc == 0 && (mi < 0 || a == 0 || a == 99))
+			die("madvise(%d) succeeded on a stale mm or with bad advice", a);
+		break;
+	}
+	case 4: {
+		struct scamem_mm *child = NULL;
+		if (nmms >= 4)
+			return;
+		T("\trc = scamem_fork(m, (struct scamem_mm *)0x%llx, &mm);\n", P(mm));
+		rc = chk0("scamem_fork", scamem_fork(m, mm, &child), X_INVAL | X_BADF | X_NOMEM | X_OVERFLOW);
+		if (rc == 0) {
+			if (mi < 0 || !child || find_mm(child) >= 0)
+				die("fork of 0x%llx gave 0x%llx", P(mm), P(child));
+			T("\t/* mm = 0x%llx */\n", P(child));
+			unstale_mm(child);
+			mms[nmms] = mms[mi];
+			mms[nmms++].mm = child;
+		}
+		break;
+	}
+	default: {
+		uint64_t pfn = 0;
+		uint32_t ff = b < 200 ? (b & 1 ? SCAMEM_FAULT_FLAG_WRITE : 0) | (b & 2 ? SCAMEM_FAULT_FLAG_UNSHARE : 0) : g32();
+		T("\trc = scamem_fixup_user_fault(m, (struct scamem_mm *)0x%llx, 0x%" PRIx64 "ull, 0x%x, &pfn);\n", P(mm),
+		  addr, ff);
+		rc = chk0("scamem_fixup_user_fault", scamem_fixup_user_fault(m, mm, addr, ff, &pfn),
+			  X_INVAL | X_BADF | X_FAULT | X_NOMEM | X_OVERFLOW);
+		if (rc == 0)
+			PUSH(seen_pfns, nseen, pfn);
+		break;
+	}
+	}
+}
+
 static void op_gup(int pin)
 {
 	int mi;
@@ -1339,7 +1438,8 @@ static void op_gup(int pin)
 	uint8_t b = g8();
 	uint32_t flags;
 	if (b < 230) {
-		flags = (b & 1 ? SCAMEM_FOLL_WRITE : 0) | (pin && b & 2 ? SCAMEM_FOLL_LONGTERM : 0);
+		flags = (b & 1 ? SCAMEM_FOLL_WRITE : 0) | (pin && b & 2 ? SCAMEM_FOLL_LONGTERM : 0) |
+			(b & 4 ? SCAMEM_FOLL_FORCE : 0);
 	} else {
 		static const uint32_t odd[] = {SCAMEM_FOLL_PIN, SCAMEM_FOLL_GET, SCAMEM_FOLL_LONGTERM, 0x4, 0xffffffff};
 		flags = odd[b % 5];
@@ -1367,8 +1467,8 @@ static void op_gup(int pin)
 		die("%s returned %" PRId64 " for %" PRIu64 " pages", fn, rc, nr);
 	if (!pin && (flags & (SCAMEM_FOLL_PIN | SCAMEM_FOLL_LONGTERM)))
 		die("get_user_pages accepted FOLL_PIN/FOLL_LONGTERM");
-	if (pin && (flags & SCAMEM_FOLL_GET))
-		die("pin_user_pages accepted FOLL_GET");
+	if (pin && (flags & (SCAMEM_FOLL_GET | SCAMEM_FOLL_PIN)))
+		die("pin_user_pages accepted FOLL_GET or FOLL_PIN (internal: is_valid_gup_args())");
 	for (int64_t k = 0; k < rc; k++) {
 		gups[ngups++] = (struct gup){pfns[k], pin};
 		T("\t/* p[%" PRId64 "] = 0x%" PRIx64 " */\n", k, pfns[k]);
@@ -1682,9 +1782,11 @@ static void teardown(void)
 	struct scamem_machine_info i;
 	scamem_machine_info(m, &i);
 	T("\t/* free %" PRIu64 " managed %" PRIu64 " */\n", i.free_pages, i.managed_pages);
-	if (i.free_pages != i.managed_pages)
+	/* The zero page, once a read fault took it, is never freed. */
+	uint64_t kept = scamem_zero_pfn(m) >= 0;
+	if (i.free_pages + kept != i.managed_pages)
 		die("after the teardown %" PRIu64 " of %" PRIu64 " managed pages are free: %" PRIu64 " leaked",
-		    i.free_pages, i.managed_pages, i.managed_pages - i.free_pages);
+		    i.free_pages, i.managed_pages, i.managed_pages - i.free_pages - kept);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1717,7 +1819,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (unsigned nop = 0; in_n && nop < 400; nop++) {
 		uint8_t op = g8();
-		switch (op % 36) {
+		switch (op % 37) {
 		case 0: case 1: op_alloc_pages(); break;
 		case 2: op_free_pages(); break;
 		case 3: op_folio_alloc(); break;
@@ -1749,6 +1851,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 32: op_page_query(); break;
 		case 33: op_machine_query(); break;
 		case 34: op_word_decode(); break;
+		case 35: op_vma_calls(); break;
 		default: (op & 0x40) ? op_settings() : op_misc(); break;
 		}
 		if ((nop & 7) == 7)

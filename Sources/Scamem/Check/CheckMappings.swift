@@ -60,32 +60,59 @@ extension Machine {
     }
 
     /// The guarantee itself: every pte and every GUP hold is on a live page
-    /// of the right owner, and each anon folio's counts cover its holders.
+    /// of the right owner, and each folio's counts cover its holders (ptes,
+    /// GUP, callers, the shmem page cache).
     func checkMappings(_ bad: Report) {
-        struct Holds { var maps: Int64 = 0, gets: Int64 = 0, pins: Int64 = 0 }
+        struct Holds { var maps: Int64 = 0, gets: Int64 = 0, pins: Int64 = 0, cache: Int64 = 0 }
         var folios: [UInt64: Holds] = [:]
         var inserted: [UInt64: Int32] = [:]
+        var exclusive: [UInt64] = [], ptesOf: [UInt64: Int] = [:]
+        var fileRefs: [Int: Int32] = [:]
         for s in mms.liveSlots {
             for v in mms[s].vmas {
+                if let f = v.shmem { fileRefs[f, default: 0] += 1 }
+                if v.object != nil, !v.mapsObject {
+                    bad(nil, .refcount, "VMA at \(hex(v.start)) holds a scamem it maps no page of")
+                }
                 for (i, pte) in v.ptes.enumerated() where pte != 0 {
-                    let pfn = pte - 1
+                    let pfn = PTE.pfn(pte)
+                    let at = hex(v.start + UInt64(i) * 4096)
                     guard pfn < endPfn else { bad(pfn, .memmap, "pte beyond the machine"); continue }
                     let w = PageWord(rawValue: words[Int(pfn)])
-                    if v.flags.contains(.pfnMap) {
+                    ptesOf[pfn, default: 0] += 1
+                    if pte & PTE.anon != 0 {
+                        if w.type != .anon { bad(pfn, .refcount, "anon pte at \(at) maps a \(w.type) page"); continue }
+                        if v.flags.contains(.shared) { bad(pfn, .refcount, "anon pte at \(at) in a shared VMA") }
+                        if pte & PTE.exclusive != 0 { exclusive.append(pfn) }
+                        folios[w.descriptorID, default: Holds()].maps += 1
+                    } else if pte & PTE.exclusive != 0 {
+                        bad(pfn, .refcount, "pte at \(at) is exclusive but maps no anon page")
+                    } else if v.flags.contains(.pfnMap) {
                         // remap_pfn_range() maps only pages nothing can free.
                         if !w.isNopage && !(w.type == .misc && w.subtype == MiscSubtype.reserved.rawValue) {
-                            bad(pfn, .refcount, "pfnmap pte at \(hex(v.start + UInt64(i) * 4096)) maps a freeable \(w.type) page")
+                            bad(pfn, .refcount, "pfnmap pte at \(at) maps a freeable \(w.type) page")
                         }
-                    } else if !v.anonymous, v.object == nil, w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue {
+                    } else if pfn == zeroPfn {
+                        if !v.isPrivateAnon { bad(pfn, .refcount, "the zero page at \(at) outside private anon memory") }
+                    } else if let f = v.shmem {
+                        let index = Int(v.pgoff) + i
+                        if w.type != .file || shmemFiles.slot(descriptorID: UInt64(f + 1)) == nil
+                            || index >= shmemFiles[f].pages.count || shmemFiles[f].pages[index] != pfn + 1 {
+                            bad(pfn, .refcount, "shmem pte at \(at) maps a \(w.type) page its file does not hold")
+                        } else {
+                            folios[w.descriptorID, default: Holds()].maps += 1
+                        }
+                    } else if v.anonymous {
+                        bad(pfn, .refcount, "anonymous VMA at \(hex(v.start)) maps a \(w.type) page that is not anon")
+                    } else if v.object == nil, w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue {
                         // vm_insert_page() of an alloc_pages() page: the pte ledger holds it.
                         inserted[pfn, default: 0] += 1
-                    } else if v.anonymous || v.object == nil {
-                        let want: PageType = v.anonymous ? .anon : .file
-                        if w.type != want { bad(pfn, .refcount, "\(want) pte at \(hex(v.start + UInt64(i) * 4096)) maps a \(w.type) page") }
+                    } else if v.object == nil {
+                        if w.type != .file { bad(pfn, .refcount, "inserted pte at \(at) maps a \(w.type) page") }
                         else { folios[w.descriptorID, default: Holds()].maps += 1 }
                     } else if strategy.page(pfn, word: w, through: v.object.flatMap { scamems.slot(handle: $0) }, in: self) == nil,
                               !mapsCallerPage(v, pfn, w) {
-                        bad(pfn, .refcount, "pte at \(hex(v.start + UInt64(i) * 4096)) maps a page that is no scamem page (word \(hex(w.rawValue)))")
+                        bad(pfn, .refcount, "pte at \(at) maps a page that is no scamem page (word \(hex(w.rawValue)))")
                     }
                 }
             }
@@ -93,8 +120,23 @@ extension Machine {
         if inserted != pteLedger {
             bad(nil, .refcount, "the pte ledger holds \(pteLedger.count) pages, vm_insert_page() ptes map \(inserted.count)")
         }
+        // PageAnonExclusive: one pte only.
+        for pfn in exclusive where ptesOf[pfn, default: 0] != 1 {
+            bad(pfn, .refcount, "an exclusive anon page has \(ptesOf[pfn, default: 0]) ptes")
+        }
+        for f in shmemFiles.liveSlots {
+            if shmemFiles[f].refs != fileRefs[f, default: 0] {
+                bad(nil, .refcount, "shmem file \(f) counts \(shmemFiles[f].refs) VMAs, \(fileRefs[f, default: 0]) hold it")
+            }
+            for pte in shmemFiles[f].pages where pte != 0 {
+                let w = PageWord(rawValue: words[Int(PTE.pfn(pte))])
+                if w.type != .file { bad(PTE.pfn(pte), .refcount, "shmem page cache holds a \(w.type) page"); continue }
+                folios[w.descriptorID, default: Holds()].cache += 1
+            }
+        }
         for (pfn, h) in gupLedger {
             let w = PageWord(rawValue: pfn < endPfn ? words[Int(pfn)] : 0)
+            if pfn == zeroPfn { continue }
             if strategy.page(pfn, word: w, through: nil, in: self) != nil { continue }
             guard PageType.folioTypes & w.type.bit != 0, descriptors.lookup(w.descriptorID) != nil else {
                 bad(pfn, .refcount, "GUP holds \(h.gets) gets and \(h.pins) pins on a \(w.type) page")
@@ -111,9 +153,10 @@ extension Machine {
             if Int64(d.mapcount) != h.maps {
                 bad(d.pfn, .refcount, "folio mapcount \(d.mapcount), \(h.maps) ptes map it")
             }
-            let need = Int64(d.callerRefs) + h.maps + h.gets + (small ? h.pins * Int64(gupPinCountingBias) : h.pins)
+            let need = Int64(d.callerRefs) + h.maps + h.cache + h.gets
+                + (small ? h.pins * Int64(gupPinCountingBias) : h.pins)
             if Int64(d.refcount) != need {
-                bad(d.pfn, .refcount, "folio refcount \(d.refcount), its holders make \(need) (callers \(d.callerRefs), maps \(h.maps), gets \(h.gets), pins \(h.pins))")
+                bad(d.pfn, .refcount, "folio refcount \(d.refcount), its holders make \(need) (callers \(d.callerRefs), maps \(h.maps), cache \(h.cache), gets \(h.gets), pins \(h.pins))")
             }
             if Int64(d.pincount) != (small ? 0 : h.pins) {
                 bad(d.pfn, .refcount, "folio pincount \(d.pincount), GUP holds \(h.pins) pins")

@@ -131,7 +131,7 @@ extension Machine {
                 let (rb, k) = try bpfRingbufAlloc(dataSize: UInt64(data) * 4096)
                 subjects.ringbufs.append(rb)
                 let cons = try mmap(mm, length: 4096, flags: .shared)
-                let u = try mmap(mm, length: UInt64(1 + 2 * data) * 4096, flags: .shared)
+                let u = try mmap(mm, length: UInt64(1 + 2 * data) * 4096, prot: .read, flags: .shared)
                 try bpfRingbufMmap(rb, mm, uaddr: cons, pgoff: 0)
                 try bpfRingbufMmap(rb, mm, uaddr: u, pgoff: 1)
                 for p in 0..<UInt64(Self.ringbufMetaPages + data) { run.pfns.append(try vmallocToPfn(k + p * 4096)) }

@@ -6,9 +6,12 @@ public struct FollFlags: OptionSet, Hashable, Sendable {
     @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let write = FollFlags(rawValue: 1 << 0)
     public static let get = FollFlags(rawValue: 1 << 1)
+    /// Access a VMA its protections forbid, as ptrace does: a private
+    /// mapping gets a COW copy (check_vma_flags(), can_follow_write_pte()).
+    public static let force = FollFlags(rawValue: 1 << 4)
     public static let longterm = FollFlags(rawValue: 1 << 8)
     public static let pin = FollFlags(rawValue: 1 << 19)
-    static let known: FollFlags = [.write, .get, .longterm, .pin]
+    static let known: FollFlags = [.write, .get, .force, .longterm, .pin]
 }
 
 /// GUP_PIN_COUNTING_BIAS: what a pin adds to a small folio's refcount.
@@ -26,7 +29,10 @@ extension Machine {
     /// found through the VMA that maps object `vmaObject` (if any).
     func grab(_ pfn: UInt64, pin: Bool, vmaObject: Int?) throws(ScamemError) {
         let w = PageWord(rawValue: words[Int(pfn)])
-        if let p = strategy.page(pfn, word: w, through: vmaObject, in: self) {
+        if pfn == zeroPfn {
+            // try_grab_folio(): no pin on the zero page, "it's not going
+            // anywhere"; a FOLL_GET's count the model keeps in the ledger alone.
+        } else if let p = strategy.page(pfn, word: w, through: vmaObject, in: self) {
             // A scamem page: the strategy says what the reference holds.
             try strategy.gupTaken(p, pin: pin, in: self)
         } else if let (_, d) = try? descriptor(of: pfn, PageType.folioTypes) {
@@ -41,17 +47,17 @@ extension Machine {
     }
 
     /// __get_user_pages(): walks `nrPages` pages from `start`, faulting in
-    /// anonymous ones, and takes a reference on each into `out`. Returns how
-    /// many were taken; an error after the first page ends the walk early,
-    /// as the kernel returns a short count.
-    func gupLocked(_ s: Int, start: UInt64, nrPages: Int, pin: Bool, out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
+    /// what is missing or must be copied first, and takes a reference on
+    /// each into `out`. Returns how many were taken; an error after the
+    /// first page ends the walk early, as the kernel returns a short count.
+    func gupLocked(_ s: Int, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
+                   out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
         for i in 0..<nrPages {
             do throws(ScamemError) {
                 let addr = start + UInt64(i) * 4096
                 guard let vi = mms[s].index(containing: addr) else { throw .fault }
-                // check_vma_flags(): raw pfns have no page to reference.
-                guard mms[s].vmas[vi].flags.isDisjoint(with: [.io, .pfnMap]) else { throw .fault }
-                let pfn = try pfnAt(s, vma: vi, addr, fault: true)
+                try checkVMAFlags(mms[s].vmas[vi], flags)
+                let pfn = try followPageForGUP(s, vi, addr, flags)
                 try grab(pfn, pin: pin, vmaObject: mms[s].vmas[vi].object.flatMap { scamems.slot(handle: $0) })
                 out[i] = pfn
             } catch {
@@ -62,17 +68,68 @@ extension Machine {
         return nrPages
     }
 
+    /// check_vma_flags(): raw pfns have no page to reference; a write needs
+    /// VM_WRITE, or FOLL_FORCE on a COW mapping; a read VM_READ, or FOLL_FORCE.
+    func checkVMAFlags(_ v: VMA, _ flags: FollFlags) throws(ScamemError) {
+        guard v.flags.isDisjoint(with: [.io, .pfnMap]) else { throw .fault }
+        if flags.contains(.write) {
+            if !v.flags.contains(.write), !flags.contains(.force) || !v.isCOW { throw .fault }
+        } else if !v.flags.contains(.read), !flags.contains(.force) || !v.flags.contains(.mayRead) {
+            throw .fault
+        }
+    }
+
+    /// follow_page_pte() with faultin_page() until it succeeds: a missing
+    /// pte faults in (a write fault for FOLL_WRITE); FOLL_WRITE through a pte
+    /// that is not writable (can_follow_write_pte()) takes a write fault; a
+    /// R/O FOLL_PIN that gup_must_unshare() an unshare fault. One fault
+    /// leaves the pte as the retry needs it.
+    func followPageForGUP(_ s: Int, _ vi: Int, _ addr: UInt64, _ flags: FollFlags) throws(ScamemError) -> UInt64 {
+        let idx = mms[s].vmas[vi].pteIndex(addr)
+        let write = flags.contains(.write)
+        if mms[s].vmas[vi].ptes[idx] == 0 { _ = try faultPage(s, vi, addr, write ? .write : []) }
+        let v = mms[s].vmas[vi], pte = v.ptes[idx]
+        if write {
+            if !canFollowWritePte(v, pte, flags) { return try faultPage(s, vi, addr, .write) }
+        } else if !v.writable(pte), gupMustUnshare(v, pte, flags) {
+            return try faultPage(s, vi, addr, .unshare)
+        }
+        return PTE.pfn(pte)
+    }
+
+    /// can_follow_write_pte(): a writable pte, or FOLL_FORCE on a private
+    /// VMA without VM_WRITE (but VM_MAYWRITE) whose page is already an
+    /// exclusive anon copy.
+    func canFollowWritePte(_ v: VMA, _ pte: UInt64, _ flags: FollFlags) -> Bool {
+        if v.writable(pte) { return true }
+        guard flags.contains(.force), v.isCOW, !v.flags.contains(.write) else { return false }
+        return pte & (PTE.anon | PTE.exclusive) == PTE.anon | PTE.exclusive
+    }
+
+    /// gup_must_unshare(): a R/O FOLL_PIN must not pin a page a later COW
+    /// could replace: a shared anon page, or (FOLL_LONGTERM) any non-anon
+    /// page of a COW mapping.
+    func gupMustUnshare(_ v: VMA, _ pte: UInt64, _ flags: FollFlags) -> Bool {
+        guard flags.contains(.pin), !flags.contains(.write) else { return false }
+        if pte & PTE.anon == 0 { return flags.contains(.longterm) && v.isCOW }
+        return pte & PTE.exclusive == 0
+    }
+
     func gup(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
              out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
-        // FOLL_GET and FOLL_PIN are exclusive; each entry point implies its own.
-        guard FollFlags.known.isSuperset(of: flags), !flags.contains(pin ? .get : .pin),
+        // is_valid_gup_args(): FOLL_PIN is internal (pin_user_pages() sets
+        // it), FOLL_GET and FOLL_PIN are exclusive, FOLL_LONGTERM pins only.
+        guard FollFlags.known.isSuperset(of: flags), !flags.contains(.pin), !pin || !flags.contains(.get),
               !flags.contains(.longterm) || pin,
               start & 4095 == 0, nrPages >= 0, nrPages <= 1 << 30,
               start <= taskSize, UInt64(nrPages) * 4096 <= taskSize - start else { throw .invalid }
         return try lock.withLock { () throws(ScamemError) -> Int in
             // A stale mm is -EBADF even when there is nothing to take.
             let s = try mmSlot(mm)
-            return nrPages == 0 ? 0 : try gupLocked(s, start: start, nrPages: nrPages, pin: pin, out: out)
+            guard nrPages > 0 else { return 0 }
+            // mm_set_has_pinned_flag(): fork() now checks for pinned anon pages.
+            if pin { mms[s].hasPinned = true }
+            return try gupLocked(s, start: start, nrPages: nrPages, flags: flags.union(pin ? .pin : .get), pin: pin, out: out)
         }
     }
 
@@ -120,7 +177,9 @@ extension Machine {
         guard let held = gupLedger[pfn], pin ? held.pins > 0 : held.gets > 0 else {
             throw w.type == .buddy ? .alreadyFree : .invalid
         }
-        if let p = strategy.page(pfn, word: w, through: nil, in: self) {
+        if pfn == zeroPfn {
+            // gup_put_folio(): nothing was taken on the zero page.
+        } else if let p = strategy.page(pfn, word: w, through: nil, in: self) {
             strategy.gupReleased(p, pin: pin, in: self)
         } else {
             let (id, d) = try descriptor(of: pfn, PageType.folioTypes)

@@ -129,12 +129,17 @@ extension Machine {
     /// An alloc_pages() page: the pte ledger holds it against freePages().
     func insertCallerPage(_ s: Int, _ vi: Int, pte: Int, _ pfn: UInt64) throws(ScamemError) {
         guard mms[s].vmas[vi].object == nil else { throw .busy }
-        guard pteLedger[pfn, default: 0] < Int32.max else { throw .overflow }
-        pteLedger[pfn, default: 0] += 1
+        try takeInsertedPage(pfn)
         mms[s].vmas[vi].ptes[pte] = pfn + 1
     }
 
-    /// zap_pte_range() of an alloc_pages() page's pte (called from unmapPages).
+    /// A new pte of an alloc_pages() page (insert, fork's copy).
+    func takeInsertedPage(_ pfn: UInt64) throws(ScamemError) {
+        guard pteLedger[pfn, default: 0] < Int32.max else { throw .overflow }
+        pteLedger[pfn, default: 0] += 1
+    }
+
+    /// zap_pte_range() of an alloc_pages() page's pte (called from dropPtes()).
     func releaseInsertedPage(_ pfn: UInt64) {
         if let n = pteLedger[pfn], n > 1 { pteLedger[pfn] = n - 1 } else { pteLedger[pfn] = nil }
     }
@@ -175,7 +180,7 @@ extension Machine {
         guard mms[s].vmas[vi].ptes[pte] == 0 else { throw .busy }
         var one = pfn
         try withUnsafePointer(to: &one) { (p) throws(ScamemError) in
-            try strategy.mapped(slot: slot, pfns: UnsafeBufferPointer(start: p, count: 1), first: mapped == nil, in: self)
+            try strategy.mapped(object: object, pfns: UnsafeBufferPointer(start: p, count: 1), first: mapped == nil, in: self)
         }
         mms[s].vmas[vi].object = object
         mms[s].vmas[vi].ptes[pte] = pfn + 1

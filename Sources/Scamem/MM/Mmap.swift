@@ -1,5 +1,5 @@
-/// Address spaces: mm creation and exit, mmap and munmap (splitting VMAs;
-/// each part of a vmalloc mapping keeps its own scamem reference).
+/// Address spaces (mm/mmap.c, mm/vma.c): mm creation and exit, mmap and
+/// munmap, VMA splits and the zap that ends a mapping's references.
 extension Machine {
     func mmSlot(_ mm: MMID) throws(ScamemError) -> Int {
         guard let s = mms.slot(handle: mm.rawValue) else { throw .badHandle }
@@ -26,17 +26,28 @@ extension Machine {
     public func mmExit(_ mm: MMID) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
             let s = try mmSlot(mm)
-            for v in mms[s].vmas { try unmapPages(v, 0..<v.nrPages, keepers: 0) }
+            while !mms[s].vmas.isEmpty { removeVMA(s, mms[s].vmas.count - 1) }
             mms.remove(s)
         }
     }
 
-    /// mmap(): a new VMA of `length` bytes. `addr` is a hint (or, with
-    /// `.fixed`, the address; an overlap is `.exists`, as
-    /// MAP_FIXED_NOREPLACE). Returns the start. The C counterpart is
-    /// `scamem_mmap()`.
+    /// mmap() with PROT_READ | PROT_WRITE, as 0.1 mapped every VMA. The C
+    /// counterpart is `scamem_mmap()`.
     public func mmap(_ mm: MMID, addr: UInt64 = 0, length: UInt64, flags: MapFlags) throws(ScamemError) -> UInt64 {
-        guard MapFlags.known.isSuperset(of: flags), flags.contains(.shared) != flags.contains(.private),
+        try mmap(mm, addr: addr, length: length, prot: [.read, .write], flags: flags)
+    }
+
+    /// do_mmap(): a new VMA of `length` bytes with `prot`. `addr` is a hint
+    /// (or, with `.fixed`, the address; an overlap is `.exists`, as
+    /// MAP_FIXED_NOREPLACE). VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC are set (a
+    /// driver file opened read-write); MAP_SHARED adds VM_SHARED |
+    /// VM_MAYSHARE, and MAP_SHARED | MAP_ANONYMOUS is shmem
+    /// (shmem_zero_setup()). Returns the start. The C counterpart is
+    /// `scamem_do_mmap()`.
+    public func mmap(_ mm: MMID, addr: UInt64 = 0, length: UInt64, prot: ProtFlags,
+                     flags: MapFlags) throws(ScamemError) -> UInt64 {
+        guard MapFlags.known.isSuperset(of: flags), ProtFlags.known.isSuperset(of: prot),
+              flags.contains(.shared) != flags.contains(.private),
               length > 0, length <= taskSize, addr & 4095 == 0, addr <= taskSize else { throw .invalid }
         // Each VMA keeps a dense page table: the model bounds its size.
         guard length <= maxVMABytes else { throw .noMemory }
@@ -46,19 +57,25 @@ extension Machine {
             let start: UInt64
             if flags.contains(.fixed) {
                 guard addr != 0, len <= taskSize - addr else { throw .invalid }
-                let i = lowerVMA(s, addr)
-                if i < mms[s].vmas.count, mms[s].vmas[i].start < addr + len { throw .exists }
+                guard isFree(s, addr, len) else { throw .exists }
                 start = addr
             } else {
                 start = try findGap(s, len, from: addr == 0 ? mmapBase : addr)
             }
-            var vflags: VMAFlags = [.read, .write]
-            if flags.contains(.shared) { vflags.insert(.shared) }
-            let vma = VMA(start: start, end: start + len, flags: vflags, anonymous: flags.contains(.anonymous),
+            var vflags = prot.vmFlags.union([.mayRead, .mayWrite, .mayExec])
+            if flags.contains(.shared) { vflags.formUnion([.shared, .mayShare]) }
+            var vma = VMA(start: start, end: start + len, flags: vflags, anonymous: flags.contains(.anonymous),
                           object: nil, pgoff: 0, ptes: [UInt64](repeating: 0, count: Int(len / 4096)))
+            if vma.anonymous && flags.contains(.shared) { vma.shmem = shmemZeroSetup(nrPages: vma.nrPages) }
             mms[s].vmas.insert(vma, at: lowerVMA(s, start))
             return start
         }
+    }
+
+    /// Whether no VMA meets `[addr, addr + len)`.
+    func isFree(_ s: Int, _ addr: UInt64, _ len: UInt64) -> Bool {
+        let i = lowerVMA(s, addr)
+        return i == mms[s].vmas.count || mms[s].vmas[i].start >= addr + len
     }
 
     /// The first VMA index ending after `addr`.
@@ -82,57 +99,123 @@ extension Machine {
         return candidate
     }
 
-    /// munmap(): unmaps `[addr, addr + length)`, splitting VMAs at the
-    /// edges. The C counterpart is `scamem_munmap()`.
+    /// munmap(): unmaps `[addr, addr + length)`, splitting VMAs at the edges
+    /// (do_vmi_align_munmap(): split, zap, then remove). The C counterpart is
+    /// `scamem_munmap()`.
     public func munmap(_ mm: MMID, addr: UInt64, length: UInt64) throws(ScamemError) {
         guard addr & 4095 == 0, length > 0, length <= taskSize, addr <= taskSize - length else { throw .invalid }
         let end = addr + ((length + 4095) & ~4095)
         try lock.withLock { () throws(ScamemError) in
             let s = try mmSlot(mm)
-            var i = lowerVMA(s, addr)
-            while i < mms[s].vmas.count, mms[s].vmas[i].start < end {
-                let v = mms[s].vmas[i]
-                let lo = max(v.start, addr), hi = min(v.end, end)
-                var parts: [VMA] = []
-                if v.start < lo { parts.append(slice(v, v.start, lo)) }
-                if hi < v.end { parts.append(slice(v, hi, v.end)) }
-                try unmapPages(v, v.pteIndex(lo)..<v.pteIndex(hi), keepers: parts.filter { $0.object != nil }.count)
-                mms[s].vmas.replaceSubrange(i...i, with: parts)
-                i += parts.count
-            }
+            try unmapRange(s, addr, end)
         }
     }
 
-    /// The part `[from, to)` of a VMA, with its ptes; a vmalloc part keeps
-    /// the scamem only if it still maps one of its pages.
+    /// Removes every VMA part inside `[addr, end)`.
+    func unmapRange(_ s: Int, _ addr: UInt64, _ end: UInt64) throws(ScamemError) {
+        let (first, last) = try splitRange(s, addr, end)
+        for i in (first..<last).reversed() { removeVMA(s, i) }
+    }
+
+    /// Splits the VMAs at `addr` and `end` and returns the indices of those
+    /// inside `[addr, end)`.
+    func splitRange(_ s: Int, _ addr: UInt64, _ end: UInt64) throws(ScamemError) -> (Int, Int) {
+        var i = lowerVMA(s, addr)
+        if i < mms[s].vmas.count, mms[s].vmas[i].start < addr { try splitVMA(s, i, at: addr); i += 1 }
+        var j = i
+        while j < mms[s].vmas.count, mms[s].vmas[j].start < end {
+            if mms[s].vmas[j].end > end { try splitVMA(s, j, at: end) }
+            j += 1
+        }
+        return (i, j)
+    }
+
+    /// __split_vma(): VMA `i` becomes two at `addr`. The new VMA gets its own
+    /// references, as vm_area_dup() takes the file's and `vm_ops->open()`
+    /// the driver's: here, a part keeps the scamem while it maps a page of it.
+    func splitVMA(_ s: Int, _ i: Int, at addr: UInt64) throws(ScamemError) {
+        let v = mms[s].vmas[i]
+        var lo = slice(v, v.start, addr), hi = slice(v, addr, v.end)
+        if let f = v.shmem { try shmemGetFile(f) }
+        if let o = v.object {
+            if !lo.mapsObject { lo.object = nil }
+            if !hi.mapsObject { hi.object = nil }
+            if lo.object != nil, hi.object != nil {
+                do throws(ScamemError) {
+                    try strategy.mapped(object: o, pfns: UnsafeBufferPointer(start: nil, count: 0), first: true, in: self)
+                } catch {
+                    if let f = v.shmem { shmemPutFile(f) }
+                    throw error
+                }
+            }
+        }
+        mms[s].vmas.replaceSubrange(i...i, with: [lo, hi])
+    }
+
+    /// The part `[from, to)` of a VMA, with its ptes.
     func slice(_ v: VMA, _ from: UInt64, _ to: UInt64) -> VMA {
-        let ptes = Array(v.ptes[v.pteIndex(from)..<v.pteIndex(to)])
-        var p = VMA(start: from, end: to, flags: v.flags, anonymous: v.anonymous, object: v.object,
-                    pgoff: v.pgoff + (from - v.start) / 4096, ptes: ptes)
-        if !ptes.contains(where: { $0 != 0 }) { p.object = nil }
+        var p = v
+        p.start = from
+        p.end = to
+        p.pgoff = v.pgoff + (from - v.start) / 4096
+        p.ptes = Array(v.ptes[v.pteIndex(from)..<v.pteIndex(to)])
         return p
     }
 
-    /// zap_pte_range(): drops what the ptes in `range` hold: a folio's
-    /// mapcount and reference (anon, or vm_insert_page()d), nothing for a
-    /// special pte, or whatever the strategy has a mapping hold on scamem
-    /// pages; `keepers` parts of the VMA still map its scamem.
-    func unmapPages(_ v: VMA, _ range: Range<Int>, keepers: Int) throws(ScamemError) {
-        if v.flags.contains(.pfnMap) { return }
-        if let object = v.object, !v.anonymous {
-            let pfns = v.ptes[range].compactMap { $0 == 0 ? nil : $0 - 1 }
-            try strategy.unmapped(object: object, pfns: pfns, keepers: keepers, in: self)
-            return
+    /// remove_vma() after unmap_region(): zaps the VMA, drops its file
+    /// reference and takes it out of the mm.
+    func removeVMA(_ s: Int, _ i: Int) {
+        zap(s, i, 0..<mms[s].vmas[i].nrPages)
+        if let f = mms[s].vmas[i].shmem { shmemPutFile(f) }
+        mms[s].vmas.remove(at: i)
+    }
+
+    /// zap_pte_range(): clears the ptes in `range` of VMA `vi`, then drops
+    /// what they held (the mmu_gather rule: references go after the ptes).
+    func zap(_ s: Int, _ vi: Int, _ range: Range<Int>) {
+        guard mms[s].vmas[vi].ptes[range].contains(where: { $0 != 0 }) else { return }
+        let old = Array(mms[s].vmas[vi].ptes[range])
+        for i in range { mms[s].vmas[vi].ptes[i] = 0 }
+        dropPtes(s, vi, old)
+    }
+
+    /// Drops what `ptes`, already cleared from VMA `vi`, held: an anon
+    /// page's folio mapping; for the VMA's source, a folio mapping (shmem,
+    /// vm_insert_page()), nothing (the zero page, special ptes), or what the
+    /// strategy has a mapping hold on scamem pages. A VMA that maps no page
+    /// of its scamem any more drops its reference on it.
+    func dropPtes<C: Collection<UInt64>>(_ s: Int, _ vi: Int, _ ptes: C) {
+        var objectPfns: [UInt64] = []
+        let v = mms[s].vmas[vi]
+        for pte in ptes where pte != 0 {
+            let pfn = PTE.pfn(pte)
+            if pte & PTE.anon != 0 { dropFolioReference(pfn, mapped: true); continue }
+            if v.flags.contains(.pfnMap) || pfn == zeroPfn { continue }
+            if v.object != nil { objectPfns.append(pfn) } else if !pteLedger.isEmpty, pteLedger[pfn] != nil {
+                releaseInsertedPage(pfn) // an alloc_pages() page (Memory.swift)
+            } else { dropFolioReference(pfn, mapped: true) }
         }
-        for i in range where v.ptes[i] != 0 {
-            guard let (id, d) = try? descriptor(of: v.ptes[i] - 1, PageType.folioTypes) else {
-                releaseInsertedPage(v.ptes[i] - 1) // an alloc_pages() page (Memory.swift)
-                continue
-            }
-            d.pointee.mapcount -= 1
-            d.pointee.refcount -= 1
-            if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
-        }
+        guard let object = v.object, !objectPfns.isEmpty else { return }
+        let last = !v.mapsObject
+        if last { mms[s].vmas[vi].object = nil }
+        strategy.unmapped(object: object, pfns: objectPfns, last: last, in: self)
+    }
+
+    /// A pte (`mapped`) or the page cache lets go of its folio reference;
+    /// the last one frees it.
+    func dropFolioReference(_ pfn: UInt64, mapped: Bool) {
+        guard let (id, d) = try? descriptor(of: pfn, PageType.folioTypes) else { return }
+        if mapped { d.pointee.mapcount -= 1 }
+        d.pointee.refcount -= 1
+        if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
+    }
+
+    /// A new pte's folio reference and map count.
+    func takeFolioMapping(_ pfn: UInt64) throws(ScamemError) {
+        let (_, d) = try descriptor(of: pfn, PageType.folioTypes)
+        guard d.pointee.refcount < Int32.max, d.pointee.mapcount < Int32.max else { throw .overflow }
+        d.pointee.refcount += 1
+        d.pointee.mapcount += 1
     }
 
     /// The VMA holding `addr`. The C counterpart is `scamem_find_vma()`.

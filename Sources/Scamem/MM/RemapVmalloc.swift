@@ -46,11 +46,12 @@ extension Machine {
         let mapped = mms[s].vmas[vi].object
         if let mapped, mapped != object { throw .busy }
         // One source per VMA: vm_insert_pages() ptes leave no room for an area.
-        if mapped == nil, mms[s].vmas[vi].ptes.contains(where: { $0 != 0 }) { throw .busy }
+        // (Anon ptes, COW copies, hold their own folios and may stay.)
+        if mapped == nil, mms[s].vmas[vi].ptes.contains(where: PTE.isSource) { throw .busy }
         let first = mms[s].vmas[vi].pteIndex(uaddr), n = Int(size / 4096)
         guard mms[s].vmas[vi].ptes[first..<first + n].allSatisfy({ $0 == 0 }) else { throw .busy }
         let pages = scamems[a.slot].block.pages + Int(off >> 12)
-        try strategy.mapped(slot: a.slot, pfns: UnsafeBufferPointer(start: pages, count: n), first: mapped == nil, in: self)
+        try strategy.mapped(object: object, pfns: UnsafeBufferPointer(start: pages, count: n), first: mapped == nil, in: self)
         mms[s].vmas[vi].object = object
         for k in 0..<n { mms[s].vmas[vi].ptes[first + k] = pages[k] + 1 }
         mms[s].vmas[vi].flags.formUnion([.mixedMap, .dontExpand, .dontDump])

@@ -31,6 +31,10 @@ public final class Machine: @unchecked Sendable {
     let strategy: any PlacementStrategy
     var vmalloc = VmallocSpace()
     var mms = SlotTable<MMState>()
+    /// The files behind shared anonymous mappings.
+    var shmemFiles = SlotTable<ShmemFile>()
+    /// The zero page, once a read fault needed it.
+    var zeroPfn: UInt64?
     /// Pages held by get_user_pages/pin_user_pages, per pfn: the model's
     /// debug ledger (like CONFIG_PAGE_PINNER), used to refuse a put or unpin
     /// that was never taken. No strategy's metadata: the kernel has none.

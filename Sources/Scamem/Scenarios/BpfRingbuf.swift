@@ -43,19 +43,15 @@ extension Machine {
     /// ringbuf_map_mmap_kern(): the user mmap()ed the map at file offset
     /// `pgoff` pages into the driver VMA holding `uaddr`; the handler sets
     /// its vm_pgoff and calls `remap_vmalloc_range(vma, rb, vm_pgoff +
-    /// RINGBUF_PGOFF)`. Offset 0 is the consumer page, the one writable
-    /// mapping: a VMA there must be exactly one page, else `.notPermitted`
-    /// (-EPERM). Offsets from 1 are the producer page and the data (twice),
-    /// which libbpf maps PROT_READ: today every VMA is read+write, so the
-    /// model takes such a mapping as the read-only one the kernel allows
-    /// (once mmap() has a prot, a VM_WRITE VMA past offset 0 is
-    /// `.notPermitted` and VM_MAYWRITE is cleared here). A user ringbuf
-    /// (ringbuf_map_mmap_user()) is the other way round: its consumer page
-    /// is the read-only part (a VM_WRITE mapping of offset 0 will be
-    /// `.notPermitted`), the producer page and data writable, so no VMA is
-    /// refused today. Bounds and the VMA
-    /// as remapVmallocRange(): `.invalid` past the ring, `.busy` if the VMA
-    /// maps something already, `.fault` where no VMA is, `.badHandle`.
+    /// RINGBUF_PGOFF)` over the whole VMA. Offset 0 is the consumer page, the
+    /// one writable mapping: a VM_WRITE VMA anywhere else, or larger than
+    /// that page, is `.notPermitted` (-EPERM); a read-only VMA loses
+    /// VM_MAYWRITE (libbpf maps the producer page and the data PROT_READ).
+    /// A user ringbuf (ringbuf_map_mmap_user()) is the other way round: the
+    /// user produces, so VM_WRITE is refused at offset 0 only. Bounds and the
+    /// VMA as remapVmallocRange(): `.invalid` past the ring, `.busy` if the
+    /// VMA maps something already, `.fault` where no VMA is, `.badHandle`
+    /// (also when a caller removed the ring's area behind its back).
     /// The C counterpart is `scamem_bpf_ringbuf_mmap()`.
     public func bpfRingbufMmap(_ rb: BpfRingbufID, _ mm: MMID, uaddr: UInt64, pgoff: UInt64) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
@@ -63,13 +59,16 @@ extension Machine {
             let (s, vi) = try driverVMA(mm, uaddr)
             let v = mms[s].vmas[vi]
             guard pgoff <= 1 << 32 else { throw .invalid }
-            // The one writable mapping of a kernel-produced ring (all VMAs are VM_WRITE today).
-            if r.kind == .bpfRingbuf, pgoff == 0, v.end - v.start != 4096 { throw .notPermitted }
+            if v.flags.contains(.write) {
+                let allowed = r.kind == .bpfRingbuf ? pgoff == 0 && v.end - v.start == 4096 : pgoff != 0
+                guard allowed else { throw .notPermitted }
+            }
             guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
             guard subjectArea(r) != nil else { throw .badHandle }
             try remapLocked(s, vi, uaddr: v.start, kaddr: r.kaddr, pgoff: pgoff + UInt64(Self.ringbufPgoff),
                             size: v.end - v.start)
             mms[s].vmas[vi].pgoff = pgoff
+            if !v.flags.contains(.write) { mms[s].vmas[vi].flags.remove(.mayWrite) }
         }
     }
 

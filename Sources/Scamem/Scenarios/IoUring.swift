@@ -101,7 +101,7 @@ extension Machine {
         guard start <= taskSize, UInt64(nr) * 4096 <= taskSize - start else { throw .fault }
         return try lock.withLock { () throws(ScamemError) -> IoUringBufferID in
             let s = try mmSlot(mm)
-            let pages = try pinAll(s, start: start, nr: nr)
+            let pages = try pinAll(s, start: start, nr: nr, flags: [.write, .longterm])
             return IoUringBufferID(rawValue: newScenario(ScenarioRecord(kind: .ioUringBuffer, kaddr: 0, size: len,
                                                                        pages: pages, order: 0)))
         }
@@ -109,10 +109,10 @@ extension Machine {
 
     /// pin_user_pages_fast() of `nr` pages that must all be pinned: a short
     /// count is unpinned and `.fault` (io_pin_pages(), vb2_create_framevec()).
-    func pinAll(_ s: Int, start: UInt64, nr: Int) throws(ScamemError) -> [UInt64] {
+    func pinAll(_ s: Int, start: UInt64, nr: Int, flags: FollFlags) throws(ScamemError) -> [UInt64] {
         var pfns = [UInt64](repeating: 0, count: nr)
         let got = try pfns.withUnsafeMutableBufferPointer { (b) throws(ScamemError) -> Int in
-            try gupLocked(s, start: start, nrPages: nr, pin: true, out: b.baseAddress!)
+            try gupLocked(s, start: start, nrPages: nr, flags: flags, pin: true, out: b.baseAddress!)
         }
         guard got == nr else {
             for pfn in pfns.prefix(got) { try? release(pfn, pin: true) }

@@ -54,7 +54,7 @@ extension Machine {
         let first = uaddr >> 12, last = (uaddr + size - 1) >> 12
         return try lock.withLock { () throws(ScamemError) -> Vb2BufferID in
             let s = try mmSlot(mm)
-            let pages = try pinAll(s, start: first << 12, nr: Int(last - first + 1))
+            let pages = try pinAll(s, start: first << 12, nr: Int(last - first + 1), flags: write ? [.longterm, .write] : .longterm)
             return Vb2BufferID(rawValue: newScenario(ScenarioRecord(kind: .vb2Userptr, kaddr: 0, size: size,
                                                                    pages: pages, order: 0)))
         }

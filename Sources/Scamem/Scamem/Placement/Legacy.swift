@@ -72,7 +72,7 @@ final class LegacyStrategy: PlacementStrategy {
         for i in 0..<b.nr { put(b.pages[i], 1, in: m) }
     }
 
-    func mapped(slot: Int, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError) {
+    func mapped(object: UInt64, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError) {
         for pfn in pfns { guard refcount[Int(pfn)] < Int32.max else { throw .overflow } }
         for pfn in pfns {
             if refcount[Int(pfn)] == 0 { callerPagesHeld += 1 } // only a plain vmap's page starts at 0
@@ -81,7 +81,7 @@ final class LegacyStrategy: PlacementStrategy {
         }
     }
 
-    func unmapped(object: UInt64, pfns: [UInt64], keepers: Int, in m: Machine) throws(ScamemError) {
+    func unmapped(object: UInt64, pfns: [UInt64], last: Bool, in m: Machine) {
         for pfn in pfns {
             mapcount[Int(pfn)] -= 1
             put(pfn, 1, in: m)
@@ -114,9 +114,9 @@ final class LegacyStrategy: PlacementStrategy {
         for s in m.mms.liveSlots {
             // Only vmalloc mappings: inserted FILE folios and special ptes are not these pages.
             for v in m.mms[s].vmas where !v.anonymous && v.object != nil {
-                for pte in v.ptes where pte != 0 {
-                    expectRef[pte - 1, default: 0] += 1
-                    expectMap[pte - 1, default: 0] += 1
+                for pte in v.ptes where PTE.isSource(pte) {
+                    expectRef[PTE.pfn(pte), default: 0] += 1
+                    expectMap[PTE.pfn(pte), default: 0] += 1
                 }
             }
         }

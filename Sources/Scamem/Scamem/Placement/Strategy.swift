@@ -92,11 +92,14 @@ protocol PlacementStrategy: AnyObject {
 
     /// The object's last reference went: its pages are released.
     func objectReleased(slot: Int, in m: Machine)
-    /// A VMA now maps `pfns` of object `slot`; `first` if it mapped none of it before.
-    func mapped(slot: Int, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError)
-    /// A VMA's ptes for `pfns` went; `object` is what it mapped, `keepers`
-    /// how many parts of the VMA still map some of it (0: none left).
-    func unmapped(object: UInt64, pfns: [UInt64], keepers: Int, in m: Machine) throws(ScamemError)
+    /// A VMA now maps `pfns` of `object` (handle bits); `first` if it mapped
+    /// none of it before (a new VMA: remap, a split's second part, fork's
+    /// child). Under LEGACY the object may be gone (vfreed) while its pages
+    /// are still mapped.
+    func mapped(object: UInt64, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError)
+    /// A VMA's ptes for `pfns` went (zap, COW); `object` is what it mapped,
+    /// `last` if the VMA maps none of it any more.
+    func unmapped(object: UInt64, pfns: [UInt64], last: Bool, in m: Machine)
     /// GUP took or released a reference on a scamem page.
     func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError)
     func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine)
@@ -170,23 +173,19 @@ extension PlacementStrategy {
         }
     }
 
-    func mapped(slot: Int, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError) {
+    func mapped(object: UInt64, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError) {
         guard first else { return }
+        // A VMA holding the object keeps it alive: a mapped object is live.
+        guard let slot = m.scamems.slot(handle: object) else { throw .fault }
         try m.scamemGetLocked(slot)
         m.scamems[slot].mapRefs += 1
     }
 
-    func unmapped(object: UInt64, pfns: [UInt64], keepers: Int, in m: Machine) throws(ScamemError) {
-        guard let slot = m.scamems.slot(handle: object) else { return }
-        // Each remaining part holds its own reference; the original's one
-        // goes when no part is left.
-        if keepers > 1 {
-            try m.scamemGetLocked(slot)
-            m.scamems[slot].mapRefs += 1
-        } else if keepers == 0 {
-            m.scamems[slot].mapRefs -= 1
-            m.scamemPutLocked(slot)
-        }
+    /// The VMA's reference goes with its last pte of the object.
+    func unmapped(object: UInt64, pfns: [UInt64], last: Bool, in m: Machine) {
+        guard last, let slot = m.scamems.slot(handle: object) else { return }
+        m.scamems[slot].mapRefs -= 1
+        m.scamemPutLocked(slot)
     }
 
     func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
