@@ -389,4 +389,33 @@ import Scamem
         #expect(totalFree(m) == free0)
         expectClean(m)
     }
+
+    /// fork(): dup_mmap() copies VM_MIXEDMAP ptes, so the child's ringbuf,
+    /// io_uring and kcov mappings hold what the parent's do, and the subjects
+    /// stay busy until both are gone.
+    @Test(arguments: Strategy.allCases)
+    func forkedScenarioMappings(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let free0 = totalFree(m)
+        let parent = m.mmNew()
+        let (rb, _) = try m.bpfRingbufAlloc(dataSize: 4096)
+        try m.bpfRingbufMmap(rb, parent, uaddr: try m.mmap(parent, length: 3 * 4096, prot: .read, flags: .shared), pgoff: 1)
+        let (r, _) = try m.ioUringRegionAlloc(size: 2 * 4096, single: true)
+        try m.ioUringRegionMmap(r, parent, uaddr: try m.mmap(parent, length: 2 * 4096, flags: .shared))
+        let (kc, _) = try m.kcovInitTrace(entries: 512)
+        try m.kcovMmap(kc, parent, uaddr: try m.mmap(parent, length: 4096, flags: .shared))
+        let child = try m.fork(parent)
+        expectClean(m)
+        try m.mmExit(parent)
+        expectClean(m)
+        #expect(throws: ScamemError.busy) { try m.bpfRingbufFree(rb) }
+        #expect(throws: ScamemError.busy) { try m.ioUringRegionFree(r) }
+        try m.kcovFree(kc)
+        expectClean(m)
+        try m.mmExit(child)
+        try m.bpfRingbufFree(rb)
+        try m.ioUringRegionFree(r)
+        #expect(totalFree(m) == free0)
+        expectClean(m)
+    }
 }
