@@ -529,7 +529,10 @@ SCAMEM_API int scamem_alloc_pages(scamem_machine *m, uint32_t gfp, uint32_t orde
  * pfn not the first page of an allocated block of that order, or owned by a
  * descriptor), -ERANGE (pfn >= end_pfn), -ENXIO (pfn has no memory: a hole),
  * -EALREADY (the page is already free), -EBUSY (a vmap() area without
- * SCAMEM_VM_MAP_PUT_PAGES still maps one of the pages).
+ * SCAMEM_VM_MAP_PUT_PAGES, or a user mapping or GUP reference that outlived
+ * one, still holds one of the pages; or since 0.2 a scamem_vm_insert_pages()
+ * pte maps one: under memdescs such a page has no refcount to defer the free;
+ * or it is a page a bpf ringbuf or io_uring region allocated).
  */
 SCAMEM_API int scamem_free_pages(scamem_machine *m, uint64_t pfn, uint32_t order);
 
@@ -754,21 +757,31 @@ SCAMEM_API int scamem_vmalloc_opts(scamem_machine *m, uint64_t size, const struc
  * top guard is someone else's bottom guard"): the area gets its guard page
  * and its flags do not show VM_NO_GUARD. With SCAMEM_VM_MAP_PUT_PAGES the pages
  * (order-0 pages from scamem_alloc_pages(), each once) pass to the area's
- * scamem and are freed with it by scamem_vfree(); without it they stay the caller's and the
- * area may not be mapped to userspace, so SCAMEM_VM_USERMAP requires
- * SCAMEM_VM_MAP_PUT_PAGES.
+ * scamem and are freed with it by scamem_vfree(); without it they stay the
+ * caller's.
  *
  * Without SCAMEM_VM_MAP_PUT_PAGES the caller must keep the pages until
  * scamem_vunmap() (or scamem_vfree()), as the kernel's vmap() users must:
  * pages from scamem_alloc_pages() (of any order), and pages of a folio the
  * caller holds a reference on (scamem_folio_alloc()/scamem_folio_get()). A
- * page may be listed more than once. Until the area goes, scamem_free_pages()
- * of such a page and the scamem_folio_put() of the caller's last reference
- * fail with -EBUSY, where the kernel would leave a freed page mapped.
+ * page may be listed more than once (bpf_ringbuf_area_alloc() lists each data
+ * page twice). Until the area's scamem goes, scamem_free_pages() of such a
+ * page and the scamem_folio_put() of the caller's last reference fail with
+ * -EBUSY, where the kernel would leave a freed page mapped.
+ *
+ * SCAMEM_VM_USERMAP without SCAMEM_VM_MAP_PUT_PAGES (since 0.2; the bpf
+ * ringbuf's VM_MAP | VM_USERMAP): the area may be mapped with
+ * scamem_remap_vmalloc_range(); its pages must then be scamem_alloc_pages()
+ * pages. A mapping (and, where the strategy can take one, a GUP reference:
+ * LEGACY and SCAMEM_VMA_PRIVATE; the others answer -EFAULT, since such a
+ * page's word is its allocator's and cannot name the scamem) keeps the
+ * scamem past scamem_vunmap(), and with it the -EBUSY above, until munmap
+ * and unpin. docs/strategies.md has what each strategy holds.
  *
  * Errors: -EINVAL (NULL, count 0, flags; a page that may not be adopted, or
  * without SCAMEM_VM_MAP_PUT_PAGES a slab, page-table or other page the caller
- * cannot keep, or a folio page the caller holds no reference on), -EBUSY (a
+ * cannot keep, or a folio page the caller holds no reference on, or with
+ * SCAMEM_VM_USERMAP a page that is not a scamem_alloc_pages() page), -EBUSY (a
  * page of another vmalloc area, or with SCAMEM_VM_MAP_PUT_PAGES a page another
  * vmap() area maps), -ERANGE, -ENXIO, -EALREADY (a free page), -ENOMEM,
  * -ENOSPC (SCAMEM_STRATEGY_PACKED with SCAMEM_VM_MAP_PUT_PAGES: no scamem
@@ -967,19 +980,26 @@ SCAMEM_API int scamem_remap_pfn_range(scamem_machine *m, struct scamem_mm *mm, u
 /*
  * vm_insert_pages() (since 0.2): inserts *num pages, pfns[0..*num), at uaddr
  * (page aligned) in the driver VMA holding it, one by one, and sets
- * VM_MIXEDMAP. Each pte takes a folio reference and a map count, dropped by
- * munmap and scamem_mm_exit(), so the caller may scamem_folio_put() its own.
- * As the kernel's validate_page_before_insert(), only a refcounted page that
- * is not anon, slab or typed is accepted; under memdescs that is a FILE folio
- * page (a MISC page from scamem_alloc_pages() has no refcount to take, a
- * vmalloc page is mapped with scamem_remap_vmalloc_range()). *num is in and
- * out as the kernel's: on return it is the number of pages NOT inserted (0
- * on success); pages inserted before an error stay mapped; it is left as it
- * was when the call fails before the first page. Errors: -EINVAL (NULL
- * machine or num, pfns NULL with *num > 0, *num above 2^30, alignment, an
- * anonymous or VM_PFNMAP VMA; a page that is free or not a FILE folio),
- * -EFAULT (no VMA at uaddr, or the *num pages leave it), -EBUSY (the VMA
- * maps a vmalloc area, or a pte is present), -ERANGE, -ENXIO (a pfn beyond
+ * VM_MIXEDMAP. As the kernel's validate_page_before_insert(), a page that
+ * is not anon, slab or typed is accepted, and what its pte holds follows it:
+ * - a FILE folio page: a folio reference and a map count, so the caller may
+ *   scamem_folio_put() its own;
+ * - (since 0.2) a scamem_alloc_pages() page, as io_uring's ring pages: under
+ *   memdescs a MISC page has no refcount, so scamem_free_pages() of it is
+ *   -EBUSY while a pte maps it, and GUP of it is -EFAULT;
+ * - (since 0.2) a vmalloc page, as kcov_mmap() inserts vmalloc_to_page():
+ *   the VMA holds its area's scamem, as scamem_remap_vmalloc_range() does.
+ *   Under SCAMEM_STRATEGY_VMA_PRIVATE the page cannot name its scamem, so
+ *   the first vmalloc page into a VMA that maps no area yet is -EINVAL.
+ * All are dropped by munmap and scamem_mm_exit(). *num is in and out as the
+ * kernel's: on return it is the number of pages NOT inserted (0 on success);
+ * pages inserted before an error stay mapped; it is left as it was when the
+ * call fails before the first page. Errors: -EINVAL (NULL machine or num,
+ * pfns NULL with *num > 0, *num above 2^30, alignment, an anonymous or
+ * VM_PFNMAP VMA; a page that is free, anon, slab, a page table or reserved),
+ * -EFAULT (no VMA at uaddr, or the *num pages leave it), -EBUSY (a pte is
+ * present; a vmalloc page into a VMA with other ptes or another area's, or
+ * another page into a VMA that maps an area), -ERANGE, -ENXIO (a pfn beyond
  * the machine or in a hole), -EOVERFLOW, -EBADF.
  */
 SCAMEM_API int scamem_vm_insert_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr, const uint64_t *pfns,
@@ -1176,6 +1196,187 @@ SCAMEM_API int64_t scamem_unpin_user_pages(scamem_machine *m, const uint64_t *pf
 SCAMEM_API int scamem_folio_maybe_dma_pinned(scamem_machine *m, uint64_t pfn);
 
 /* ------------------------------------------------------------------------ */
+/* Scenarios: the kernel's users of scattered memory (since 0.2)             */
+/* ------------------------------------------------------------------------ */
+/*
+ * Each subject is modelled as its kernel source does it, one call per
+ * kernel entry point, so a caller can interleave them with scamem_munmap(),
+ * GUP, unpin and scamem_mm_exit(); the invariant checker holds after every
+ * successful call. A handle from an _alloc, _init or _register call is a new
+ * reference the caller owns until the matching _free, _put or _unregister,
+ * after which it is stale (-EBADF, as is a handle of another subject's type
+ * cast to this one). An _mmap call is the subject's f_op->mmap handler: the
+ * caller first makes the driver VMA with scamem_mmap() (without
+ * SCAMEM_MAP_ANONYMOUS, which is -EINVAL) and passes an address in it (no
+ * VMA there: -EFAULT). An optional kaddr receives the kernel address of the
+ * subject's memory (may be NULL). Every call returns 0 or a negative errno;
+ * each one's list below adds to -EINVAL (NULL machine or out pointer) and
+ * -EBADF (a stale handle or mm). A subject's memory stays its own: the
+ * pages a bpf ringbuf or io_uring region allocated cannot be freed or
+ * adopted by the caller (scamem_free_pages(), scamem_vmap() with
+ * SCAMEM_VM_MAP_PUT_PAGES: -EBUSY), and if the caller scamem_vfree()s or
+ * scamem_vunmap()s a subject's area behind its back, the subject's _mmap is
+ * -EBADF and its free removes only what is still the subject's.
+ * docs/strategies.md says what each strategy does with each subject.
+ */
+struct scamem_bpf_ringbuf;
+struct scamem_io_uring_region;
+struct scamem_io_uring_buffer;
+struct scamem_kcov;
+struct scamem_perf_rb;
+struct scamem_vb2_buffer;
+
+/*
+ * kernel/bpf/ringbuf.c: ringbuf_map_alloc() -> bpf_ringbuf_area_alloc().
+ * data_size is max_entries: a power of two, page aligned, at most 2^31
+ * (-EINVAL otherwise); nid a node or SCAMEM_NUMA_NO_NODE (-1) (-EINVAL for
+ * another). Allocates 3 + data_size / 4096 pages one by one
+ * (alloc_pages_node()) and vmap()s 3 + 2 * data_size / 4096 entries, every
+ * data page twice, with VM_MAP | VM_USERMAP and without VM_MAP_PUT_PAGES
+ * (see scamem_vmap()). With SCAMEM_BPF_RINGBUF_USER in flags, a
+ * BPF_MAP_TYPE_USER_RINGBUF (user_ringbuf_map_alloc(): the same area, the
+ * user producing); other flags are -EINVAL. -ENOMEM, with nothing left
+ * allocated.
+ */
+#define SCAMEM_BPF_RINGBUF_USER 0x1u
+SCAMEM_API int scamem_bpf_ringbuf_alloc(scamem_machine *m, uint64_t data_size, int32_t nid, uint32_t flags,
+					struct scamem_bpf_ringbuf **out, uint64_t *kaddr);
+/*
+ * ringbuf_map_mmap_kern(): the user mmap()ed the map at file offset pgoff
+ * pages into the VMA at uaddr; remap_vmalloc_range(vma, rb, pgoff + 1) of
+ * the whole VMA. pgoff 0 is the consumer page, the one writable mapping: a
+ * VMA with VM_WRITE (scamem_mmap(), or scamem_do_mmap() with PROT_WRITE)
+ * anywhere else, or larger than that page, is -EPERM; a read-only VMA (the
+ * producer page and the data pages twice, as libbpf maps them) loses
+ * VM_MAYWRITE, so a later mprotect(PROT_WRITE) is refused. A user ringbuf
+ * (ringbuf_map_mmap_user()) is the other way round: VM_WRITE is -EPERM at
+ * pgoff 0 only. Errors: -EPERM, -EINVAL (an anonymous VMA; the VMA reaches
+ * past the ring from pgoff), -EBUSY (the VMA maps something already),
+ * -EFAULT, -EOVERFLOW; -EBADF also when the caller removed the ring's area.
+ */
+SCAMEM_API int scamem_bpf_ringbuf_mmap(scamem_machine *m, struct scamem_bpf_ringbuf *rb, struct scamem_mm *mm,
+				       uint64_t uaddr, uint64_t pgoff);
+/*
+ * bpf_ringbuf_free(): vunmap() of the ring, then __free_page() of each page.
+ * The kernel gets here only after every mapping is gone (each VMA holds the
+ * map's file); while a mapping or a GUP reference still holds the ring it is
+ * -EBUSY and nothing changes. On success the handle is stale.
+ */
+SCAMEM_API int scamem_bpf_ringbuf_free(scamem_machine *m, struct scamem_bpf_ringbuf *rb);
+
+/* scamem_io_uring_region_alloc() flags. */
+#define SCAMEM_IO_URING_REGION_SINGLE 0x1u /* skip the compound attempt, as on a fragmented machine */
+
+/*
+ * io_uring/memmap.c: io_pages_map() of size bytes (rounded up to pages, at
+ * most 65535 pages: -EINVAL). First io_mem_alloc_compound(): one block of
+ * get_order(size) used through the direct map (*kaddr is its page_address());
+ * failing that, or with SCAMEM_IO_URING_REGION_SINGLE, io_mem_alloc_single():
+ * alloc_page() one by one and vmap(VM_MAP) (*kaddr is the area). The pages
+ * are scamem_alloc_pages() pages (MISC words). Errors: -EINVAL (size, flags),
+ * -ENOMEM.
+ */
+SCAMEM_API int scamem_io_uring_region_alloc(scamem_machine *m, uint64_t size, uint32_t flags,
+					    struct scamem_io_uring_region **out, uint64_t *kaddr);
+/*
+ * io_uring_mmap() -> io_uring_mmap_pages(): sets VM_DONTEXPAND and
+ * vm_insert_pages() the region's first min(region, VMA) pages at the VMA's
+ * start (see scamem_vm_insert_pages(): the ptes hold the pages, GUP of them
+ * is -EFAULT). An error part-way leaves the earlier pages mapped. Errors:
+ * -EINVAL (an anonymous or VM_PFNMAP VMA), -EBUSY (a pte is present, or the
+ * VMA maps a vmalloc area), -EFAULT, -EOVERFLOW.
+ */
+SCAMEM_API int scamem_io_uring_region_mmap(scamem_machine *m, struct scamem_io_uring_region *region,
+					   struct scamem_mm *mm, uint64_t uaddr);
+/*
+ * io_pages_unmap(): vunmap() (single pages) and put_page() of each page.
+ * The ring's VMAs hold the io_uring file, so the kernel frees only after
+ * munmap; while a pte still maps a page it is -EBUSY and nothing changes.
+ */
+SCAMEM_API int scamem_io_uring_region_free(scamem_machine *m, struct scamem_io_uring_region *region);
+/*
+ * io_uring/rsrc.c: io_sqe_buffers_register() of one iovec: io_buffer_validate()
+ * then io_pin_pages(): pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM) of
+ * every page [uaddr, uaddr + len) touches; a short pin is undone. Errors:
+ * -EFAULT (uaddr 0, len above 1 GiB, beyond TASK_SIZE, a page that cannot be
+ * pinned: unmapped, VM_IO/VM_PFNMAP, or a MISC page), -EOVERFLOW (uaddr + len
+ * wraps), -EINVAL (len 0), -ENOMEM.
+ */
+SCAMEM_API int scamem_io_uring_register_buffer(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr,
+					       uint64_t len, struct scamem_io_uring_buffer **out);
+/* io_buffer_unmap(): unpin_user_pages() of the buffer's pages; the handle is then stale. */
+SCAMEM_API int scamem_io_uring_unregister_buffer(scamem_machine *m, struct scamem_io_uring_buffer *buf);
+
+/*
+ * kernel/kcov.c: ioctl(KCOV_INIT_TRACE, entries): vmalloc_user(entries *
+ * sizeof(unsigned long)). entries from 2 to INT_MAX / 8 (-EINVAL otherwise).
+ * -ENOMEM.
+ */
+SCAMEM_API int scamem_kcov_init_trace(scamem_machine *m, uint64_t entries, struct scamem_kcov **out,
+				      uint64_t *kaddr);
+/*
+ * kcov_mmap(): the VMA must be exactly the buffer (vm_pgoff 0, length
+ * entries * 8: a buffer that is not whole pages can never be mapped), else
+ * -EINVAL; then VM_DONTEXPAND and vm_insert_page() of each vmalloc_to_page(),
+ * the VMA holding the area's scamem. An error part-way leaves the earlier
+ * pages mapped. Errors: -EINVAL, -EBUSY (the VMA maps something), -EFAULT,
+ * -EOVERFLOW.
+ */
+SCAMEM_API int scamem_kcov_mmap(scamem_machine *m, struct scamem_kcov *kcov, struct scamem_mm *mm, uint64_t uaddr);
+/* kcov_close() -> kcov_put(): vfree() of the area; mappings keep its pages. The handle is then stale. */
+SCAMEM_API int scamem_kcov_free(scamem_machine *m, struct scamem_kcov *kcov);
+
+/*
+ * kernel/events/ring_buffer.c with CONFIG_PERF_USE_VMALLOC: rb_alloc() of
+ * nr_pages data pages (0 or a power of two up to 2^20, else -EINVAL):
+ * vmalloc_user((nr_pages + 1) * PAGE_SIZE), the user page first. -ENOMEM.
+ */
+SCAMEM_API int scamem_perf_rb_alloc(scamem_machine *m, uint64_t nr_pages, struct scamem_perf_rb **out,
+				    uint64_t *kaddr);
+/*
+ * perf_mmap() and perf_mmap_fault() on every page: the VMA must be 1 +
+ * nr_pages pages at vm_pgoff 0 (-EINVAL otherwise); each pte holds the
+ * area's scamem. Errors: -EINVAL, -EBUSY (the VMA maps something), -EFAULT,
+ * -EOVERFLOW.
+ */
+SCAMEM_API int scamem_perf_rb_mmap(scamem_machine *m, struct scamem_perf_rb *rb, struct scamem_mm *mm,
+				   uint64_t uaddr);
+/* rb_free(): vfree() of the area; mappings keep its pages. The handle is then stale. */
+SCAMEM_API int scamem_perf_rb_free(scamem_machine *m, struct scamem_perf_rb *rb);
+
+/*
+ * drivers/media/common/videobuf2/videobuf2-vmalloc.c: vb2_vmalloc_alloc():
+ * vmalloc_user(size), size 1 to 1 GiB (-EINVAL otherwise). -ENOMEM.
+ */
+SCAMEM_API int scamem_vb2_vmalloc_alloc(scamem_machine *m, uint64_t size, struct scamem_vb2_buffer **out,
+					uint64_t *kaddr);
+/*
+ * vb2_vmalloc_mmap(): remap_vmalloc_range(vma, vaddr, 0) of the whole VMA.
+ * Errors as scamem_remap_vmalloc_range(): -EINVAL (a VMA larger than the
+ * buffer, an anonymous VMA), -EBUSY, -EFAULT; -EBADF also for a USERPTR buffer.
+ */
+SCAMEM_API int scamem_vb2_vmalloc_mmap(scamem_machine *m, struct scamem_vb2_buffer *buf, struct scamem_mm *mm,
+				       uint64_t uaddr);
+/*
+ * vb2_vmalloc_put(): vfree() of an MMAP buffer; its mappings keep the pages
+ * (the kernel's vm_ops refcount does the same). -EBADF also for a USERPTR
+ * buffer. The handle is then stale.
+ */
+SCAMEM_API int scamem_vb2_vmalloc_put(scamem_machine *m, struct scamem_vb2_buffer *buf);
+/*
+ * vb2_vmalloc_get_userptr(): vb2_create_framevec() pins every page [uaddr,
+ * uaddr + size) touches with FOLL_LONGTERM (and FOLL_WRITE if write is
+ * non-zero: a capture buffer); only a complete set is kept. The kernel then
+ * vm_map_ram()s them; the model does not (the pins hold them). Errors:
+ * -EINVAL (size 0 or above 1 GiB, the range beyond TASK_SIZE), -EFAULT (a
+ * page that cannot be pinned), -ENOMEM.
+ */
+SCAMEM_API int scamem_vb2_vmalloc_get_userptr(scamem_machine *m, struct scamem_mm *mm, uint64_t uaddr,
+					      uint64_t size, int32_t write, struct scamem_vb2_buffer **out);
+/* vb2_vmalloc_put_userptr(): unpins the pages; -EBADF also for an MMAP buffer. The handle is then stale. */
+SCAMEM_API int scamem_vb2_vmalloc_put_userptr(scamem_machine *m, struct scamem_vb2_buffer *buf);
+
+/* ------------------------------------------------------------------------ */
 /* Strategies side by side                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -1191,6 +1392,10 @@ SCAMEM_API int scamem_machine_strategy_cost(scamem_machine *m, struct scamem_str
 
 #define SCAMEM_WORKLOAD_MIXED 0      /* 64 areas of 1-4 pages, 16 of 64, 4 of 1024 */
 #define SCAMEM_WORKLOAD_MANY_SMALL 1 /* 4096 areas of 1-2 pages */
+#define SCAMEM_WORKLOAD_BPF_RINGBUF 2 /* since 0.2: 16 ringbufs of 16 KiB-1 MiB, consumer and data mapped */
+#define SCAMEM_WORKLOAD_IO_URING 3    /* since 0.2: 32 rings (SQ/CQ and SQE regions), vm_insert_pages() */
+#define SCAMEM_WORKLOAD_KCOV 4        /* since 0.2: 32 kcov buffers of 64K entries, vm_insert_page() */
+#define SCAMEM_WORKLOAD_V4L2 5        /* since 0.2: 8 vb2 queues of 4 frames of 1080p YUYV */
 
 /* One strategy's result on one workload. */
 struct scamem_compare_row {

@@ -42,6 +42,9 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
     public static let noSpace = ScamemError(rawValue: ENOSPC)
     /// A fixed mapping would overlap an existing one.
     public static let exists = ScamemError(rawValue: EEXIST)
+    /// The subject refuses this mapping (bpf ringbuf: a writable mapping of
+    /// more than its consumer page).
+    public static let notPermitted = ScamemError(rawValue: EPERM)
 
     /// The text `scamem_strerror()` gives.
     public var description: String { String(describing: ScamemError.message(rawValue)) }
@@ -65,6 +68,7 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
         case ENOSPC: return "no scamem index left (SCAMEM_PACKED bound)"
         case EIO: return "a capture file is missing, unreadable or malformed"
         case EACCES: return "permission denied (reading /proc/kpageflags needs root)"
+        case EPERM: return "operation not permitted on this mapping"
         default: return "unknown error"
         }
     }

@@ -16,7 +16,10 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a vmalloc/map/pin workload under each placement strategy and print what each costs.")
 
-    @Option(help: "mixed (84 areas of 1 page to 4 MiB) or many-small (4096 areas of 1-2 pages); default: both.")
+    @Option(help: """
+        mixed (84 areas of 1 page to 4 MiB), many-small (4096 areas of 1-2 pages), or a kernel user of scattered \
+        memory: bpf-ringbuf, io-uring, kcov, v4l2 (videobuf2-vmalloc); default: all six.
+        """)
     var workload: Workload?
 
     @Flag(help: "Print JSON (an object with schema_version 1 and rows) instead of a table.")
@@ -34,8 +37,14 @@ struct Compare: ParsableCommand {
 
     static func table(_ rows: [StrategyComparison]) -> String {
         guard let first = rows.first else { return "" }
-        var out = "Workload \(first.workload): \(first.nrAreas) vmalloc_user areas, \(first.nrPages) pages, "
-            + "each mapped to userspace with one page pinned; default machine, \(first.memmapPages) memmap pfns\n\n"
+        let what = switch first.workload {
+        case .mixed, .manySmall: "vmalloc_user areas, \(first.nrPages) pages, each mapped to userspace with one page pinned"
+        case .bpfRingbuf: "bpf ringbufs, \(first.nrPages) pages (data pages vmapped and mapped twice), one data page each pinned where the strategy can"
+        case .ioUring: "io_uring regions of 32 rings, \(first.nrPages) pages mapped with vm_insert_pages(), a 64 KiB buffer per ring pinned"
+        case .kcov: "kcov buffers, \(first.nrPages) pages mapped with vm_insert_page(), one page each pinned"
+        case .v4l2: "videobuf2-vmalloc buffers, \(first.nrPages) pages, one frame per queue pinned as a USERPTR import"
+        }
+        var out = "Workload \(first.workload): \(first.nrAreas) \(what); default machine, \(first.memmapPages) memmap pfns\n\n"
         let head = ["strategy", "B/page", "B/scamem", "scamem KiB", "metadata MiB", "retained", "nid ns", "pin ns",
                     "unpin ns", "vmalloc+vfree ns"]
         let widths = [19, 7, 9, 11, 13, 9, 7, 7, 9, 17]
@@ -55,8 +64,9 @@ struct Compare: ParsableCommand {
             ]
             out += cells.joined(separator: " ") + "\n"
         }
-        out += "\nretained: vmalloc pages still allocated after every area was vfreed and its process exited,"
-            + " with the \(first.pagesPinned) pins still held.\n"
+        let pins = Set(rows.map(\.pagesPinned)).sorted().map(String.init).joined(separator: " or ")
+        out += "\nretained: the workload's pages still allocated after its process exited and the driver freed"
+            + " everything it could, with the \(pins) pins still held.\n"
         return out
     }
 

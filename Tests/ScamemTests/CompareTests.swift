@@ -3,7 +3,7 @@ import Scamem
 
 /// The comparison: what each strategy keeps and costs on the workloads.
 @Suite struct CompareTests {
-    @Test(arguments: Workload.allCases)
+    @Test(arguments: [Workload.mixed, .manySmall])
     func strategiesSideBySide(workload: Workload) throws {
         let rows = try Machine.compareStrategies(Fixtures.mini(), workload: workload)
         #expect(rows.map(\.strategy) == Strategy.allCases)
@@ -26,6 +26,35 @@ import Scamem
         #expect(by[.flagsArray]!.scamemBytes == 8 * areas + 16 * pages)
         #expect(by[.packed]!.scamemBytes == 16 * areas + 8 * pages)
         #expect(by[.vmaPrivate]!.scamemBytes == 8 * areas + 8 * pages + 16 * areas)
+    }
+
+    /// The real users: what each strategy can pin and what it keeps.
+    @Test(arguments: [Workload.bpfRingbuf, .ioUring, .kcov, .v4l2])
+    func scenarioWorkloads(workload: Workload) throws {
+        let rows = try Machine.compareStrategies(Fixtures.mini(), workload: workload)
+        #expect(rows.map(\.strategy) == Strategy.allCases)
+        for r in rows {
+            #expect(r.workload == workload && r.metadataBytes == r.memmapPages * r.bytesPerPage + r.scamemBytes)
+            #expect(r.nsPageToNid > 0 && r.nsPin > 0 && r.nsVmallocVfree > 0)
+            switch workload {
+            case .bpfRingbuf:
+                // 16 rings of 4-256 data pages and 3 meta pages each.
+                #expect(r.nrAreas == 16 && r.nrPages == 16 * 3 + 4 * (4 + 16 + 64 + 256))
+                // The ring's pages carry their allocator's word: only LEGACY's
+                // struct page and VMA_PRIVATE's VMA lead GUP to a holder.
+                let canPin = r.strategy == .legacy || r.strategy == .vmaPrivate
+                #expect(r.pagesPinned == (canPin ? 16 : 0))
+                #expect(r.pagesRetained == (canPin ? r.nrPages : 0))
+            case .ioUring:
+                #expect(r.nrAreas == 64 && r.nrPages == 32 * 7 && r.pagesPinned == 32 * 16 && r.pagesRetained == 0)
+            case .kcov:
+                #expect(r.nrAreas == 32 && r.nrPages == 32 * 128 && r.pagesPinned == 32)
+                #expect(r.pagesRetained == (r.strategy == .legacy ? 32 : r.nrPages))
+            default:
+                #expect(r.nrAreas == 16 && r.nrPages == 16 * 1013 && r.pagesPinned == 4 * 1013)
+                #expect(r.pagesRetained == 4 * 1013)
+            }
+        }
     }
 
     @Test func bigEnoughMachineNeeded() throws {

@@ -138,6 +138,55 @@ import Scamem
         expectClean(scene.machine)
     }
 
+    /// The bpf ringbuf: caller pages, the data pages twice in a plain vmap()
+    /// that is user-mapped, a pin through the second copy where the strategy
+    /// can take one. In every order of unmapping, exit, unpin and the map's
+    /// free, no page is freed while anything holds it, and the free succeeds
+    /// once nothing does.
+    @Test(arguments: Strategy.allCases)
+    func everyOrderOfRingbufReleases(strategy: Strategy) throws {
+        enum RingbufEvent: CaseIterable { case munmapConsumer, munmapData, exit, unpin, free }
+        let canPin = strategy == .legacy || strategy == .vmaPrivate
+        for order in Self.permutations(RingbufEvent.allCases) {
+            let m = try tinyMachine(strategy)
+            let free0 = totalFree(m)
+            let (rb, k) = try m.bpfRingbufAlloc(dataSize: 2 * 4096)
+            let pages = try (0..<5).map { (i: UInt64) throws(ScamemError) -> UInt64 in try m.vmallocToPfn(k + i * 4096) }
+            let mm = m.mmNew()
+            let cons = try m.mmap(mm, length: 4096, flags: .shared)
+            let data = try m.mmap(mm, length: 5 * 4096, prot: .read, flags: .shared)
+            try m.bpfRingbufMmap(rb, mm, uaddr: cons, pgoff: 0)
+            try m.bpfRingbufMmap(rb, mm, uaddr: data, pgoff: 1)
+            let pinned = canPin ? try m.pinUserPages(mm, start: data + 3 * 4096, nrPages: 1, flags: .longterm) : []
+            var done: Set<RingbufEvent> = [], freed = false
+            for e in order {
+                let gone = done.contains(.exit)
+                switch e {
+                case .munmapConsumer: if !gone { try m.munmap(mm, addr: cons, length: 4096) }
+                case .munmapData: if !gone { try m.munmap(mm, addr: data, length: 5 * 4096) }
+                case .exit: try m.mmExit(mm)
+                case .unpin: for p in pinned { try m.unpinUserPage(p) }
+                case .free: break
+                }
+                done.insert(e)
+                if done.contains(.free) && !freed {
+                    let unmapped = done.contains(.exit) || done.isSuperset(of: [.munmapConsumer, .munmapData])
+                    let held = !unmapped || (canPin && !done.contains(.unpin))
+                    if held {
+                        #expect(throws: ScamemError.busy, "\(strategy) \(order)") { try m.bpfRingbufFree(rb) }
+                    } else {
+                        try m.bpfRingbufFree(rb)
+                        freed = true
+                    }
+                }
+                for p in pages { #expect((word(m, p).type == .buddy) == freed, "\(strategy) \(order) after \(e)") }
+                expectClean(m)
+            }
+            if !done.contains(.exit) { try m.mmExit(mm) }
+            #expect(freed && totalFree(m) == free0, "\(strategy) \(order)")
+        }
+    }
+
     /// After fork(): a 2-page vmalloc_user() area mapped by parent and child
     /// (each VMA its own reference), page 0 pinned through the child, and an
     /// anon page COW-shared by both.

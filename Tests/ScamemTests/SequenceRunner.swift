@@ -16,12 +16,109 @@ struct SequenceRunner {
     private var gets: [UInt64] = [], pins: [UInt64] = []
     private(set) var failures = 0
     private var maxPins = 0, maxGets = 0, remaps = 0, splits = 0, exits = 0, forks = 0, cows = 0, moves = 0
+    /// The scenario subjects (Scenarios/), mapped into their own mm so the
+    /// generic GUP steps never touch a ringbuf page (which only LEGACY and
+    /// VMA_PRIVATE can pin, and the strategies must agree on every step).
+    private var scenarioMM: MMID
+    private var ringbufs: [BpfRingbufID] = [], regions: [IoUringRegionID] = [], kcovs: [KcovID] = []
+    private var buffers: [IoUringBufferID] = []
+    private var scenarioSteps = 0
 
     init(_ machine: Machine, seed: UInt64) {
         self.machine = machine
         rng = SplitMix64(seed: seed)
         free0 = totalFree(machine)
         mms = [machine.mmNew()]
+        scenarioMM = machine.mmNew()
+    }
+
+    /// A driver VMA of `pages` in the scenario mm.
+    private func driverVMA(_ pages: Int) throws(ScamemError) -> UInt64 {
+        try machine.mmap(scenarioMM, length: UInt64(pages) * 4096, flags: .shared)
+    }
+
+    /// One step of a subject: create and map one, free one (`.busy` while
+    /// mapped, on every strategy alike), register a buffer, or unmap.
+    private mutating func scenarioStep() throws(ScamemError) -> String {
+        let m = machine
+        scenarioSteps += 1
+        func busyOK(_ body: () throws(ScamemError) -> Void) throws(ScamemError) -> String {
+            do throws(ScamemError) { try body() } catch {
+                if error == .busy { return " busy" }
+                throw error
+            }
+            return ""
+        }
+        // At most 3 live subjects of each kind: the tiny machine must not run
+        // short, since the strategies retain different amounts of memory and
+        // the differential test needs every step to agree.
+        var pick = rng.below(8)
+        if pick == 0 && ringbufs.count >= 3 { pick = 3 }
+        if pick == 1 && regions.count >= 3 { pick = 4 }
+        if pick == 2 && kcovs.count >= 3 { pick = 5 }
+        switch pick {
+        case 0:
+            let dataPages = UInt64(1) << UInt64(rng.below(2))
+            let (rb, _) = try m.bpfRingbufAlloc(dataSize: dataPages * 4096, nid: rng.below(2))
+            ringbufs.append(rb)
+            try m.bpfRingbufMmap(rb, scenarioMM, uaddr: try driverVMA(1), pgoff: 0)
+            if rng.chance(70) {
+                let data = try m.mmap(scenarioMM, length: (1 + 2 * dataPages) * 4096, prot: .read, flags: .shared)
+                try m.bpfRingbufMmap(rb, scenarioMM, uaddr: data, pgoff: 1)
+            }
+            return "bpf ringbuf"
+        case 1:
+            let (r, _) = try m.ioUringRegionAlloc(size: UInt64(1 + rng.below(4)) * 4096, single: rng.chance(50))
+            regions.append(r)
+            try m.ioUringRegionMmap(r, scenarioMM, uaddr: try driverVMA(1 + rng.below(4)))
+            return "io_uring region"
+        case 2:
+            let pages = 1 + rng.below(3)
+            let (k, _) = try m.kcovInitTrace(entries: UInt64(512 * pages))
+            kcovs.append(k)
+            try m.kcovMmap(k, scenarioMM, uaddr: try driverVMA(pages))
+            // kcov pages hold their scamem through the VMA on every strategy: pin one.
+            if rng.chance(50) {
+                let v = try m.vmas(scenarioMM).last { $0.mappedPages == pages && $0.scamem != nil }!
+                pins += try m.pinUserPages(scenarioMM, start: v.start, nrPages: 1, flags: .longterm)
+            }
+            return "kcov"
+        case 3:
+            guard !ringbufs.isEmpty else { return "bpf free none" }
+            let i = rng.below(ringbufs.count)
+            let rb = ringbufs[i]
+            let r = try busyOK { () throws(ScamemError) in try m.bpfRingbufFree(rb) }
+            if r.isEmpty { ringbufs.remove(at: i) }
+            return "bpf free" + r
+        case 4:
+            guard !regions.isEmpty else { return "io_uring free none" }
+            let i = rng.below(regions.count)
+            let region = regions[i]
+            let r = try busyOK { () throws(ScamemError) in try m.ioUringRegionFree(region) }
+            if r.isEmpty { regions.remove(at: i) }
+            return "io_uring free" + r
+        case 5:
+            if !kcovs.isEmpty, rng.chance(50) {
+                try m.kcovFree(kcovs.remove(at: rng.below(kcovs.count)))
+                return "kcov free"
+            }
+            let u = try m.mmap(scenarioMM, length: UInt64(1 + rng.below(3)) * 4096, flags: [.private, .anonymous])
+            if !buffers.isEmpty, rng.chance(50) || buffers.count >= 3 {
+                try m.ioUringUnregisterBuffer(buffers.remove(at: rng.below(buffers.count)))
+            }
+            buffers.append(try m.ioUringRegisterBuffer(scenarioMM, uaddr: u + 100, len: 4096))
+            return "io_uring buffer"
+        case 6:
+            let vmas = try m.vmas(scenarioMM)
+            guard !vmas.isEmpty else { return "scenario munmap none" }
+            let v = vmas[rng.below(vmas.count)]
+            try m.munmap(scenarioMM, addr: v.start, length: v.end - v.start)
+            return "scenario munmap"
+        default:
+            try m.mmExit(scenarioMM)
+            scenarioMM = m.mmNew()
+            return "scenario exit"
+        }
     }
 
     /// "pfn nid/zone" for each page, for the transcript.
@@ -35,7 +132,9 @@ struct SequenceRunner {
         let mm = mms[rng.below(mms.count)]
         var line = "", pages = ""
         do {
-            switch rng.below(20) {
+            switch rng.below(22) {
+            case 20, 21:
+                line = try scenarioStep()
             case 0, 1:
                 let n = 1 + rng.below(8)
                 let user = rng.chance(70)
@@ -190,6 +289,11 @@ struct SequenceRunner {
     mutating func finish() throws {
         let m = machine
         for mm in mms { try m.mmExit(mm) }
+        try m.mmExit(scenarioMM)
+        for b in buffers { try m.ioUringUnregisterBuffer(b) }
+        for rb in ringbufs { try m.bpfRingbufFree(rb) }
+        for r in regions { try m.ioUringRegionFree(r) }
+        for k in kcovs { try m.kcovFree(k) }
         for a in areas { try m.vfree(a.addr) }
         for pfn in pins { try m.unpinUserPage(pfn) }
         for pfn in gets { try m.putPage(pfn) }
@@ -200,7 +304,7 @@ struct SequenceRunner {
         #expect(m.metadata().descriptorBytes == 0)
         // The sequence must have exercised every kind of holder.
         #expect(failures < 1500 && remaps > 50 && splits > 20 && exits > 10 && maxPins > 5 && maxGets > 5
-                && forks > 10 && cows > 20 && moves > 20,
+                && forks > 10 && scenarioSteps > 100 && cows > 20 && moves > 20,
                 "failures \(failures) remaps \(remaps) splits \(splits) exits \(exits) pins \(maxPins) gets \(maxGets) forks \(forks) cows \(cows) moves \(moves)")
         expectClean(m)
     }

@@ -265,7 +265,8 @@ import Scamem
         let big = try m.allocPages(order: 1)
         let folio = try m.folioAlloc(.anon)
         #expect(throws: ScamemError.invalid) { try m.vmap([]) }
-        #expect(throws: ScamemError.invalid) { try m.vmap([p], flags: .usermap) }
+        // A user-mappable plain vmap (bpf ringbuf) takes alloc_pages() pages only.
+        #expect(throws: ScamemError.invalid) { try m.vmap([folio], flags: .usermap) }
         #expect(throws: ScamemError.invalid) { try m.vmap([p, p], flags: .mapPutPages) }
         #expect(throws: ScamemError.invalid) { try m.vmap([big], flags: .mapPutPages) }
         #expect(throws: ScamemError.invalid) { try m.vmap([folio], flags: .mapPutPages) }

@@ -100,7 +100,11 @@ static void test_vmalloc(scamem_machine *m)
 	EXPECT_OK(scamem_alloc_pages(m, 0, 0, 0, &raw[0]));
 	EXPECT_OK(scamem_alloc_pages(m, 0, 0, 1, &raw[1]));
 	uint64_t v;
-	EXPECT_ERR(scamem_vmap(m, raw, 2, SCAMEM_VM_USERMAP, &v), -EINVAL); /* USERMAP needs PUT_PAGES */
+	/* VM_USERMAP without PUT_PAGES (bpf ringbuf): alloc_pages() pages only. */
+	uint64_t um;
+	EXPECT_OK(scamem_folio_alloc(m, SCAMEM_TYPE_FILE, 0, 0, -1, &um));
+	EXPECT_ERR(scamem_vmap(m, &um, 1, SCAMEM_VM_USERMAP, &v), -EINVAL);
+	EXPECT(scamem_folio_put(m, um) == 0);
 	EXPECT_ERR(scamem_vmap(m, raw, 0, 0, &v), -EINVAL);
 	EXPECT_ERR(scamem_vmap(m, NULL, 2, 0, &v), -EINVAL);
 	EXPECT_ERR(scamem_vmap(m, raw, 2, SCAMEM_VM_ALLOC, &v), -EINVAL);

@@ -149,6 +149,16 @@ run compare --workload many-small --json
 assert r["schema_version"] == 1 and len(r["rows"]) == 5, r
 assert all(x["workload"] == "many-small" and x["areas"] == 4096 for x in r["rows"])'
 result compare-json
+for w in bpf-ringbuf io-uring kcov v4l2; do
+	run compare --workload $w --json
+	[ "$rc" = 0 ] && json '
+assert r["schema_version"] == 1 and len(r["rows"]) == 5, r
+assert all(x["workload"] == sys.argv[1] and x["areas"] > 0 and x["pages"] > 0 for x in r["rows"])' $w
+	result compare-json-$w
+done
+run compare --workload bpf-ringbuf
+[ "$rc" = 0 ] && grep -q '^Workload bpf-ringbuf: 16 bpf ringbufs' "$tmp/out"
+result compare-table-bpf
 # A tab, a quote, a backslash and a control character in the path: still valid JSON.
 odd=$tmp/$'tab\there "quote" back\\slash \x01 end'
 copy "$odd"

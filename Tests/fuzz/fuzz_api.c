@@ -1108,8 +1108,16 @@ static void op_vmap(void)
 	T("\t/* addr = 0x%" PRIx64 " */\n", addr);
 	if (count == 0)
 		die("vmap accepted count 0");
+	/* A user-mappable plain vmap (bpf ringbuf) takes alloc_pages() pages only. */
 	if ((flags & SCAMEM_VM_USERMAP) && !(flags & SCAMEM_VM_MAP_PUT_PAGES))
-		die("vmap accepted VM_USERMAP without VM_MAP_PUT_PAGES");
+		for (uint32_t k = 0; k < count; k++) {
+			int ours = 0;
+			for (int j = 0; j < npages; j++)
+				if (pfns[k] >= pages[j].pfn && pfns[k] - pages[j].pfn < (1ull << pages[j].order))
+					ours = 1;
+			if (!ours)
+				die("vmap(VM_USERMAP) took pfn 0x%" PRIx64 ", no alloc_pages() page of the caller", pfns[k]);
+		}
 	if (flags & SCAMEM_VM_MAP_PUT_PAGES) {
 		for (uint32_t k = 0; k < count; k++) {
 			int i = -1;

@@ -129,8 +129,9 @@ extension Machine {
             if w.type == .buddy { throw .alreadyFree }
             guard order >= 0, order <= maxPageOrder, w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue,
                   Int(w.order) == order, pfn & ((1 << UInt64(order)) - 1) == 0 else { throw .invalid }
-            // Still mapped by a vmap() area: the kernel would free a mapped page.
-            if vmapped(pfn, order: order) { throw .busy }
+            // Still mapped by a vmap() area or a pte: the kernel would free a
+            // mapped page (or, with struct pages, defer it to the last put).
+            if callerPageHeld(pfn, order: order) { throw .busy }
             freeBlock(pfn, order, flags: w.flags)
         }
     }

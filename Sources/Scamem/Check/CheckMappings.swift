@@ -36,7 +36,8 @@ extension Machine {
                         continue
                     }
                 }
-            } else if r.vmRefs > 0 {
+            } else {
+                // A plain vmap's pages stay while its scamem lives (area, mapping or GUP).
                 for i in 0..<r.block.nr where PageWord(rawValue: words[Int(r.block.pages[i])]).type == .buddy {
                     bad(r.block.pages[i], .refcount, "page \(i) of vmap scamem \(slot + 1) was freed by its owner while mapped")
                 }
@@ -45,15 +46,16 @@ extension Machine {
         checkVmapLedger(bad)
     }
 
-    /// The vmap ledger counts exactly what live plain vmap() areas list.
+    /// The vmap ledger counts exactly what live plain vmap() scamems list
+    /// (an area's, or one a mapping or GUP keeps past vunmap()).
     func checkVmapLedger(_ bad: Report) {
         var listed: [UInt64: Int32] = [:]
-        for a in vmalloc.areas where scamems.slot(descriptorID: UInt64(a.slot + 1)) != nil && !scamems[a.slot].ownsPages {
-            let b = scamems[a.slot].block
+        for slot in scamems.liveSlots where !scamems[slot].ownsPages {
+            let b = scamems[slot].block
             for i in 0..<b.nr { listed[b.pages[i], default: 0] += 1 }
         }
         if listed != vmapLedger {
-            bad(nil, .refcount, "the vmap ledger holds \(vmapLedger.count) pages, live vmap() areas list \(listed.count)")
+            bad(nil, .refcount, "the vmap ledger holds \(vmapLedger.count) pages, live vmap() scamems list \(listed.count)")
         }
     }
 
@@ -63,6 +65,7 @@ extension Machine {
     func checkMappings(_ bad: Report) {
         struct Holds { var maps: Int64 = 0, gets: Int64 = 0, pins: Int64 = 0, cache: Int64 = 0 }
         var folios: [UInt64: Holds] = [:]
+        var inserted: [UInt64: Int32] = [:]
         var exclusive: [UInt64] = [], ptesOf: [UInt64: Int] = [:]
         var fileRefs: [Int: Int32] = [:]
         for s in mms.liveSlots {
@@ -105,14 +108,21 @@ extension Machine {
                         }
                     } else if v.anonymous {
                         bad(pfn, .refcount, "anonymous VMA at \(hex(v.start)) maps a \(w.type) page that is not anon")
+                    } else if v.object == nil, w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue {
+                        // vm_insert_page() of an alloc_pages() page: the pte ledger holds it.
+                        inserted[pfn, default: 0] += 1
                     } else if v.object == nil {
                         if w.type != .file { bad(pfn, .refcount, "inserted pte at \(at) maps a \(w.type) page") }
                         else { folios[w.descriptorID, default: Holds()].maps += 1 }
-                    } else if strategy.page(pfn, word: w, through: v.object.flatMap { scamems.slot(handle: $0) }, in: self) == nil {
+                    } else if strategy.page(pfn, word: w, through: v.object.flatMap { scamems.slot(handle: $0) }, in: self) == nil,
+                              !mapsCallerPage(v, pfn, w) {
                         bad(pfn, .refcount, "pte at \(at) maps a page that is no scamem page (word \(hex(w.rawValue)))")
                     }
                 }
             }
+        }
+        if inserted != pteLedger {
+            bad(nil, .refcount, "the pte ledger holds \(pteLedger.count) pages, vm_insert_page() ptes map \(inserted.count)")
         }
         // PageAnonExclusive: one pte only.
         for pfn in exclusive where ptesOf[pfn, default: 0] != 1 {
@@ -156,5 +166,12 @@ extension Machine {
                 bad(d.pfn, .refcount, "folio pincount \(d.pincount), GUP holds \(h.pins) pins")
             }
         }
+    }
+
+    /// A user mapping of a plain vmap() area (bpf ringbuf) maps the caller's
+    /// alloc_pages() page, which its live scamem lists (the vmap ledger).
+    func mapsCallerPage(_ v: VMA, _ pfn: UInt64, _ w: PageWord) -> Bool {
+        guard let o = v.object, let slot = scamems.slot(handle: o), !scamems[slot].ownsPages else { return false }
+        return w.type == .misc && w.subtype == MiscSubtype.unknown.rawValue && vmapLedger[pfn] != nil
     }
 }

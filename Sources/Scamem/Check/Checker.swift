@@ -146,6 +146,7 @@ extension Machine {
 
         checkScamems(bad)
         checkMappings(bad)
+        checkScenarios(bad)
         strategy.check(in: self, bad)
 
         descriptors.forEach { id, d in

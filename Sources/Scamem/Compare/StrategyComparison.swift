@@ -9,16 +9,53 @@ public enum Workload: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     case mixed = 0
     /// 4096 areas of 1-2 pages, as vmalloc'd kernel stacks and small buffers.
     case manySmall = 1
+    /// 16 bpf ringbufs of 16 KiB to 1 MiB (kernel/bpf/ringbuf.c): caller
+    /// pages, data twice in a plain vmap(), consumer and data mapped, a pin
+    /// on each data page where the strategy can take one.
+    case bpfRingbuf = 2
+    /// 32 io_uring rings (io_uring/memmap.c): an SQ/CQ region of 3 pages and
+    /// an SQE region of 4, compound on even rings and single pages (the
+    /// fragmented fallback) on odd ones, mapped with vm_insert_pages(); a
+    /// 64 KiB registered buffer each, pinned FOLL_LONGTERM.
+    case ioUring = 3
+    /// 32 kcov buffers of 64K entries (512 KiB), kcov_mmap()ed with
+    /// vm_insert_page(), one page each pinned.
+    case kcov = 4
+    /// 4 vb2 queues of 4 MMAP buffers of 1080p YUYV (4,147,200 bytes),
+    /// remap_vmalloc_range()d, the first buffer of each imported as a USERPTR
+    /// buffer of another device (every page pinned FOLL_LONGTERM).
+    case v4l2 = 5
 
-    public var description: String { self == .mixed ? "mixed" : "many-small" }
+    public var description: String {
+        switch self {
+        case .mixed: "mixed"
+        case .manySmall: "many-small"
+        case .bpfRingbuf: "bpf-ringbuf"
+        case .ioUring: "io-uring"
+        case .kcov: "kcov"
+        case .v4l2: "v4l2"
+        }
+    }
 
-    /// Sizes in pages, deterministic.
+    /// Sizes in pages of the vmalloc_user workloads, deterministic.
     var areaPages: [Int] {
         switch self {
         case .mixed: (0..<64).map { 1 + $0 % 4 } + Array(repeating: 64, count: 16) + Array(repeating: 1024, count: 4)
         case .manySmall: (0..<4096).map { 1 + $0 % 2 }
+        default: []
         }
     }
+}
+
+/// A workload set up on a machine: what the measurements walk.
+struct WorkloadRun {
+    var nrAreas = 0
+    /// Every page the subjects own, for page_to_nid().
+    var pfns: [UInt64] = []
+    /// User pages pinned and unpinned one at a time, for the timings.
+    var pinAddrs: [UInt64] = []
+    /// What stays pinned while the driver frees and the process exits.
+    var holds: [(addr: UInt64, pages: Int)] = []
 }
 
 /// One strategy's row of the comparison. The C counterpart is
@@ -68,53 +105,157 @@ extension Machine {
         return rows
     }
 
+    /// Sets the workload up in `mm` (the driver's subjects stay in `subjects`
+    /// for the release).
+    func setUp(_ workload: Workload, _ mm: MMID, _ subjects: inout Subjects) throws(ScamemError) -> WorkloadRun {
+        var run = WorkloadRun()
+        func userPages(_ u: UInt64, _ n: Int) throws(ScamemError) -> [UInt64] {
+            var out: [UInt64] = []
+            for i in 0..<UInt64(n) { out.append(try followPage(mm, u + i * 4096)) }
+            return out
+        }
+        switch workload {
+        case .mixed, .manySmall:
+            for n in workload.areaPages {
+                let k = try vmallocUser(size: UInt64(n) * 4096)
+                let u = try mmap(mm, length: UInt64(n) * 4096, flags: .shared)
+                try remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
+                subjects.areas.append(k)
+                run.pfns += try userPages(u, n)
+                run.pinAddrs += (0..<UInt64(n)).map { u + $0 * 4096 }
+                run.holds.append((u, 1))
+            }
+        case .bpfRingbuf:
+            for i in 0..<16 {
+                let data = 4 << (2 * (i % 4))
+                let (rb, k) = try bpfRingbufAlloc(dataSize: UInt64(data) * 4096)
+                subjects.ringbufs.append(rb)
+                let cons = try mmap(mm, length: 4096, flags: .shared)
+                let u = try mmap(mm, length: UInt64(1 + 2 * data) * 4096, prot: .read, flags: .shared)
+                try bpfRingbufMmap(rb, mm, uaddr: cons, pgoff: 0)
+                try bpfRingbufMmap(rb, mm, uaddr: u, pgoff: 1)
+                for p in 0..<UInt64(Self.ringbufMetaPages + data) { run.pfns.append(try vmallocToPfn(k + p * 4096)) }
+                run.pinAddrs += (1...UInt64(data)).map { u + $0 * 4096 }
+                run.holds.append((u + 4096, 1))
+            }
+            run.nrAreas = 16
+        case .ioUring:
+            for i in 0..<32 {
+                for size: UInt64 in [3 * 4096, 4 * 4096] {
+                    let (r, _) = try ioUringRegionAlloc(size: size, single: i % 2 == 1)
+                    subjects.regions.append(r)
+                    let u = try mmap(mm, length: size, flags: .shared)
+                    try ioUringRegionMmap(r, mm, uaddr: u)
+                    run.pfns += try userPages(u, Int(size / 4096))
+                }
+                let buf = try mmap(mm, length: 16 * 4096, flags: [.private, .anonymous])
+                for p in 0..<16 as Range<UInt64> { _ = try handleMMFault(mm, buf + p * 4096) }
+                run.pinAddrs += (0..<16 as Range<UInt64>).map { buf + $0 * 4096 }
+                run.holds.append((buf, 16))
+            }
+            run.nrAreas = 64
+        case .kcov:
+            for _ in 0..<32 {
+                let (kc, _) = try kcovInitTrace(entries: 64 * 1024)
+                subjects.kcovs.append(kc)
+                let u = try mmap(mm, length: 512 * 1024, flags: .shared)
+                try kcovMmap(kc, mm, uaddr: u)
+                run.pfns += try userPages(u, 128)
+                run.pinAddrs += (0..<128 as Range<UInt64>).map { u + $0 * 4096 }
+                run.holds.append((u, 1))
+            }
+        case .v4l2:
+            let frame: UInt64 = 1920 * 1080 * 2, pages = Int((frame + 4095) / 4096)
+            for _ in 0..<4 {
+                for b in 0..<4 {
+                    let (buf, _) = try vb2VmallocAlloc(size: frame)
+                    subjects.vb2.append(buf)
+                    let u = try mmap(mm, length: frame, flags: .shared)
+                    try vb2VmallocMmap(buf, mm, uaddr: u)
+                    run.pfns += try userPages(u, pages)
+                    run.pinAddrs += (0..<UInt64(pages)).map { u + $0 * 4096 }
+                    if b == 0 { run.holds.append((u, pages)) }
+                }
+            }
+        }
+        if run.nrAreas == 0 { run.nrAreas = subjects.count }
+        return run
+    }
+
+    /// The drivers' objects, freed in the kernel's order after the process exits.
+    struct Subjects {
+        var areas: [UInt64] = [], ringbufs: [BpfRingbufID] = [], regions: [IoUringRegionID] = []
+        var kcovs: [KcovID] = [], vb2: [Vb2BufferID] = []
+        var count: Int { areas.count + ringbufs.count + regions.count + kcovs.count + vb2.count }
+    }
+
+    /// The driver frees what it can: vfree() and kcov/vb2 frees go at once
+    /// (mappings and pins keep the pages); a bpf ringbuf or io_uring region
+    /// still held is `.busy` and left for `retry`.
+    func release(_ s: Subjects) throws(ScamemError) -> Subjects {
+        var left = Subjects()
+        for k in s.areas { try vfree(k) }
+        for k in s.kcovs { try kcovFree(k) }
+        for b in s.vb2 { try vb2VmallocPut(b) }
+        for rb in s.ringbufs {
+            do throws(ScamemError) { try bpfRingbufFree(rb) } catch {
+                guard error == .busy else { throw error }
+                left.ringbufs.append(rb)
+            }
+        }
+        for r in s.regions { try ioUringRegionFree(r) }
+        return left
+    }
+
     /// The workload on this (fresh) machine.
     func measure(_ workload: Workload) throws(ScamemError) -> StrategyComparison {
-        let sizes = workload.areaPages
         let mm = mmNew()
-        var areas: [(k: UInt64, u: UInt64, n: Int)] = []
-        for n in sizes {
-            let k = try vmallocUser(size: UInt64(n) * 4096)
-            let u = try mmap(mm, length: UInt64(n) * 4096, flags: .shared)
-            try remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
-            areas.append((k, u, n))
-        }
-        let nrPages = sizes.reduce(0, +)
-        var pfns: [UInt64] = []
-        pfns.reserveCapacity(nrPages)
-        for a in areas { for i in 0..<a.n { pfns.append(try vmallocToPfn(a.k + UInt64(i) * 4096)) } }
+        var subjects = Subjects()
+        let run = try setUp(workload, mm, &subjects)
+        let pfns = run.pfns, nrPages = pfns.count
 
-        // page_to_nid() over every vmalloc page, a few rounds.
+        // page_to_nid() over every page, a few rounds.
         let rounds = max(1, 200_000 / max(nrPages, 1))
         var sink = 0
         var t0 = nowNanoseconds()
         for _ in 0..<rounds { for pfn in pfns { sink &+= try pageToNid(pfn) } }
         let nsNid = Double(nowNanoseconds() - t0) / Double(rounds * pfns.count)
 
-        // Pin and unpin every page, one call per page.
+        // Pin and unpin every pin target, one call per page. A strategy that
+        // cannot pin a page (a ringbuf page under a word that names no
+        // scamem) is timed refusing it.
         var buf: UInt64 = 0
+        var got: [UInt64] = []
+        got.reserveCapacity(run.pinAddrs.count)
         t0 = nowNanoseconds()
-        for a in areas { for i in 0..<a.n { _ = try pinUserPages(mm, start: a.u + UInt64(i) * 4096, nrPages: 1, flags: .longterm, into: &buf) } }
-        let nsPin = Double(nowNanoseconds() - t0) / Double(nrPages)
+        for a in run.pinAddrs {
+            if let n = try? pinUserPages(mm, start: a, nrPages: 1, flags: .longterm, into: &buf), n == 1 { got.append(buf) }
+        }
+        let nsPin = Double(nowNanoseconds() - t0) / Double(max(run.pinAddrs.count, 1))
         t0 = nowNanoseconds()
-        for pfn in pfns { try unpinUserPage(pfn) }
-        let nsUnpin = Double(nowNanoseconds() - t0) / Double(nrPages)
+        for pfn in got { try unpinUserPage(pfn) }
+        let nsUnpin = got.isEmpty ? 0 : Double(nowNanoseconds() - t0) / Double(got.count)
 
-        // Steady state: every area live, mapped, one page of each pinned.
+        // Steady state: everything live and mapped, the holds pinned.
         var pinned: [UInt64] = []
-        for a in areas {
-            _ = try pinUserPages(mm, start: a.u, nrPages: 1, flags: .longterm, into: &buf)
-            pinned.append(buf)
+        for h in run.holds {
+            for i in 0..<UInt64(h.pages) {
+                if let n = try? pinUserPages(mm, start: h.addr + i * 4096, nrPages: 1, flags: .longterm, into: &buf), n == 1 {
+                    pinned.append(buf)
+                }
+            }
         }
         let cost = strategyCost()
         let memmap = memmapPages
 
-        // The driver frees, the process exits; the pins remain.
+        // The process exits, the driver frees; the pins remain.
         let free0 = info().freePages
-        for a in areas { try vfree(a.k) }
         try mmExit(mm)
-        let retained = nrPages - Int(info().freePages - free0)
+        let left = try release(subjects)
+        let freed = Int(info().freePages - free0)
+        let retained = max(0, nrPages - freed)
         for pfn in pinned { try unpinUserPage(pfn) }
+        _ = try release(left)
 
         // vmalloc + vfree of a 4-page area.
         let n = 2000
@@ -124,9 +265,9 @@ extension Machine {
         _ = sink
 
         return StrategyComparison(
-            strategy: strategy.kind, workload: workload, nrAreas: areas.count, nrPages: nrPages,
+            strategy: strategy.kind, workload: workload, nrAreas: run.nrAreas, nrPages: nrPages,
             memmapPages: memmap, bytesPerPage: cost.bytesPerPage,
-            bytesPerScamem: Double(cost.objectBytes + cost.extraBytes) / Double(areas.count),
+            bytesPerScamem: Double(cost.objectBytes + cost.extraBytes) / Double(run.nrAreas),
             scamemBytes: cost.objectBytes + cost.extraBytes,
             metadataBytes: memmap * cost.bytesPerPage + cost.objectBytes + cost.extraBytes,
             pagesPinned: pinned.count, pagesRetained: retained,

@@ -75,6 +75,10 @@ extension Machine {
             } else if v.flags.contains(.pfnMap) || pfn == zeroPfn {
                 // Special ptes and the zero page: no page to reference.
                 mms[c].vmas[ci].ptes[k] = pte
+            } else if !pteLedger.isEmpty, pteLedger[pfn] != nil {
+                // A vm_insert_page()d alloc_pages() page (Memory.swift).
+                try takeInsertedPage(pfn)
+                mms[c].vmas[ci].ptes[k] = pte
             } else {
                 // A vm_insert_page()d folio: folio_dup_file_rmap_pte().
                 try takeFolioMapping(pfn)

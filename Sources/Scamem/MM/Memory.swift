@@ -39,12 +39,28 @@ extension Machine {
     }
 
     /// vm_insert_pages(): inserts `pfns` at `uaddr` one by one in the VMA
-    /// holding it, each taking a folio reference and a map count
-    /// (`insert_page_into_pte_locked()`), and sets VM_MIXEDMAP. `num` is in
-    /// and out, as the kernel's `unsigned long *num`: on return it counts the
-    /// pages not inserted (0 on success; unchanged when the call fails before
-    /// the first page); pages inserted before an error stay. The C
-    /// counterpart is `scamem_vm_insert_pages()`.
+    /// holding it and sets VM_MIXEDMAP. `num` is in and out, as the kernel's
+    /// `unsigned long *num`: on return it counts the pages not inserted (0 on
+    /// success; unchanged when the call fails before the first page); pages
+    /// inserted before an error stay. What a pte holds follows the page, as
+    /// validate_page_before_insert() accepts any refcounted page that is not
+    /// anon, slab or typed:
+    /// - a FILE folio: a folio reference and a map count
+    ///   (`insert_page_into_pte_locked()`);
+    /// - an `allocPages` page (MISC, as io_uring's ring pages from
+    ///   alloc_page()): under memdescs it has no refcount to take, so the
+    ///   pte holds it in the model's pte ledger and `freePages` is `.busy`
+    ///   until it is unmapped; GUP finds no reference to take on it (`.fault`);
+    /// - a vmalloc page (kcov_mmap() inserts vmalloc_to_page()): the VMA
+    ///   holds the area's scamem as remap_vmalloc_range() does. Found from
+    ///   the page alone under PFN_LOOKUP, FLAGS_ARRAY and PACKED; LEGACY
+    ///   counts on the struct page; VMA_PRIVATE finds the scamem only through
+    ///   the VMA, so the first vmalloc page inserted into a VMA that maps no
+    ///   area yet is `.invalid` there (a driver must name the area in
+    ///   vm_private_data first, as the kcov and perf scenarios do).
+    /// One source per VMA: a vmalloc page into a VMA with other ptes, or
+    /// any other page into a VMA that maps an area, is `.busy`.
+    /// The C counterpart is `scamem_vm_insert_pages()`.
     public func vmInsertPages(_ mm: MMID, uaddr: UInt64, pfns: UnsafeBufferPointer<UInt64>,
                               num: inout Int) throws(ScamemError) {
         guard uaddr & 4095 == 0, num >= 0, num <= pfns.count else { throw .invalid }
@@ -86,25 +102,87 @@ extension Machine {
         let v = mms[s].vmas[vi]
         // vm_insert_page() BUG()s on VM_PFNMAP; anon ptes are faulted folios.
         guard !v.anonymous, !v.flags.contains(.pfnMap) else { throw .invalid }
-        // One source per VMA: a vmalloc area's ptes hold its scamem instead.
-        guard v.object == nil else { throw .busy }
         mms[s].vmas[vi].flags.insert(.mixedMap)
         for (k, pfn) in pfns.enumerated() {
             do throws(ScamemError) {
-                // validate_page_before_insert(): a refcounted, non-anon,
-                // non-slab, untyped folio. In the memdesc model only FILE
-                // folios have a refcount to take (MISC pages have none).
                 let w = try checkedWord(pfn)
-                guard w.type == .file, let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
                 guard mms[s].vmas[vi].ptes[first + k] == 0 else { throw .busy }
-                guard d.pointee.refcount < Int32.max, d.pointee.mapcount < Int32.max else { throw .overflow }
-                d.pointee.refcount += 1
-                d.pointee.mapcount += 1
-                mms[s].vmas[vi].ptes[first + k] = pfn + 1
+                if w.type == .misc && w.subtype == MiscSubtype.unknown.rawValue {
+                    try insertCallerPage(s, vi, pte: first + k, pfn)
+                } else if w.type == .file {
+                    guard mms[s].vmas[vi].object == nil else { throw .busy }
+                    guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
+                    guard d.pointee.refcount < Int32.max, d.pointee.mapcount < Int32.max else { throw .overflow }
+                    d.pointee.refcount += 1
+                    d.pointee.mapcount += 1
+                    mms[s].vmas[vi].ptes[first + k] = pfn + 1
+                } else {
+                    try insertAreaPage(s, vi, pte: first + k, pfn, slot: try areaSlot(inserting: pfn, w, s, vi))
+                }
             } catch {
                 return (k, error)
             }
         }
         return (pfns.count, nil)
+    }
+
+    /// An alloc_pages() page: the pte ledger holds it against freePages().
+    func insertCallerPage(_ s: Int, _ vi: Int, pte: Int, _ pfn: UInt64) throws(ScamemError) {
+        guard mms[s].vmas[vi].object == nil else { throw .busy }
+        try takeInsertedPage(pfn)
+        mms[s].vmas[vi].ptes[pte] = pfn + 1
+    }
+
+    /// A new pte of an alloc_pages() page (insert, fork's copy).
+    func takeInsertedPage(_ pfn: UInt64) throws(ScamemError) {
+        guard pteLedger[pfn, default: 0] < Int32.max else { throw .overflow }
+        pteLedger[pfn, default: 0] += 1
+    }
+
+    /// zap_pte_range() of an alloc_pages() page's pte (called from dropPtes()).
+    func releaseInsertedPage(_ pfn: UInt64) {
+        if let n = pteLedger[pfn], n > 1 { pteLedger[pfn] = n - 1 } else { pteLedger[pfn] = nil }
+    }
+
+    /// The scamem owning vmalloc page `pfn`, for vm_insert_page() into VMA
+    /// `vi`, as each strategy can name it (see `vmInsertPages`). Anything
+    /// else (slab, ptdesc, anon, free, reserved) is `.invalid`.
+    func areaSlot(inserting pfn: UInt64, _ w: PageWord, _ s: Int, _ vi: Int) throws(ScamemError) -> Int {
+        let named = mms[s].vmas[vi].object.flatMap { scamems.slot(handle: $0) }
+        guard let p = strategy.page(pfn, word: w, through: named, in: self) else { throw .invalid }
+        switch strategy.kind {
+        case .legacy:
+            // The struct page carries the count; the slot only names the area.
+            for a in vmalloc.areas where scamems[a.slot].ownsPages {
+                let b = scamems[a.slot].block
+                for i in 0..<b.nr where b.pages[i] == pfn { return a.slot }
+            }
+            throw .invalid
+        case .vmaPrivate:
+            // The VMA names the area; the page must be one of its own.
+            guard let slot = p.slot, scamems[slot].ownsPages,
+                  UnsafeBufferPointer(start: scamems[slot].block.pages, count: scamems[slot].block.nr).contains(pfn)
+            else { throw .invalid }
+            return slot
+        default:
+            guard let slot = p.slot, scamems[slot].ownsPages else { throw .invalid }
+            return slot
+        }
+    }
+
+    /// A page of scamem `slot` at pte `pte`: the VMA maps that area and,
+    /// the first time, takes its reference, as remapLocked() does.
+    func insertAreaPage(_ s: Int, _ vi: Int, pte: Int, _ pfn: UInt64, slot: Int) throws(ScamemError) {
+        let object = scamems.handle(slot)
+        let mapped = mms[s].vmas[vi].object
+        if let mapped, mapped != object { throw .busy }
+        if mapped == nil, mms[s].vmas[vi].ptes.contains(where: { $0 != 0 }) { throw .busy }
+        guard mms[s].vmas[vi].ptes[pte] == 0 else { throw .busy }
+        var one = pfn
+        try withUnsafePointer(to: &one) { (p) throws(ScamemError) in
+            try strategy.mapped(object: object, pfns: UnsafeBufferPointer(start: p, count: 1), first: mapped == nil, in: self)
+        }
+        mms[s].vmas[vi].object = object
+        mms[s].vmas[vi].ptes[pte] = pfn + 1
     }
 }

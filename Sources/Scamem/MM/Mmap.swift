@@ -192,7 +192,9 @@ extension Machine {
             let pfn = PTE.pfn(pte)
             if pte & PTE.anon != 0 { dropFolioReference(pfn, mapped: true); continue }
             if v.flags.contains(.pfnMap) || pfn == zeroPfn { continue }
-            if v.object != nil { objectPfns.append(pfn) } else { dropFolioReference(pfn, mapped: true) }
+            if v.object != nil { objectPfns.append(pfn) } else if !pteLedger.isEmpty, pteLedger[pfn] != nil {
+                releaseInsertedPage(pfn) // an alloc_pages() page (Memory.swift)
+            } else { dropFolioReference(pfn, mapped: true) }
         }
         guard let object = v.object, !objectPfns.isEmpty else { return }
         mms[s].vmas[vi].objectPtes -= objectPfns.count

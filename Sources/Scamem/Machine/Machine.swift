@@ -44,6 +44,15 @@ public final class Machine: @unchecked Sendable {
     /// until vunmap(); the model refuses a free that would break that
     /// (`.busy`) where the kernel would map a freed page. A debug ledger too.
     var vmapLedger: [UInt64: Int32] = [:]
+    /// ptes vm_insert_page() made of alloc_pages() pages (MISC), per pfn. A
+    /// memdesc MISC page has no refcount for the pte to hold, so the model
+    /// refuses to free one while a pte maps it (`.busy`). A debug ledger too.
+    var pteLedger: [UInt64: Int32] = [:]
+    /// The kernel subjects the scenarios model (Scenarios/), by handle.
+    var scenarios = SlotTable<ScenarioRecord>()
+    /// Pages a live bpf ringbuf or io_uring region allocated: its own to
+    /// free, so freePages() and an owning vmap() of one are `.busy`.
+    var subjectPages = Set<UInt64>()
     let lock = Lock()
     var localNodeStorage = 0
     var anonFolioOrderStorage = 0

@@ -85,9 +85,13 @@ extension Machine {
                 // freed one by one when the scamem goes.
                 guard w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue, w.order == 0,
                       seen.insert(pfn).inserted else { throw .invalid }
-                if vmapLedger[pfn] != nil { throw .busy }
+                if vmapLedger[pfn] != nil || subjectPages.contains(pfn) { throw .busy }
             } else {
                 try checkVmapPage(pfn, w)
+                // A user-mappable area of caller pages (bpf ringbuf): only
+                // alloc_pages() pages, whose free the ledger can refuse while
+                // a mapping or GUP holds the area; a folio's last put cannot be.
+                if usermap, w.type != .misc { throw .invalid }
             }
         }
         guard let block = ScamemBlock.allocate(nr: pfns.count, extraPerPage: strategy.extraBytesPerPage)
@@ -122,8 +126,9 @@ extension Machine {
         }
     }
 
-    /// vunmap()/vfree() of a plain vmap() area: its pages are the caller's
-    /// to free again.
+    /// A plain vmap() scamem went (with its area, or after the last
+    /// mapping or GUP reference that outlived the area): its pages are the
+    /// caller's to free again.
     func releaseVmapHolds(_ slot: Int) {
         let b = scamems[slot].block
         for i in 0..<b.nr {
@@ -132,11 +137,23 @@ extension Machine {
         }
     }
 
-    /// True if a plain vmap() area maps any of the 2^order pages at `pfn`.
+    /// True if a live plain vmap() scamem lists any of the 2^order pages at `pfn`.
     func vmapped(_ pfn: UInt64, order: Int) -> Bool {
         guard !vmapLedger.isEmpty else { return false }
         for p in pfn..<pfn + (1 << UInt64(order)) where vmapLedger[p] != nil { return true }
         return false
+    }
+
+    /// True if anything but its allocator holds one of the 2^order
+    /// alloc_pages() pages at `pfn`: a vmap() scamem, a vm_insert_page()
+    /// pte, or (LEGACY) a struct page reference from a mapping or GUP.
+    func callerPageHeld(_ pfn: UInt64, order: Int) -> Bool {
+        if vmapped(pfn, order: order) { return true }
+        let range = pfn..<pfn + (1 << UInt64(order))
+        // Both checks cost nothing unless something was ever held this way.
+        if !pteLedger.isEmpty, range.contains(where: { pteLedger[$0] != nil }) { return true }
+        if !subjectPages.isEmpty, range.contains(where: subjectPages.contains) { return true }
+        return strategy.holdsCallerPages && range.contains(where: strategy.holdsCallerPage)
     }
 
     /// refcount_inc()
@@ -151,6 +168,7 @@ extension Machine {
     func scamemPutLocked(_ slot: Int) {
         let block = scamems[slot].block
         guard block.refcount.pointee.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+        if !scamems[slot].ownsPages { releaseVmapHolds(slot) }
         strategy.objectReleased(slot: slot, in: self)
         strategy.detach(slot: slot, in: self)
         block.deallocate()

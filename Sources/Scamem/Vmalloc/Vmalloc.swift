@@ -51,16 +51,18 @@ extension Machine {
     /// kernel's vmap() does (`WARN_ON_ONCE(flags & VM_NO_GUARD)`, then
     /// clears it): the area still gets its guard page. With `.mapPutPages`
     /// the pages (order-0 pages from `allocPages`, each once) pass to the area's scamem
-    /// and are freed with it; without, they stay the caller's, and the area
-    /// may not be mapped to userspace (`.usermap` needs `.mapPutPages`): a
-    /// scamem that does not own its pages cannot keep them alive. As the
-    /// kernel's vmap() users must, the caller keeps them until vunmap(): a
-    /// free before that is refused with `.busy` (see `checkVmapPage`).
+    /// and are freed with it; without, they stay the caller's and may be
+    /// listed more than once (bpf_ringbuf_area_alloc() lists each data page
+    /// twice). As the kernel's vmap() users must, the caller keeps them while
+    /// the area's scamem lives: a free before that is refused with `.busy`
+    /// (see `checkVmapPage`). With `.usermap` and without `.mapPutPages` the
+    /// area may be mapped to userspace (bpf ringbuf); its pages must then be
+    /// `allocPages` pages (`.invalid` otherwise), and a mapping or GUP
+    /// reference keeps the scamem, and so the refusal, alive past vunmap().
     /// Pages another area owns are `.busy`.
     /// The C counterpart is `scamem_vmap()`.
     public func vmap(_ pfns: [UInt64], flags: VmFlags = [], caller: UInt64 = 0) throws(ScamemError) -> UInt64 {
         guard VmFlags([.mapPutPages, .usermap, .noGuard]).isSuperset(of: flags),
-              !flags.contains(.usermap) || flags.contains(.mapPutPages),
               !pfns.isEmpty, UInt64(pfns.count) <= Self.maxVmallocPages else { throw .invalid }
         let flags = flags.subtracting(.noGuard).union(.map)
         return try lock.withLock { () throws(ScamemError) -> UInt64 in
@@ -73,7 +75,6 @@ extension Machine {
     /// drops the area's scamem reference.
     func removeArea(at i: Int) {
         let a = vmalloc.remove(at: i)
-        if !scamems[a.slot].ownsPages { releaseVmapHolds(a.slot) }
         scamems[a.slot].vmRefs = 0
         scamemPutLocked(a.slot)
     }

@@ -14,6 +14,8 @@ final class LegacyStrategy: PlacementStrategy {
     private let refcount: UnsafeMutablePointer<Int32>
     private let mapcount: UnsafeMutablePointer<Int32>
     private let count: Int
+    /// alloc_pages() pages with a reference from a mapping (bpf ringbuf).
+    private var callerPagesHeld = 0
 
     init(endPfn: UInt64) throws(ScamemError) {
         count = Int(endPfn)
@@ -37,16 +39,26 @@ final class LegacyStrategy: PlacementStrategy {
 
     func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64? { word.flags }
 
+    /// A vmalloc page, or an alloc_pages() page a user mapping of a plain
+    /// vmap() area (bpf ringbuf) holds: both have a struct page to count on.
     func page(_ pfn: UInt64, word: PageWord, through vmaObject: Int?, in m: Machine) -> ScamemPage? {
-        guard word.type == .misc, word.subtype == MiscSubtype.vmalloc.rawValue, refcount[Int(pfn)] > 0 else { return nil }
+        guard word.type == .misc, word.subtype == MiscSubtype.vmalloc.rawValue || word.subtype == MiscSubtype.unknown.rawValue,
+              refcount[Int(pfn)] > 0 else { return nil }
         return ScamemPage(pfn: pfn, slot: nil)
     }
 
-    /// put_page(): the page goes when its own count does.
+    /// put_page(): a vmalloc page goes when its own count does; an
+    /// alloc_pages() page keeps its allocator's reference, which the model
+    /// does not count (freePages() is refused while others hold it).
     private func put(_ pfn: UInt64, _ n: Int32, in m: Machine) {
         refcount[Int(pfn)] -= n
-        if refcount[Int(pfn)] == 0 { m.freeBlock(pfn, 0, flags: PageWord(rawValue: m.words[Int(pfn)]).flags) }
+        let w = PageWord(rawValue: m.words[Int(pfn)])
+        guard refcount[Int(pfn)] == 0 else { return }
+        if w.subtype == MiscSubtype.vmalloc.rawValue { m.freeBlock(pfn, 0, flags: w.flags) } else { callerPagesHeld -= 1 }
     }
+
+    func holdsCallerPage(_ pfn: UInt64) -> Bool { refcount[Int(pfn)] > 0 }
+    var holdsCallerPages: Bool { callerPagesHeld > 0 }
 
     private func get(_ pfn: UInt64, _ n: Int32) throws(ScamemError) {
         guard refcount[Int(pfn)] <= Int32.max - n else { throw .overflow }
@@ -63,6 +75,7 @@ final class LegacyStrategy: PlacementStrategy {
     func mapped(object: UInt64, pfns: UnsafeBufferPointer<UInt64>, first: Bool, in m: Machine) throws(ScamemError) {
         for pfn in pfns { guard refcount[Int(pfn)] < Int32.max else { throw .overflow } }
         for pfn in pfns {
+            if refcount[Int(pfn)] == 0 { callerPagesHeld += 1 } // only a plain vmap's page starts at 0
             refcount[Int(pfn)] += 1
             mapcount[Int(pfn)] += 1
         }
@@ -109,10 +122,11 @@ final class LegacyStrategy: PlacementStrategy {
         }
         for (pfn, h) in m.gupLedger {
             let w = PageWord(rawValue: m.words[Int(pfn)])
-            if w.type == .misc, w.subtype == MiscSubtype.vmalloc.rawValue {
+            if w.type == .misc, w.subtype == MiscSubtype.vmalloc.rawValue || w.subtype == MiscSubtype.unknown.rawValue {
                 expectRef[pfn, default: 0] += Int64(h.gets) + Int64(h.pins) * Int64(gupPinCountingBias)
             }
         }
+        var held = 0
         for pfn in 0..<count {
             let r = Int64(refcount[pfn]), c = Int64(mapcount[pfn])
             let er = expectRef[UInt64(pfn)] ?? 0, ec = expectMap[UInt64(pfn)] ?? 0
@@ -121,9 +135,15 @@ final class LegacyStrategy: PlacementStrategy {
             }
             let w = PageWord(rawValue: m.words[pfn])
             let vmalloc = w.type == .misc && w.subtype == MiscSubtype.vmalloc.rawValue
-            if vmalloc != (r > 0) {
+            // A mapped plain-vmap page's count is its ptes' and GUP's, checked above.
+            let callerPage = w.type == .misc && w.subtype == MiscSubtype.unknown.rawValue
+            if vmalloc ? r == 0 : r > 0 && !callerPage {
                 bad(UInt64(pfn), .refcount, vmalloc ? "vmalloc page with no reference" : "refcount \(r) on a \(w.type) page")
             }
+            if callerPage && r > 0 { held += 1 }
+        }
+        if held != callerPagesHeld {
+            bad(nil, .counter, "\(callerPagesHeld) alloc_pages() pages counted as mapped, \(held) have references")
         }
     }
 

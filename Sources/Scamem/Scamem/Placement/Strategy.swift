@@ -103,6 +103,11 @@ protocol PlacementStrategy: AnyObject {
     /// GUP took or released a reference on a scamem page.
     func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError)
     func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine)
+    /// True if the strategy itself keeps an alloc_pages() page from being
+    /// freed (LEGACY: a struct page reference from a mapping or GUP), and
+    /// whether it holds any at all (so a free need not ask page by page).
+    func holdsCallerPage(_ pfn: UInt64) -> Bool
+    var holdsCallerPages: Bool { get }
     /// folio_maybe_dma_pinned() for a scamem page.
     func maybeDmaPinned(_ p: ScamemPage, in m: Machine) -> Bool
     /// The refcount and mapcount a scamem page reports (page_info).
@@ -126,6 +131,9 @@ extension PlacementStrategy {
     var extraBytesPerPage: Int { 0 }
     func objectBytes(nr: Int) -> Int { kind.objectBytes(nr: nr) }
     func detach(slot: Int, in m: Machine) {}
+    /// Whole-object strategies hold a caller's pages through the scamem (the vmap ledger).
+    func holdsCallerPage(_ pfn: UInt64) -> Bool { false }
+    var holdsCallerPages: Bool { false }
 
     func flags(ofPage index: Int, slot: Int, in m: Machine) -> UInt64? {
         let pfn = m.scamems[slot].block.pages[index]

@@ -18,14 +18,21 @@ final class VmaPrivateStrategy: PlacementStrategy {
 
     func flags(pfn: UInt64, word: PageWord, in m: Machine) -> UInt64? { word.flags }
 
+    /// A vmalloc page, or an alloc_pages() page of a user-mapped plain
+    /// vmap() area (bpf ringbuf): the VMA names the scamem either way, and
+    /// the reverse map, keyed by pfn, has one entry for a page listed twice.
     func page(_ pfn: UInt64, word: PageWord, through vmaObject: Int?, in m: Machine) -> ScamemPage? {
-        guard word.type == .misc, word.subtype == MiscSubtype.vmalloc.rawValue else { return nil }
+        guard word.type == .misc,
+              word.subtype == MiscSubtype.vmalloc.rawValue || word.subtype == MiscSubtype.unknown.rawValue else { return nil }
         if let vmaObject { return ScamemPage(pfn: pfn, slot: vmaObject) }
         return reverseMap[pfn].map { ScamemPage(pfn: pfn, slot: $0.slot) }
     }
 
     func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
         guard let slot = p.slot else { throw .fault }
+        // One scamem per reverse-map entry: a caller page two user-mapped
+        // plain vmap() areas share is held through the first one only.
+        if let e = reverseMap[p.pfn], e.slot != slot { throw .fault }
         try m.scamemGetLocked(slot)
         m.scamems[slot].gupRefs += 1
         reverseMap[p.pfn, default: (slot, 0)].refs += 1
@@ -47,7 +54,11 @@ final class VmaPrivateStrategy: PlacementStrategy {
         }
         for (pfn, e) in reverseMap {
             let held = m.gupLedger[pfn].map { Int($0.gets + $0.pins) } ?? 0
-            if owner[pfn] != e.slot || held != e.refs {
+            // A plain vmap() scamem owns nothing but lists the page.
+            let lists = owner[pfn] == nil && m.scamems.slot(descriptorID: UInt64(e.slot + 1)) != nil
+                && !m.scamems[e.slot].ownsPages
+                && UnsafeBufferPointer(start: m.scamems[e.slot].block.pages, count: m.scamems[e.slot].block.nr).contains(pfn)
+            if (owner[pfn] != e.slot && !lists) || held != e.refs {
                 bad(pfn, .refcount, "reverse map says scamem \(e.slot + 1) with \(e.refs) GUP references; the page belongs to \(owner[pfn].map { "scamem \($0 + 1)" } ?? "none") with \(held)")
             }
         }
