@@ -176,13 +176,14 @@ extension Machine {
         let object = scamems.handle(slot)
         let mapped = mms[s].vmas[vi].object
         if let mapped, mapped != object { throw .busy }
-        if mapped == nil, mms[s].vmas[vi].ptes.contains(where: { $0 != 0 }) { throw .busy }
+        if mapped == nil, mms[s].vmas[vi].ptes.contains(where: PTE.isSource) { throw .busy }
         guard mms[s].vmas[vi].ptes[pte] == 0 else { throw .busy }
         var one = pfn
         try withUnsafePointer(to: &one) { (p) throws(ScamemError) in
             try strategy.mapped(object: object, pfns: UnsafeBufferPointer(start: p, count: 1), first: mapped == nil, in: self)
         }
         mms[s].vmas[vi].object = object
+        mms[s].vmas[vi].objectPtes += 1
         mms[s].vmas[vi].ptes[pte] = pfn + 1
     }
 }
