@@ -8,11 +8,7 @@ extension Machine {
     /// `scamem_kcov_init_trace()`.
     public func kcovInitTrace(entries: UInt64) throws(ScamemError) -> (KcovID, kaddr: UInt64) {
         guard entries >= 2, entries <= UInt64(Int32.max) / 8 else { throw .invalid }
-        return try lock.withLock { () throws(ScamemError) -> (KcovID, kaddr: UInt64) in
-            let kaddr = try vmallocUserLocked(entries * 8)
-            let h = newScenario(ScenarioRecord(kind: .kcov, kaddr: kaddr, size: entries * 8, pages: [], order: 0))
-            return (KcovID(rawValue: h), kaddr)
-        }
+        return try newVmallocSubject(.kcov, size: entries * 8)
     }
 
     /// kcov_mmap(): the driver VMA holding `uaddr` must be exactly the
@@ -23,14 +19,7 @@ extension Machine {
     /// remap_vmalloc_range() would (see `vmInsertPages`). `.busy` if the VMA
     /// maps something already. The C counterpart is `scamem_kcov_mmap()`.
     public func kcovMmap(_ kcov: KcovID, _ mm: MMID, uaddr: UInt64) throws(ScamemError) {
-        try lock.withLock { () throws(ScamemError) in
-            let r = scenarios[try scenarioSlot(kcov, .kcov)]
-            let (s, vi) = try driverVMA(mm, uaddr)
-            let v = mms[s].vmas[vi]
-            guard v.pgoff == 0, v.end - v.start == r.size else { throw .invalid }
-            guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
-            try insertVmallocPages(s, vi, r, nrPages: v.nrPages)
-        }
+        try lock.withLock { () throws(ScamemError) in _ = try insertWholeSubject(kcov, .kcov, mm, uaddr: uaddr) }
     }
 
     /// kcov_close() -> kcov_put(): vfree() of the area. The kernel gets

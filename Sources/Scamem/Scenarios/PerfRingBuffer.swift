@@ -10,12 +10,7 @@ extension Machine {
     /// counterpart is `scamem_perf_rb_alloc()`.
     public func perfRbAlloc(nrPages: UInt64) throws(ScamemError) -> (PerfBufferID, kaddr: UInt64) {
         guard nrPages <= 1 << 20, nrPages & (nrPages &- 1) == 0 else { throw .invalid }
-        return try lock.withLock { () throws(ScamemError) -> (PerfBufferID, kaddr: UInt64) in
-            let kaddr = try vmallocUserLocked((nrPages + 1) * 4096)
-            let h = newScenario(ScenarioRecord(kind: .perfBuffer, kaddr: kaddr, size: (nrPages + 1) * 4096,
-                                               pages: [], order: 0))
-            return (PerfBufferID(rawValue: h), kaddr)
-        }
+        return try newVmallocSubject(.perfBuffer, size: (nrPages + 1) * 4096)
     }
 
     /// perf_mmap() and a perf_mmap_fault() on every page (the state once the
@@ -27,12 +22,7 @@ extension Machine {
     /// is `scamem_perf_rb_mmap()`.
     public func perfRbMmap(_ rb: PerfBufferID, _ mm: MMID, uaddr: UInt64) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
-            let r = scenarios[try scenarioSlot(rb, .perfBuffer)]
-            let (s, vi) = try driverVMA(mm, uaddr)
-            let v = mms[s].vmas[vi]
-            guard v.pgoff == 0, v.end - v.start == r.size else { throw .invalid }
-            guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
-            try insertVmallocPages(s, vi, r, nrPages: v.nrPages)
+            let (s, vi) = try insertWholeSubject(rb, .perfBuffer, mm, uaddr: uaddr)
             mms[s].vmas[vi].flags.insert(.dontDump)
         }
     }

@@ -145,6 +145,31 @@ extension Machine {
         return try mapArea(slot, nrPages: nr, flags: [.usermap, .alloc], caller: 0)
     }
 
+    /// A subject whose buffer is a vmalloc_user() area of `size` bytes
+    /// (kcov, the perf ring buffer, a videobuf2 MMAP buffer).
+    func newVmallocSubject<S>(_ kind: ScenarioRecord.Kind, size: UInt64) throws(ScamemError) -> (ScenarioHandle<S>, kaddr: UInt64) {
+        try lock.withLock { () throws(ScamemError) -> (ScenarioHandle<S>, kaddr: UInt64) in
+            let kaddr = try vmallocUserLocked(size)
+            let h = newScenario(ScenarioRecord(kind: kind, kaddr: kaddr, size: size, pages: [], order: 0))
+            return (ScenarioHandle(rawValue: h), kaddr)
+        }
+    }
+
+    /// A driver mmap() that inserts the whole buffer page by page (kcov,
+    /// perf): the driver VMA holding `uaddr` must be exactly the buffer
+    /// (vm_pgoff 0, its length) else `.invalid`, with nothing mapped yet
+    /// else `.busy`. Returns the VMA, under the lock.
+    func insertWholeSubject<S>(_ h: ScenarioHandle<S>, _ kind: ScenarioRecord.Kind, _ mm: MMID,
+                               uaddr: UInt64) throws(ScamemError) -> (s: Int, vi: Int) {
+        let r = scenarios[try scenarioSlot(h, kind)]
+        let (s, vi) = try driverVMA(mm, uaddr)
+        let v = mms[s].vmas[vi]
+        guard v.pgoff == 0, v.end - v.start == r.size else { throw .invalid }
+        guard !v.ptes.contains(where: { $0 != 0 }) else { throw .busy }
+        try insertVmallocPages(s, vi, r, nrPages: v.nrPages)
+        return (s, vi)
+    }
+
     /// The vm_insert_page() of each vmalloc_to_page() of the subject's area
     /// from page 0, at the start of VMA `vi`: kcov_mmap(), and the faults of
     /// perf_mmap(). The VMA names the area first (vm_private_data), as

@@ -11,11 +11,7 @@ extension Machine {
     /// counterpart is `scamem_vb2_vmalloc_alloc()`.
     public func vb2VmallocAlloc(size: UInt64) throws(ScamemError) -> (Vb2BufferID, kaddr: UInt64) {
         guard size > 0, size <= Self.vb2MaxBuffer else { throw .invalid }
-        return try lock.withLock { () throws(ScamemError) -> (Vb2BufferID, kaddr: UInt64) in
-            let kaddr = try vmallocUserLocked(size)
-            let h = newScenario(ScenarioRecord(kind: .vb2Buffer, kaddr: kaddr, size: size, pages: [], order: 0))
-            return (Vb2BufferID(rawValue: h), kaddr)
-        }
+        return try newVmallocSubject(.vb2Buffer, size: size)
     }
 
     /// vb2_vmalloc_mmap(): remap_vmalloc_range(vma, vaddr, 0) of the whole
