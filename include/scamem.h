@@ -82,14 +82,68 @@ SCAMEM_API const char *scamem_strerror(int err);
 #define SCAMEM_MAX_NR_ZONES 5
 
 /*
- * Allocation flags: the zone modifiers with the kernel's __GFP_* values, plus
- * THISNODE. 0 is GFP_KERNEL: ZONE_NORMAL, then DMA32, then DMA.
+ * Allocation flags (gfp_t) at the kernel's values: SCAMEM_GFP_X is __GFP_X of
+ * include/linux/gfp_types.h (6.12, x86_64 without KASAN_HW_TAGS or LOCKDEP,
+ * where __GFP_SKIP_ZERO, __GFP_SKIP_KASAN and __GFP_NOLOCKDEP are 0) for each
+ * modifier, and GFP_X for each combination below. Since 0.2; 0.1 had
+ * SCAMEM_GFP_MOVABLE alone select ZONE_MOVABLE and SCAMEM_GFP_THISNODE at
+ * 0x100, which is now __GFP_ZERO.
+ *
+ * The zone modifiers pick the highest zone as gfp_zone() and GFP_ZONE_TABLE
+ * do (no ZONE_HIGHMEM on x86_64): none, HIGHMEM or MOVABLE alone: NORMAL;
+ * DMA (with or without MOVABLE): DMA; DMA32 (with or without MOVABLE): DMA32;
+ * HIGHMEM|MOVABLE: MOVABLE. GFP_ZONE_BAD's mixes (two of DMA, DMA32, HIGHMEM)
+ * are -EINVAL, as is MOVABLE|RECLAIMABLE (gfp_migratetype() warns) and any
+ * bit the kernel does not define. MOVABLE and RECLAIMABLE choose the
+ * migratetype; THISNODE stays on the first node; HIGH, MEMALLOC, NOMEMALLOC,
+ * NOFAIL and DIRECT_RECLAIM choose watermark and reserves (see "The page
+ * allocator"); ACCOUNT sends scamem_alloc_pages_bulk() to its single-page
+ * path. The rest are accepted and change nothing: the model has no page
+ * contents, reclaim, cpusets or memcg.
  */
-#define SCAMEM_GFP_KERNEL 0x00u
-#define SCAMEM_GFP_DMA 0x01u     /* ZONE_DMA only */
-#define SCAMEM_GFP_DMA32 0x04u   /* ZONE_DMA32, then DMA */
-#define SCAMEM_GFP_MOVABLE 0x08u /* ZONE_MOVABLE first, then as GFP_KERNEL */
-#define SCAMEM_GFP_THISNODE 0x100u /* never fall back to another node */
+#define SCAMEM_GFP_DMA 0x01u
+#define SCAMEM_GFP_HIGHMEM 0x02u
+#define SCAMEM_GFP_DMA32 0x04u
+#define SCAMEM_GFP_MOVABLE 0x08u
+#define SCAMEM_GFP_RECLAIMABLE 0x10u
+#define SCAMEM_GFP_HIGH 0x20u
+#define SCAMEM_GFP_IO 0x40u
+#define SCAMEM_GFP_FS 0x80u
+#define SCAMEM_GFP_ZERO 0x100u
+#define SCAMEM_GFP_DIRECT_RECLAIM 0x400u
+#define SCAMEM_GFP_KSWAPD_RECLAIM 0x800u
+#define SCAMEM_GFP_WRITE 0x1000u
+#define SCAMEM_GFP_NOWARN 0x2000u
+#define SCAMEM_GFP_RETRY_MAYFAIL 0x4000u
+#define SCAMEM_GFP_NOFAIL 0x8000u
+#define SCAMEM_GFP_NORETRY 0x10000u
+#define SCAMEM_GFP_MEMALLOC 0x20000u
+#define SCAMEM_GFP_COMP 0x40000u
+#define SCAMEM_GFP_NOMEMALLOC 0x80000u
+#define SCAMEM_GFP_HARDWALL 0x100000u
+#define SCAMEM_GFP_THISNODE 0x200000u
+#define SCAMEM_GFP_ACCOUNT 0x400000u
+#define SCAMEM_GFP_ZEROTAGS 0x800000u
+#define SCAMEM_GFP_NO_OBJ_EXT 0x1000000u /* CONFIG_SLAB_OBJ_EXT, which memcg selects */
+
+#define SCAMEM_GFP_RECLAIM (SCAMEM_GFP_DIRECT_RECLAIM | SCAMEM_GFP_KSWAPD_RECLAIM)
+#define SCAMEM_GFP_ATOMIC (SCAMEM_GFP_HIGH | SCAMEM_GFP_KSWAPD_RECLAIM)
+#define SCAMEM_GFP_KERNEL (SCAMEM_GFP_RECLAIM | SCAMEM_GFP_IO | SCAMEM_GFP_FS) /* 0xcc0 */
+#define SCAMEM_GFP_KERNEL_ACCOUNT (SCAMEM_GFP_KERNEL | SCAMEM_GFP_ACCOUNT)
+#define SCAMEM_GFP_NOWAIT (SCAMEM_GFP_KSWAPD_RECLAIM | SCAMEM_GFP_NOWARN)
+#define SCAMEM_GFP_USER (SCAMEM_GFP_RECLAIM | SCAMEM_GFP_IO | SCAMEM_GFP_FS | SCAMEM_GFP_HARDWALL)
+#define SCAMEM_GFP_HIGHUSER (SCAMEM_GFP_USER | SCAMEM_GFP_HIGHMEM)
+#define SCAMEM_GFP_HIGHUSER_MOVABLE (SCAMEM_GFP_HIGHUSER | SCAMEM_GFP_MOVABLE) /* ZONE_MOVABLE first */
+
+/* enum migratetype (include/linux/mmzone.h), since 0.2. */
+#define SCAMEM_MIGRATE_UNMOVABLE 0
+#define SCAMEM_MIGRATE_MOVABLE 1
+#define SCAMEM_MIGRATE_RECLAIMABLE 2
+#define SCAMEM_MIGRATE_HIGHATOMIC 3 /* no pageblock has it: the model reserves none */
+#define SCAMEM_MIGRATE_CMA 4
+#define SCAMEM_MIGRATE_ISOLATE 5
+#define SCAMEM_MIGRATE_TYPES 6
+#define SCAMEM_PAGEBLOCK_ORDER 9 /* pageblock_order on x86_64 */
 
 /* ------------------------------------------------------------------------ */
 /* The page word (layout version 1)                                          */
@@ -506,11 +560,38 @@ SCAMEM_API int scamem_machine_metadata(scamem_machine *m, struct scamem_metadata
 /* The page allocator                                                        */
 /* ------------------------------------------------------------------------ */
 /*
- * A buddy allocator per zone, orders 0..SCAMEM_MAX_PAGE_ORDER. Zonelists are
- * node-ordered: the preferred node's zones from the highest allowed down
- * (NORMAL, DMA32, DMA), then the other nodes by increasing distance (id
- * order, wrapping). Within a zone the lowest-addressed suitable free block is
- * taken, so a machine and a call sequence always give the same pfns.
+ * mm/page_alloc.c's buddy allocator per zone, orders 0..SCAMEM_MAX_PAGE_ORDER,
+ * with a free list per order and migratetype. Zonelists are node-ordered: the
+ * preferred node's zones from the highest allowed down (MOVABLE, NORMAL,
+ * DMA32, DMA), then the other nodes by increasing distance (id order,
+ * wrapping). Within a free list the lowest-addressed block is taken (the
+ * kernel's lists are LIFO), so a machine and a call sequence always give the
+ * same pfns.
+ *
+ * Since 0.2, as the kernel: every pageblock starts MIGRATE_MOVABLE
+ * (memmap_init()); a request takes its migratetype's lists first, then CMA
+ * for movable requests (with CMA first when it holds over half the zone's
+ * free pages), then claims the largest block of a fallback type, taking its
+ * whole pageblock where try_to_steal_block() would (a block of a pageblock or
+ * more; or half the pageblock free or alike), then steals the smallest
+ * (fallbacks[]: UNMOVABLE -> RECLAIMABLE, MOVABLE; MOVABLE -> RECLAIMABLE,
+ * UNMOVABLE; RECLAIMABLE -> UNMOVABLE, MOVABLE). Frees merge across
+ * pageblocks only between UNMOVABLE, MOVABLE and RECLAIMABLE.
+ *
+ * Watermarks: min/low/high per zone as __setup_per_zone_wmarks() computes them
+ * from min_free_kbytes (calculate_min_free_kbytes(), raised as khugepaged's
+ * set_recommended_min_free_kbytes() does with THP enabled, Debian's default),
+ * and lowmem_reserve[] as setup_per_zone_lowmem_reserve() (ratios 256, 256,
+ * 32), so a GFP_KERNEL request leaves ZONE_DMA's reserve alone. A request
+ * first needs free pages above the low watermark plus the zone's reserve for
+ * its highest zone; then (the slow path, gfp_to_alloc_flags()) above min,
+ * half of min with SCAMEM_GFP_HIGH, a quarter less again without
+ * SCAMEM_GFP_DIRECT_RECLAIM; then none with SCAMEM_GFP_MEMALLOC (without
+ * NOMEMALLOC); then SCAMEM_GFP_NOFAIL with DIRECT_RECLAIM takes half of min.
+ * Not modelled: reclaim, compaction, the OOM killer, per-cpu lists,
+ * watermark boosting, ALLOC_NOFRAGMENT and high-atomic reserves. Where the
+ * kernel would reclaim and retry, or loop forever under NOFAIL, the model
+ * returns -ENOMEM.
  */
 
 /*
@@ -535,6 +616,79 @@ SCAMEM_API int scamem_alloc_pages(scamem_machine *m, uint32_t gfp, uint32_t orde
  * or it is a page a bpf ringbuf or io_uring region allocated).
  */
 SCAMEM_API int scamem_free_pages(scamem_machine *m, uint64_t pfn, uint32_t order);
+
+/* An empty slot of scamem_alloc_pages_bulk()'s array (the kernel's NULL page). */
+#define SCAMEM_PFN_NONE UINT64_MAX
+
+/*
+ * alloc_pages_bulk() (since 0.2): fills the slots of pfns[0..nr) that hold
+ * SCAMEM_PFN_NONE with order-0 pages, as scamem_alloc_pages() gives them
+ * (free each with scamem_free_pages(pfn, 0)), and returns how many slots are
+ * then filled counting from the first: nr when all are. As the kernel does:
+ * the pages come from the first zone of the preferred node whose low
+ * watermark, raised by nr, holds; no further watermark check per page; one
+ * page to fill, no such zone, an empty zone before the first page, or
+ * SCAMEM_GFP_ACCOUNT (memcg) take the single-page path, which may give one
+ * page from anywhere scamem_alloc_pages() would. vmalloc takes its pages this
+ * way, in requests of at most 100. Returns the count (0 if no page could be
+ * had), or -EINVAL (NULL m or pfns with nr > 0, nr above INT32_MAX, gfp or
+ * nid as scamem_alloc_pages()).
+ */
+SCAMEM_API int scamem_alloc_pages_bulk(scamem_machine *m, uint32_t gfp, int32_t nid, uint32_t nr, uint64_t *pfns);
+
+/* One zone's watermarks and reserves (/proc/zoneinfo), since 0.2. Size-first. */
+struct scamem_zone_watermarks {
+	uint32_t size;      /* sizeof(struct scamem_zone_watermarks) */
+	uint32_t reserved0; /* 0 on return */
+	uint64_t min_free_kbytes; /* vm.min_free_kbytes, machine-wide */
+	uint64_t wmark_min;
+	uint64_t wmark_low;
+	uint64_t wmark_high;
+	uint64_t wmark_promo;
+	uint64_t lowmem_reserve[SCAMEM_MAX_NR_ZONES]; /* zoneinfo's "protection:" */
+	uint64_t nr_free_cma; /* NR_FREE_CMA_PAGES */
+	uint64_t nr_free_isolated; /* free pages in ISOLATE pageblocks, not in free_pages */
+};
+
+/*
+ * Fills *out for zone number index (as scamem_machine_zone()). Set out->size
+ * first: as the kernel's copy_struct_to_user(), min(out->size, sizeof) bytes
+ * are written and the rest of out->size (at most 4096) zeroed, so an older or
+ * newer caller's struct works. Returns 0, -EINVAL (NULL, size below 16 or
+ * above 4096), -ENOENT past the last zone.
+ */
+SCAMEM_API int scamem_machine_zone_watermarks(scamem_machine *m, uint32_t index, struct scamem_zone_watermarks *out);
+
+/* One zone's free lists and pageblocks by migratetype (/proc/pagetypeinfo), since 0.2. */
+struct scamem_zone_pagetypeinfo {
+	uint32_t size;      /* sizeof(struct scamem_zone_pagetypeinfo) */
+	uint32_t reserved0; /* 0 on return */
+	uint64_t nr_free[SCAMEM_NR_PAGE_ORDERS][SCAMEM_MIGRATE_TYPES]; /* free blocks per order and type */
+	uint64_t nr_pageblocks[SCAMEM_MIGRATE_TYPES]; /* "Number of blocks type", by the pageblock's first pfn */
+};
+
+/* As scamem_machine_zone_watermarks(), for the pagetypeinfo. */
+SCAMEM_API int scamem_machine_zone_pagetypeinfo(scamem_machine *m, uint32_t index,
+						struct scamem_zone_pagetypeinfo *out);
+
+/*
+ * get_pageblock_migratetype() (since 0.2): the SCAMEM_MIGRATE_* of the
+ * pageblock holding pfn. Errors: -EINVAL (NULL), -ERANGE (pfn >= end_pfn),
+ * -ENXIO (a hole or no memmap).
+ */
+SCAMEM_API int scamem_pageblock_migratetype(scamem_machine *m, uint64_t pfn);
+
+/*
+ * The sysctls that set watermarks (since 0.2), as writing /proc/sys/vm/...
+ * does: min_free_kbytes (0..INT32_MAX; recomputes min/low/high; a later
+ * memory online may raise it again, as khugepaged does),
+ * watermark_scale_factor (1..3000), lowmem_reserve_ratio (one int per zone
+ * type, SCAMEM_MAX_NR_ZONES of them; a value below 1 means no reserve).
+ * Returns 0 or -EINVAL (NULL, out of range).
+ */
+SCAMEM_API int scamem_sysctl_min_free_kbytes(scamem_machine *m, int32_t kbytes);
+SCAMEM_API int scamem_sysctl_watermark_scale_factor(scamem_machine *m, int32_t factor);
+SCAMEM_API int scamem_sysctl_lowmem_reserve_ratio(scamem_machine *m, const int32_t ratio[SCAMEM_MAX_NR_ZONES]);
 
 /* ------------------------------------------------------------------------ */
 /* Descriptors: folios, slabs, ptdescs                                       */
@@ -1582,6 +1736,8 @@ SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, zones) == 32, "scamem_
 SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, strategy) == 68, "scamem_machine_desc.strategy");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_info) == 72, "scamem_machine_info");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_zone_info) == 136, "scamem_zone_info");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_zone_watermarks) == 104, "scamem_zone_watermarks");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_zone_pagetypeinfo) == 584, "scamem_zone_pagetypeinfo");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_metadata) == 240, "scamem_metadata");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_page_info) == 88, "scamem_page_info");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_stat) == 32, "scamem_stat");

@@ -125,3 +125,15 @@ public func scamem_page_info(_ m: OpaquePointer!, _ pfn: UInt64, _ info: UnsafeM
         return 0
     }
 }
+
+@c @implementation
+public func scamem_alloc_pages_bulk(_ m: OpaquePointer!, _ gfp: UInt32, _ nid: Int32, _ nr: UInt32,
+                                    _ pfns: UnsafeMutablePointer<UInt64>!) -> Int32 {
+    onMachine(m) { m throws(ScamemError) in
+        guard nr <= UInt32(Int32.max) else { throw .invalid }
+        if nr == 0 { return 0 }
+        guard let pfns else { throw .invalid }
+        return Int32(try m.allocPagesBulk(gfp: GFP(rawValue: gfp), nid: nodeArgument(nid),
+                                          UnsafeMutableBufferPointer(start: pfns, count: Int(nr))))
+    }
+}

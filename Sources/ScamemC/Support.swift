@@ -91,3 +91,18 @@ func fill<Tuple, Element: FixedWidthInteger>(_ tuple: inout Tuple, _ values: som
 func cString(_ s: StaticString) -> UnsafePointer<CChar> {
     UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
 }
+
+/// Writes a size-first result struct as the kernel's copy_struct_to_user()
+/// does: min(caller's size, ours) bytes of `value`, zeros for the rest of the
+/// caller's size. A size below 16 (size, padding and one field) or above 4096
+/// is `.invalid`.
+func copyStructOut<T>(_ value: T, to p: UnsafeMutablePointer<T>?) throws(ScamemError) {
+    guard let p else { throw .invalid }
+    let raw = UnsafeMutableRawPointer(p)
+    let size = Int(raw.load(as: UInt32.self))
+    guard size >= 16, size <= 4096 else { throw .invalid }
+    let known = MemoryLayout<T>.size
+    withUnsafeBytes(of: value) { raw.copyMemory(from: $0.baseAddress!, byteCount: min(size, known)) }
+    if size > known { (raw + known).initializeMemory(as: UInt8.self, repeating: 0, count: size - known) }
+    raw.storeBytes(of: UInt32(size), as: UInt32.self)
+}

@@ -369,7 +369,7 @@ struct CExportTests {
         let file = UInt32(SCAMEM_TYPE_FILE)
         #expect(scamem_alloc_pages(m, 0, 11, -1, &pfn) == -EINVAL)
         #expect(scamem_alloc_pages(m, 0, .max, -1, &pfn) == -EINVAL)
-        #expect(scamem_alloc_pages(m, 0x2, 0, -1, &pfn) == -EINVAL)
+        #expect(scamem_alloc_pages(m, 0x200, 0, -1, &pfn) == -EINVAL)
         #expect(scamem_alloc_pages(m, UInt32(SCAMEM_GFP_DMA | SCAMEM_GFP_DMA32), 0, -1, &pfn) == -EINVAL)
         #expect(scamem_alloc_pages(m, 0, 0, 2, &pfn) == -EINVAL)
         #expect(scamem_alloc_pages(m, 0, 0, 5, &pfn) == -EINVAL)

@@ -125,3 +125,26 @@ func mappedVmallocUser(_ m: Machine, pages: Int) throws -> (mm: MMID, kaddr: UIn
     try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
     return (mm, k, u)
 }
+
+extension Machine {
+    /// The lowest watermarks the kernel's sysctls allow (vm.min_free_kbytes 0,
+    /// vm.watermark_scale_factor 1, vm.lowmem_reserve_ratio all 0), for tests
+    /// of the zonelist and the buddy's own behaviour: zones below 10,000 pages
+    /// can be emptied, except ZONE_MOVABLE, which keeps SWAP_CLUSTER_MAX.
+    @discardableResult
+    func lowestWatermarks() throws -> Machine {
+        try setMinFreeKbytes(0)
+        try setWatermarkScaleFactor(1)
+        try setLowmemReserveRatio([0, 0, 0, 0, 0])
+        return self
+    }
+}
+
+extension ZoneInfo {
+    /// A zone's span, counters and free blocks per order (/proc/buddyinfo),
+    /// without the migratetype split: after a free, pageblocks keep the type
+    /// an allocation claimed, as in the kernel, so only these come back.
+    var buddyinfo: [UInt64] {
+        [UInt64(nid), UInt64(zone.rawValue), startPfn, spannedPages, presentPages, managedPages, freePages] + nrFree
+    }
+}

@@ -68,7 +68,7 @@ static void test_bad_arguments(scamem_machine *m)
 	/* Orders, flags, nodes, types, sizes. */
 	EXPECT_ERR(scamem_alloc_pages(m, 0, 11, -1, &pfn), -EINVAL);
 	EXPECT_ERR(scamem_alloc_pages(m, 0, UINT32_MAX, -1, &pfn), -EINVAL);
-	EXPECT_ERR(scamem_alloc_pages(m, 0x2, 0, -1, &pfn), -EINVAL);          /* unknown gfp bit */
+	EXPECT_ERR(scamem_alloc_pages(m, 0x200, 0, -1, &pfn), -EINVAL);        /* the unused gfp bit */
 	EXPECT_ERR(scamem_alloc_pages(m, SCAMEM_GFP_DMA | SCAMEM_GFP_DMA32, 0, -1, &pfn), -EINVAL);
 	/* GFP_ZONE_TABLE: DMA32 (or DMA) wins over MOVABLE. */
 	EXPECT_OK(scamem_alloc_pages(m, SCAMEM_GFP_DMA32 | SCAMEM_GFP_MOVABLE, 0, 0, &pfn));

@@ -39,6 +39,12 @@ static scamem_machine *small_machine(uint32_t strategy)
 	d.strategy = strategy;
 	scamem_machine *m = NULL;
 	EXPECT_OK(scamem_machine_new(&d, &m));
+	/* The lowest watermarks the sysctls allow: these zones (under 10,000
+	 * pages) can then be emptied; t_page_alloc tests the watermarks. */
+	int32_t no_reserve[SCAMEM_MAX_NR_ZONES] = { 0 };
+	EXPECT_OK(scamem_sysctl_min_free_kbytes(m, 0));
+	EXPECT_OK(scamem_sysctl_watermark_scale_factor(m, 1));
+	EXPECT_OK(scamem_sysctl_lowmem_reserve_ratio(m, no_reserve));
 	return m;
 }
 

@@ -53,7 +53,7 @@ static void test_scamem_object(scamem_machine *m)
 	EXPECT_ERR(scamem_alloc(m, 1, 0, SCAMEM_POLICY_NODE, 2, &s), -EINVAL);
 	EXPECT_ERR(scamem_alloc(m, 1, 0, SCAMEM_POLICY_NODE, -1, &s), -EINVAL);
 	EXPECT_ERR(scamem_alloc(m, UINT32_MAX, 0, 0, 0, &s), -ENOMEM);
-	EXPECT_ERR(scamem_alloc(m, 1, 0x2, 0, 0, &s), -EINVAL);
+	EXPECT_ERR(scamem_alloc(m, 1, 0x200, 0, 0, &s), -EINVAL);
 	EXPECT_ERR(scamem_alloc(m, 1, 0, 0, 0, NULL), -EINVAL);
 	EXPECT_ERR(scamem_stat(m, t, NULL), -EINVAL);
 	EXPECT_ERR(scamem_pages(m, t, NULL, 1), -EINVAL);

@@ -259,7 +259,7 @@ static void insert_pages(scamem_machine *m, uint32_t strategy)
 {
 	struct scamem_mm *mm = NULL;
 	uint64_t page = 0, k = 0, num, free0 = free_pages(m);
-	EXPECT_OK(scamem_alloc_pages(m, 0, SCAMEM_GFP_KERNEL, -1, &page));
+	EXPECT_OK(scamem_alloc_pages(m, SCAMEM_GFP_KERNEL, 0, -1, &page));
 	EXPECT_OK(scamem_vmalloc_user(m, PAGE, &k));
 	uint64_t vpfn = (uint64_t)scamem_vmalloc_to_pfn(m, k);
 	EXPECT_OK(scamem_mm_new(m, &mm));

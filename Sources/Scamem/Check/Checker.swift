@@ -46,7 +46,12 @@ extension Machine {
         }
         var pagesOf = [UInt64](repeating: 0, count: descriptors.used + 1)
         var freeCounted = [UInt64](repeating: 0, count: nrZones)
-        var headsCounted = [[UInt64]](repeating: [UInt64](repeating: 0, count: maxPageOrder + 1), count: nrZones)
+        // Free heads per zone and free list (order * MIGRATE_TYPES + migratetype);
+        // free pages per zone in CMA and in ISOLATE pageblocks.
+        var headsCounted = [[UInt64]](repeating: [UInt64](repeating: 0, count: nrFreeLists), count: nrZones)
+        var cmaCounted = [UInt64](repeating: 0, count: nrZones)
+        var isolatedCounted = [UInt64](repeating: 0, count: nrZones)
+        var freeBlockMt = MigrateType.movable
         // Every page an owning scamem lists, and at which index, to check words against.
         var ownedBy: [UInt64: (slot: Int, index: Int)] = [:]
         for slot in scamems.liveSlots where scamems[slot].ownsPages {
@@ -56,6 +61,13 @@ extension Machine {
         var freeBlockEnd: UInt64 = 0
         var holeCursor = 0
         var zoneCursor = 0
+
+        // account_freepages()'s three counters, as the words give them.
+        func countFree(_ z: Int, _ mt: MigrateType) {
+            if mt == .isolate { isolatedCounted[z] += 1; return }
+            freeCounted[z] += 1
+            if mt == .cma { cmaCounted[z] += 1 }
+        }
 
         for pfn in 0..<endPfn {
             let w = PageWord(rawValue: words[Int(pfn)])
@@ -98,16 +110,22 @@ extension Machine {
                     guard o <= maxPageOrder else { break }
                     if pfn & ((1 << UInt64(o)) - 1) != 0 { bad(pfn, .freeList, "free block of order \(o) not aligned") }
                     if pfn + (1 << UInt64(o)) > zones[z].endPfn { bad(pfn, .freeList, "free block runs past its zone") }
-                    if !zones[z].areas[o].contains(zones[z].index(pfn, o)) {
-                        bad(pfn, .freeList, "BUDDY head of order \(o) is not on the free list")
+                    let mt = pageblockMigratetype(pfn)
+                    if !zones[z].area(o, mt).pointee.contains(zones[z].index(pfn, o)) {
+                        bad(pfn, .freeList, "BUDDY head of order \(o) is not on its pageblock's \(mt) free list")
+                    }
+                    // A block of more than a pageblock has one type throughout.
+                    if o > pageblockOrder, pageblockMigratetype(pfn + (1 << UInt64(o)) - 1) != mt {
+                        bad(pfn, .freeList, "free block of order \(o) spans pageblocks of different migratetypes")
                     }
                     freeBlockEnd = pfn + (1 << UInt64(o))
-                    headsCounted[z][o] += 1
-                    freeCounted[z] += 1
+                    freeBlockMt = mt
+                    headsCounted[z][o * MigrateType.count + Int(mt.rawValue)] += 1
+                    countFree(z, mt)
                 } else if w.subtype == BuddySubtype.tail.rawValue {
                     if pfn >= freeBlockEnd { bad(pfn, .freeList, "BUDDY tail outside any free block") }
                     if w.order != 0 { bad(pfn, .word, "BUDDY tail with order \(w.order)") }
-                    freeCounted[z] += 1
+                    countFree(z, freeBlockMt)
                 } else {
                     bad(pfn, .word, "unknown BUDDY subtype \(w.subtype)")
                 }
@@ -160,20 +178,24 @@ extension Machine {
         }
 
         for z in 0..<nrZones {
-            for o in 0...maxPageOrder {
-                zones[z].areas[o].forEach { idx in
+            for l in 0..<nrFreeLists {
+                let o = l / MigrateType.count, mt = MigrateType(rawValue: UInt8(l % MigrateType.count))
+                zones[z].areas[l].forEach { idx in
                     let pfn = zones[z].pfn(idx, o)
                     let w = PageWord(rawValue: pfn < endPfn ? words[Int(pfn)] : 0)
                     if w.type != .buddy || w.subtype != BuddySubtype.head.rawValue || Int(w.order) != o {
-                        bad(pfn, .freeList, "on the order-\(o) free list but its word is \(hex(w.rawValue))")
+                        bad(pfn, .freeList, "on the order-\(o) \(mt) free list but its word is \(hex(w.rawValue))")
                     }
                 }
-                if zones[z].areas[o].nrFree != headsCounted[z][o] {
-                    bad(nil, .counter, "node \(zones[z].nid) \(zones[z].zone): nr_free[\(o)] \(zones[z].areas[o].nrFree), words say \(headsCounted[z][o])")
+                if zones[z].areas[l].nrFree != headsCounted[z][l] {
+                    bad(nil, .counter, "node \(zones[z].nid) \(zones[z].zone): nr_free[\(o)][\(mt)] \(zones[z].areas[l].nrFree), words say \(headsCounted[z][l])")
                 }
             }
             if zones[z].freePages != freeCounted[z] {
                 bad(nil, .counter, "node \(zones[z].nid) \(zones[z].zone): \(zones[z].freePages) free pages counted, words say \(freeCounted[z])")
+            }
+            if zones[z].freeCmaPages != cmaCounted[z] || zones[z].isolatedFreePages != isolatedCounted[z] {
+                bad(nil, .counter, "node \(zones[z].nid) \(zones[z].zone): \(zones[z].freeCmaPages) free CMA and \(zones[z].isolatedFreePages) isolated pages counted, words say \(cmaCounted[z]) and \(isolatedCounted[z])")
             }
             if zones[z].freePages > zones[z].managedPages || zones[z].managedPages > zones[z].presentPages {
                 bad(nil, .counter, "node \(zones[z].nid) \(zones[z].zone): free \(zones[z].freePages) managed \(zones[z].managedPages) present \(zones[z].presentPages)")

@@ -112,6 +112,8 @@ extension Machine {
             vmallocPlaced: 0, crossChecks: [], checkerIssues: 0, options: options, notes: notes)
         try m.lock.withLock { () throws(ImportError) in
             try m.classifyPages(&flags, source, &result, progress)
+            // The watermarks follow the managed pages the import found.
+            m.initPerZoneWmarkMin()
             try m.placeVmallocAreas(source, &result)
             try m.crossCheck(source, zones, &result)
         }

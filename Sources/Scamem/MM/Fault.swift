@@ -72,7 +72,7 @@ extension Machine {
             if order == 0 || (base >= start && base + span <= end
                               && mms[s].vmas[vi].ptes[first..<first + (1 << order)].allSatisfy { $0 == 0 }) {
                 do throws(ScamemError) {
-                    let (pfn, d) = try createDescriptor(.anon, order: order, gfp: .movable, nid: nil)
+                    let (pfn, d) = try createDescriptor(.anon, order: order, gfp: .highuserMovable, nid: nil)
                     d.pointee.mapcount = Int32(1 << order)
                     d.pointee.refcount = Int32(1 << order)
                     d.pointee.callerRefs = 0
@@ -108,7 +108,7 @@ extension Machine {
     /// the old pte held is dropped after it is replaced, as the kernel frees
     /// the old page only after the TLB flush.
     func wpPageCopy(_ s: Int, _ vi: Int, _ idx: Int) throws(ScamemError) -> UInt64 {
-        let (pfn, d) = try createDescriptor(.anon, order: 0, gfp: .movable, nid: nil)
+        let (pfn, d) = try createDescriptor(.anon, order: 0, gfp: .highuserMovable, nid: nil)
         d.pointee.mapcount = 1
         d.pointee.callerRefs = 0
         let old = mms[s].vmas[vi].ptes[idx]

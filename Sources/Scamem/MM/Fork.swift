@@ -62,7 +62,7 @@ extension Machine {
                 let pinned = d.pointee.order > 0 ? d.pointee.pincount > 0 : d.pointee.refcount >= gupPinCountingBias
                 if pte & PTE.exclusive != 0, mms[s].hasPinned, pinned {
                     // copy_present_page(): the pinned page stays the parent's.
-                    let (copy, nd) = try createDescriptor(.anon, order: 0, gfp: .movable, nid: nil)
+                    let (copy, nd) = try createDescriptor(.anon, order: 0, gfp: .highuserMovable, nid: nil)
                     nd.pointee.mapcount = 1
                     nd.pointee.callerRefs = 0
                     mms[c].vmas[ci].ptes[k] = (copy + 1) | PTE.anon | PTE.exclusive

@@ -34,7 +34,7 @@ extension Machine {
         // Beyond i_size (a mapping grown by mremap()): VM_FAULT_SIGBUS.
         guard index < shmemFiles[f].pages.count else { throw .fault }
         if shmemFiles[f].pages[index] != 0 { return PTE.pfn(shmemFiles[f].pages[index]) }
-        let (pfn, d) = try createDescriptor(.file, order: 0, gfp: .movable, nid: nil)
+        let (pfn, d) = try createDescriptor(.file, order: 0, gfp: .highuserMovable, nid: nil)
         d.pointee.callerRefs = 0
         shmemFiles[f].pages[index] = pfn + 1
         return pfn

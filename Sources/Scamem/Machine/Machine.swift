@@ -25,6 +25,10 @@ public final class Machine: @unchecked Sendable {
     /// Holes, merged and sorted by start, for "is this pfn a hole".
     let holes: [Range<UInt64>]
     let sectionHasMemmap: UnsafeMutablePointer<Bool>
+    /// One migratetype per pageblock (Alloc/Pageblock.swift).
+    let pageblockFlags: UnsafeMutablePointer<UInt8>
+    /// min_free_kbytes, watermark_scale_factor, lowmem_reserve_ratio.
+    var sysctls = WatermarkSysctls()
     public let memmapPages: UInt64
     var descriptors = DescriptorTable()
     var scamems = SlotTable<ScamemRecord>()
@@ -107,11 +111,16 @@ public final class Machine: @unchecked Sendable {
         let zt = hostAllocate(Int32.self, count: desc.nrNodes * ZoneType.count)
         let zp = hostAllocate(Int32.self, count: nrZones)
         let zs = hostAllocate(ZoneState.self, count: nrZones)
-        guard let sm, let zt, let zp, let zs, let w = WordArray(count: Int(endPfn)) else {
-            free(sm); free(zt); free(zp); free(zs)
+        let nrPageblocks = Int((endPfn + (1 << UInt64(pageblockOrder)) - 1) >> UInt64(pageblockOrder))
+        let pb = hostAllocate(UInt8.self, count: nrPageblocks)
+        guard let sm, let zt, let zp, let zs, let pb, let w = WordArray(count: Int(endPfn)) else {
+            free(sm); free(zt); free(zp); free(zs); free(pb)
             throw .noMemory
         }
-        words = w; sectionHasMemmap = sm; zoneIndexTable = zt; zonesByPfn = zp; zones = zs
+        words = w; sectionHasMemmap = sm; zoneIndexTable = zt; zonesByPfn = zp; zones = zs; pageblockFlags = pb
+        // memmap_init() makes every pageblock MIGRATE_MOVABLE; kernel
+        // allocations then claim theirs from it.
+        pb.update(repeating: MigrateType.movable.rawValue, count: nrPageblocks)
         zt.update(repeating: -1, count: desc.nrNodes * ZoneType.count)
 
         // Present runs per zone; a section has a memmap if any of it is present.
@@ -133,12 +142,15 @@ public final class Machine: @unchecked Sendable {
         var failed = false
         for (i, span) in zoneSpans.enumerated() {
             let base = span.startPfn & ~(UInt64(1) << UInt64(maxPageOrder) - 1)
-            guard let areas = hostAllocate(FreeArea.self, count: maxPageOrder + 1) else { failed = true; break }
+            guard let areas = hostAllocate(FreeArea.self, count: nrFreeLists) else { failed = true; break }
             var ok = true
-            for o in 0...maxPageOrder {
-                let n = Int((span.endPfn - base + (1 << UInt64(o)) - 1) >> UInt64(o))
-                if let a = FreeArea(nrBlocks: n) { (areas + o).initialize(to: a) } else {
-                    for k in 0..<o { areas[k].release() }
+            for l in 0..<nrFreeLists {
+                let o = l / MigrateType.count
+                // No pageblock is ever MIGRATE_HIGHATOMIC here: an empty list.
+                let n = l % MigrateType.count == Int(MigrateType.highatomic.rawValue) ? 0
+                    : Int((span.endPfn - base + (1 << UInt64(o)) - 1) >> UInt64(o))
+                if let a = FreeArea(nrBlocks: n) { (areas + l).initialize(to: a) } else {
+                    for k in 0..<l { areas[k].release() }
                     ok = false
                     break
                 }
@@ -151,8 +163,8 @@ public final class Machine: @unchecked Sendable {
             built += 1
         }
         if failed {
-            for i in 0..<built { for o in 0...maxPageOrder { zs[i].areas[o].release() }; free(zs[i].areas) }
-            w.deallocate(); free(sm); free(zt); free(zp); free(zs)
+            for i in 0..<built { for l in 0..<nrFreeLists { zs[i].areas[l].release() }; free(zs[i].areas) }
+            w.deallocate(); free(sm); free(zt); free(zp); free(zs); free(pb)
             throw .noMemory
         }
         for (k, i) in zoneSpans.indices.sorted(by: { zoneSpans[$0].startPfn < zoneSpans[$1].startPfn }).enumerated() {
@@ -179,14 +191,15 @@ public final class Machine: @unchecked Sendable {
                 }
             }
         }
+        initPerZoneWmarkMin()
     }
 
     deinit {
         for i in 0..<nrZones {
-            for o in 0...maxPageOrder { zones[i].areas[o].release() }
+            for l in 0..<nrFreeLists { zones[i].areas[l].release() }
             free(zones[i].areas)
         }
-        words.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(zonesByPfn); free(zones)
+        words.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(zonesByPfn); free(zones); free(pageblockFlags)
         descriptors.release()
         for s in scamems.liveSlots { scamems[s].block.deallocate() }
     }
@@ -241,6 +254,9 @@ public final class Machine: @unchecked Sendable {
 
 /// MAX_PAGE_ORDER
 public let maxPageOrder = 10
+
+/// NR_PAGE_ORDERS * MIGRATE_TYPES: a zone's free lists.
+let nrFreeLists = (maxPageOrder + 1) * MigrateType.count
 
 extension Array where Element == Range<UInt64> {
     /// The parts of `whole` not covered by these sorted, disjoint ranges.

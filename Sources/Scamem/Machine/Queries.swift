@@ -43,6 +43,20 @@ public struct ZoneInfo: Hashable, Sendable {
     public var freePages: UInt64
     /// Free blocks per order, as /proc/buddyinfo prints them.
     public var nrFree: [UInt64]
+    /// min/low/high/promo, as /proc/zoneinfo prints them. The C counterpart
+    /// is `scamem_machine_zone_watermarks()`.
+    public var watermark: Watermarks
+    /// lowmem_reserve[], zoneinfo's "protection:".
+    public var lowmemReserve: LowmemReserve
+    /// NR_FREE_CMA_PAGES
+    public var freeCmaPages: UInt64
+    /// Free pages in MIGRATE_ISOLATE pageblocks (not in `freePages`).
+    public var isolatedFreePages: UInt64
+    /// Free blocks per order and migratetype, and pageblocks per
+    /// migratetype, as /proc/pagetypeinfo prints them. The C counterpart is
+    /// `scamem_machine_zone_pagetypeinfo()`.
+    public var nrFreeByType: [[UInt64]]
+    public var nrPageblocks: [UInt64]
 }
 
 /// Metadata cost: 64-byte struct pages against 8-byte words plus descriptors.
@@ -263,9 +277,28 @@ extension Machine {
                          spannedPages: zones[z].endPfn - zones[z].startPfn,
                          presentPages: zones[z].presentPages, managedPages: zones[z].managedPages,
                          freePages: zones[z].freePages,
-                         nrFree: (0...maxPageOrder).map { zones[z].areas[$0].nrFree })
+                         nrFree: (0...maxPageOrder).map { zones[z].nrFree($0) },
+                         watermark: zones[z].watermark, lowmemReserve: zones[z].lowmemReserve,
+                         freeCmaPages: zones[z].freeCmaPages, isolatedFreePages: zones[z].isolatedFreePages,
+                         nrFreeByType: (0...maxPageOrder).map { o in
+                             (0..<MigrateType.count).map { zones[z].area(o, MigrateType(rawValue: UInt8($0))).pointee.nrFree }
+                         },
+                         nrPageblocks: pageblockCounts(z))
             }
         }
+    }
+
+    /// pagetypeinfo_showblockcount(): the pageblocks of zone `z`, counted by
+    /// the type at each 2^pageblock_order step from the zone's start whose
+    /// page has a memmap and belongs to the zone.
+    func pageblockCounts(_ z: Int) -> [UInt64] {
+        var counts = [UInt64](repeating: 0, count: MigrateType.count)
+        for pfn in stride(from: zones[z].startPfn, to: zones[z].endPfn, by: 1 << pageblockOrder) {
+            // page_zone(), from the word or its descriptor.
+            guard !isHole(pfn), let f = try? flags(of: pfn), zoneIndex(flags: f) == z else { continue }
+            counts[Int(pageblockMigratetype(pfn).rawValue)] += 1
+        }
+        return counts
     }
 
     /// Runs `body` over the word array. A live view: see `scamem_machine_words()`

@@ -35,7 +35,6 @@ extension Machine {
     /// if its area may be mapped to userspace.
     func createScamem(nr: Int, gfp: GFP, policy: NodePolicy, usermap: Bool = false) throws(ScamemError) -> Int {
         guard nr >= 1, nr <= Int(UInt32.max) else { throw .invalid }
-        let nodes = machineDescription.nrNodes
         let first: Int
         switch policy {
         case .local, .interleave: first = localNodeStorage
@@ -47,15 +46,9 @@ extension Machine {
         for z in 0..<nrZones { free += zones[z].freePages }
         guard UInt64(nr) <= free, let block = ScamemBlock.allocate(nr: nr, extraPerPage: strategy.extraBytesPerPage)
         else { throw .noMemory }
-        for i in 0..<nr {
-            let nid = if case .interleave = policy { (first + i) % nodes } else { first }
-            do throws(ScamemError) {
-                block.pages[i] = try allocBlock(order: 0, gfp: gfp, nid: nid).pfn
-            } catch {
-                for k in 0..<i { freeBlock(block.pages[k], 0, flags: PageWord(rawValue: words[Int(block.pages[k])]).flags) }
-                block.deallocate()
-                throw error
-            }
+        do throws(ScamemError) { try vmAreaAllocPages(gfp: gfp, policy: policy, first: first, block.pages, nr) } catch {
+            block.deallocate()
+            throw error
         }
         let slot = scamems.insert(ScamemRecord(block: block, ownsPages: true))
         do throws(ScamemError) { try strategy.attach(slot: slot, usermap: usermap, in: self) } catch {
@@ -65,6 +58,35 @@ extension Machine {
             throw error
         }
         return slot
+    }
+
+    /// vm_area_alloc_pages(): order-0 pages by alloc_pages_bulk() in
+    /// requests of at most 100 until one comes back short, the rest one by
+    /// one. `.interleave` is the model's own policy (page i on node
+    /// first + i): one page at a time. On failure every page goes back.
+    func vmAreaAllocPages(gfp: GFP, policy: NodePolicy, first: Int, _ pages: UnsafeMutablePointer<UInt64>,
+                          _ nr: Int) throws(ScamemError) {
+        pages.update(repeating: pfnNone, count: nr)
+        var allocated = 0
+        do throws(ScamemError) {
+            if case .interleave = policy {} else {
+                while allocated < nr {
+                    let request = Swift.min(100, nr - allocated)
+                    let n = try allocPagesBulkLocked(gfp: gfp, nid: first, pages + allocated, request)
+                    allocated += n
+                    if n != request { break }
+                }
+            }
+            let nodes = machineDescription.nrNodes
+            while allocated < nr {
+                let nid = if case .interleave = policy { (first + allocated) % nodes } else { first }
+                pages[allocated] = try allocBlock(order: 0, gfp: gfp, nid: nid).pfn
+                allocated += 1
+            }
+        } catch {
+            for k in 0..<allocated { freeBlock(pages[k], 0, flags: PageWord(rawValue: words[Int(pages[k])]).flags) }
+            throw error
+        }
     }
 
     /// A scamem over pages the caller already has (vmap). With `owning`,
