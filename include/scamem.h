@@ -404,6 +404,14 @@ struct scamem_machine_desc {
 	uint32_t strategy;          /* SCAMEM_STRATEGY_* */
 	uint32_t packed_index_bits; /* SCAMEM_STRATEGY_PACKED: index bits; 0 takes every free bit (<= 32) */
 	uint32_t reserved0;         /* must be 0 */
+	/* Since 0.2 (a 0.1 caller's 80-byte struct reads as none): CMA areas, as
+	 * cma_declare_contiguous() makes them. Each is pageblock-aligned (start and
+	 * size multiples of 1 << SCAMEM_PAGEBLOCK_ORDER), inside one zone, clear
+	 * of holes, reserved ranges and each other; its pageblocks are
+	 * SCAMEM_MIGRATE_CMA, taken only by movable requests. */
+	const struct scamem_pfn_range *cma;
+	uint32_t nr_cma;
+	uint32_t reserved1; /* must be 0 */
 };
 
 /*
@@ -413,7 +421,9 @@ struct scamem_machine_desc {
  * Errors: -EINVAL (NULL, bad size, node/zone out of range, overlapping or
  * empty zones, layout that does not fit in 64 - SCAMEM_WORD_INLINE_BITS bits,
  * pfns beyond MAX_PHYSMEM_BITS, unknown strategy, more packed index bits than
- * the layout leaves), -E2BIG (unknown non-zero trailing fields), -ENOMEM.
+ * the layout leaves, a CMA area that is not pageblock-aligned, leaves its
+ * zone or meets a hole, a reserved range or another area), -E2BIG (unknown
+ * non-zero trailing fields), -ENOMEM.
  */
 SCAMEM_API int scamem_machine_new(const struct scamem_machine_desc *desc, scamem_machine **out);
 
@@ -1731,7 +1741,8 @@ SCAMEM_STATIC_ASSERT(sizeof(struct scamem_word_info) == 56, "scamem_word_info");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_profile) == 24, "scamem_profile");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_zone_span) == 24, "scamem_zone_span");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_pfn_range) == 16, "scamem_pfn_range");
-SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_desc) == 80, "scamem_machine_desc");
+SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_desc) == 96, "scamem_machine_desc");
+SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, cma) == 80, "scamem_machine_desc.cma");
 SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, zones) == 32, "scamem_machine_desc.zones");
 SCAMEM_STATIC_ASSERT(offsetof(struct scamem_machine_desc, strategy) == 68, "scamem_machine_desc.strategy");
 SCAMEM_STATIC_ASSERT(sizeof(struct scamem_machine_info) == 72, "scamem_machine_info");

@@ -5,7 +5,7 @@ import Scamem
 extension MachineDescription {
     /// From the C description, every field checked.
     init(_ d: scamem_machine_desc) throws(ScamemError) {
-        guard d.profile.size == UInt32(MemoryLayout<scamem_profile>.size), d.reserved0 == 0,
+        guard d.profile.size == UInt32(MemoryLayout<scamem_profile>.size), d.reserved0 == 0, d.reserved1 == 0,
               d.strategy <= UInt32(SCAMEM_NR_STRATEGIES), d.packed_index_bits <= 64 else { throw .invalid }
         let p = d.profile
         let zones = try arrayArgument(d.zones, d.nr_zones, limit: 1 << 16) {
@@ -21,7 +21,8 @@ extension MachineDescription {
                   holes: try arrayArgument(d.holes, d.nr_holes, limit: 1 << 20, range),
                   reserved: try arrayArgument(d.reserved, d.nr_reserved, limit: 1 << 20, range),
                   strategy: d.strategy == 0 ? .default : Strategy(rawValue: d.strategy)!,
-                  packedIndexBits: Int(d.packed_index_bits))
+                  packedIndexBits: Int(d.packed_index_bits),
+                  cma: try arrayArgument(d.cma, d.nr_cma, limit: 1 << 20, range))
         guard p.sparsemem_vmemmap <= 1, d.nr_nodes <= 1 << 10 else { throw .invalid }
     }
 }
@@ -48,7 +49,7 @@ nonisolated(unsafe) let defaultDescription: scamem_machine_desc = {
         }),
         holes: copy(ranges(d.holes)), reserved: copy(ranges(d.reserved)),
         nr_zones: UInt32(d.zones.count), nr_holes: UInt32(d.holes.count), nr_reserved: UInt32(d.reserved.count),
-        strategy: 0, packed_index_bits: 0, reserved0: 0)
+        strategy: 0, packed_index_bits: 0, reserved0: 0, cma: nil, nr_cma: 0, reserved1: 0)
 }()
 
 func newMachine(_ desc: MachineDescription, _ out: UnsafeMutablePointer<OpaquePointer?>) throws(ScamemError) -> Int32 {
@@ -62,7 +63,8 @@ public func scamem_machine_new(_ desc: UnsafePointer<scamem_machine_desc>!,
                                _ out: UnsafeMutablePointer<OpaquePointer?>!) -> Int32 {
     errnoResult { () throws(ScamemError) -> Int32 in
         guard let out else { throw .invalid }
-        return try newMachine(MachineDescription(copyStruct(desc, scamem_machine_desc.self)), out)
+        // 80 bytes: 0.1's struct, without the CMA areas.
+        return try newMachine(MachineDescription(copyStruct(desc, scamem_machine_desc.self, minimum: 80)), out)
     }
 }
 

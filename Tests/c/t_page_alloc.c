@@ -260,8 +260,54 @@ static void test_sysctls_and_queries(void)
 	finish(m, "sysctls and size-first queries");
 }
 
+/* CMA areas through the description, a 0.1-sized description, bad areas. */
+static void test_cma_desc(void)
+{
+	struct scamem_zone_span zones[] = { { 0, SCAMEM_ZONE_NORMAL, 0, 0x4000 } };
+	struct scamem_pfn_range cma[] = { { 0x1000, 0x1000 } };
+	struct scamem_machine_desc d;
+	scamem_machine_desc_default(&d);
+	d.nr_nodes = 1;
+	d.zones = zones;
+	d.nr_zones = 1;
+	d.nr_holes = d.nr_reserved = 0;
+	d.cma = cma;
+	d.nr_cma = 1;
+	scamem_machine *m = NULL;
+	EXPECT_OK(scamem_machine_new(&d, &m));
+	EXPECT(scamem_pageblock_migratetype(m, 0x1000) == SCAMEM_MIGRATE_CMA);
+	EXPECT(scamem_pageblock_migratetype(m, 0x1fff) == SCAMEM_MIGRATE_CMA);
+	EXPECT(scamem_pageblock_migratetype(m, 0x2000) == SCAMEM_MIGRATE_MOVABLE);
+	EXPECT(wmarks(m, 0).nr_free_cma == 0x1000);
+	uint64_t pfn;
+	EXPECT_OK(scamem_alloc_pages(m, SCAMEM_GFP_KERNEL, SCAMEM_MAX_PAGE_ORDER, -1, &pfn));
+	EXPECT(pfn < 0x1000 || pfn >= 0x2000);
+	EXPECT_OK(scamem_free_pages(m, pfn, SCAMEM_MAX_PAGE_ORDER));
+	finish(m, "CMA areas");
+	m = NULL;
+	d.size = 80; /* 0.1's struct: no CMA fields */
+	EXPECT_OK(scamem_machine_new(&d, &m));
+	EXPECT(scamem_pageblock_migratetype(m, 0x1000) == SCAMEM_MIGRATE_MOVABLE);
+	scamem_machine_free(m);
+	d.size = sizeof d;
+	const struct scamem_pfn_range bad[][1] = { { { 0x1100, 0x200 } }, { { 0x1000, 0x100 } }, { { 0x3e00, 0x400 } },
+						   { { 0x1000, 0 } } };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		d.cma = bad[i];
+		m = NULL;
+		EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
+		EXPECT(m == NULL);
+	}
+	d.cma = NULL;
+	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL); /* nr_cma 1, no array */
+	d.nr_cma = 0;
+	d.reserved1 = 1;
+	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
+}
+
 int main(void)
 {
+	test_cma_desc();
 	test_watermarks_match_a_real_kernel();
 	test_watermarks_and_reserves();
 	test_gfp_zones_and_bad_gfp();

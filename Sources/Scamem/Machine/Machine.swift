@@ -80,16 +80,28 @@ public final class Machine: @unchecked Sendable {
         for r in desc.holes + desc.reserved {
             guard r.nrPages > 0, r.startPfn < maxPfn, r.nrPages <= maxPfn - r.startPfn else { throw .invalid }
         }
-        // Each reserved range inside one zone: the last zone starting at or before it.
-        for r in desc.reserved {
+        // Inside one zone: the last zone starting at or before the range.
+        func insideOneZone(_ r: PfnRange) -> Bool {
             var lo = 0, hi = byStart.count
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if byStart[mid].startPfn <= r.startPfn { lo = mid + 1 } else { hi = mid }
             }
-            guard lo > 0, r.endPfn <= byStart[lo - 1].endPfn else { throw .invalid }
+            return lo > 0 && r.endPfn <= byStart[lo - 1].endPfn
         }
-        let holeCuts = merged(desc.holes), reservedCuts = merged(desc.reserved)
+        for r in desc.reserved where !insideOneZone(r) { throw .invalid }
+        let holeCuts = merged(desc.holes), reservedCuts = merged(desc.reserved), cmaCuts = merged(desc.cma)
+        // CMA areas as cma_init_reserved_mem() and cma_activate_area() take
+        // them: pageblock-aligned, in one zone, over memory alone.
+        let pageblock = UInt64(1) << UInt64(pageblockOrder)
+        for r in desc.cma {
+            guard r.nrPages > 0, r.startPfn % pageblock == 0, r.nrPages % pageblock == 0, r.startPfn < maxPfn,
+                  r.nrPages <= maxPfn - r.startPfn, insideOneZone(r),
+                  subtract(r.startPfn, r.endPfn, sorted: holeCuts) == [r.startPfn..<r.endPfn],
+                  subtract(r.startPfn, r.endPfn, sorted: reservedCuts) == [r.startPfn..<r.endPfn] else { throw .invalid }
+        }
+        // Each below 2^40 pages, at most 2^20 of them: no overflow.
+        guard cmaCuts.reduce(0, { $0 + $1.nrPages }) == desc.cma.reduce(0, { $0 + $1.nrPages }) else { throw .invalid }
 
         machineDescription = desc
         self.layout = layout
@@ -121,6 +133,10 @@ public final class Machine: @unchecked Sendable {
         // memmap_init() makes every pageblock MIGRATE_MOVABLE; kernel
         // allocations then claim theirs from it.
         pb.update(repeating: MigrateType.movable.rawValue, count: nrPageblocks)
+        for r in cmaCuts {
+            (pb + Int(r.startPfn >> UInt64(pageblockOrder))).update(repeating: MigrateType.cma.rawValue,
+                                                                   count: Int(r.nrPages >> UInt64(pageblockOrder)))
+        }
         zt.update(repeating: -1, count: desc.nrNodes * ZoneType.count)
 
         // Present runs per zone; a section has a memmap if any of it is present.
@@ -185,8 +201,11 @@ public final class Machine: @unchecked Sendable {
                 zs[i].presentPages += UInt64(run.count)
                 for m in subtract(run.lowerBound, run.upperBound, sorted: reservedCuts) {
                     zs[i].managedPages += UInt64(m.count)
-                    forEachAlignedBlock(m.lowerBound, m.upperBound, maxOrder: maxPageOrder) { pfn, o in
-                        insertFreeBlock(i, pfn, o, flags: pageFlags(i, pfn))
+                    // Free blocks stop at a CMA area's edges: its pageblocks are another type.
+                    for piece in splitting(m, at: cmaCuts) {
+                        forEachAlignedBlock(piece.lowerBound, piece.upperBound, maxOrder: maxPageOrder) { pfn, o in
+                            insertFreeBlock(i, pfn, o, flags: pageFlags(i, pfn))
+                        }
                     }
                 }
             }
@@ -257,6 +276,26 @@ public let maxPageOrder = 10
 
 /// NR_PAGE_ORDERS * MIGRATE_TYPES: a zone's free lists.
 let nrFreeLists = (maxPageOrder + 1) * MigrateType.count
+
+/// `whole` cut at the edges of the sorted, disjoint `cuts` inside it.
+func splitting(_ whole: Range<UInt64>, at cuts: [PfnRange]) -> [Range<UInt64>] {
+    var lo = 0, hi = cuts.count
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if cuts[mid].endPfn <= whole.lowerBound { lo = mid + 1 } else { hi = mid }
+    }
+    var out: [Range<UInt64>] = []
+    var p = whole.lowerBound
+    while lo < cuts.count, cuts[lo].startPfn < whole.upperBound {
+        for edge in [cuts[lo].startPfn, cuts[lo].endPfn] where edge > p && edge < whole.upperBound {
+            out.append(p..<edge)
+            p = edge
+        }
+        lo += 1
+    }
+    out.append(p..<whole.upperBound)
+    return out
+}
 
 extension Array where Element == Range<UInt64> {
     /// The parts of `whole` not covered by these sorted, disjoint ranges.

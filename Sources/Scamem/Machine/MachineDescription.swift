@@ -34,13 +34,18 @@ public struct MachineDescription: Hashable, Sendable {
     public var strategy: Strategy
     /// SCAMEM_PACKED: bits of scamem index in the word (0: every free bit, at most 32).
     public var packedIndexBits: Int
+    /// CMA areas (cma_declare_contiguous()): pageblock-aligned ranges, each
+    /// inside one zone and clear of holes and reserved ranges, whose
+    /// pageblocks start MIGRATE_CMA (init_cma_reserved_pageblock()).
+    public var cma: [PfnRange]
 
     public init(nrNodes: Int, profile: LayoutProfile = .x86_64Vmemmap, zones: [ZoneSpan],
                 holes: [PfnRange] = [], reserved: [PfnRange] = [], strategy: Strategy = .default,
-                packedIndexBits: Int = 0) {
+                packedIndexBits: Int = 0, cma: [PfnRange] = []) {
         self.nrNodes = nrNodes; self.profile = profile; self.zones = zones
         self.holes = holes; self.reserved = reserved
         self.strategy = strategy; self.packedIndexBits = packedIndexBits
+        self.cma = cma
     }
 
     /// The same machine under another strategy.
