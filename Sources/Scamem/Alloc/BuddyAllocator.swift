@@ -73,6 +73,8 @@ extension Machine {
             return
         }
         guard let z = zoneIndex(flags: flags) else { return }
+        // free_pages_prepare(): a poisoned page never reaches the free lists.
+        if !hwpoisonInUse.isEmpty, freeHWPoisoned(pfn, order, zone: z) { return }
         let tailWord = PageWord.inline(.buddy, subtype: BuddySubtype.tail.rawValue, flags: flags).rawValue
         words.update(Int(pfn), repeating: tailWord, count: 1 << order)
         var head = pfn, o = order
