@@ -1469,6 +1469,7 @@ SCAMEM_API int scamem_machine_strategy_cost(scamem_machine *m, struct scamem_str
 #define SCAMEM_WORKLOAD_IO_URING 3    /* since 0.2: 32 rings (SQ/CQ and SQE regions), vm_insert_pages() */
 #define SCAMEM_WORKLOAD_KCOV 4        /* since 0.2: 32 kcov buffers of 64K entries, vm_insert_page() */
 #define SCAMEM_WORKLOAD_V4L2 5        /* since 0.2: 8 vb2 queues of 4 frames of 1080p YUYV */
+#define SCAMEM_WORKLOAD_HWPOISON 6    /* since 0.2: 64 areas of 4 pages, a pinned page each poisoned */
 
 /* One strategy's result on one workload. */
 struct scamem_compare_row {
