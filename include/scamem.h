@@ -201,6 +201,11 @@ SCAMEM_API const char *scamem_strerror(int err);
  */
 #define SCAMEM_BUDDY_HEAD 0
 #define SCAMEM_BUDDY_TAIL 1
+/* HWPOISON subtypes (since 0.2): of unknown history (an imported capture's
+ * KPF_HWPOISON), or taken off the allocator by scamem_memory_failure()
+ * (the kernel's PageHWPoisonTakenOff(); scamem_unpoison_memory() gives it back). */
+#define SCAMEM_HWPOISON_UNKNOWN 0
+#define SCAMEM_HWPOISON_TAKEN_OFF 1
 
 #define SCAMEM_WORD_TYPE_MASK 0xfull
 #define SCAMEM_WORD_SUBTYPE_SHIFT 4
@@ -1191,7 +1196,9 @@ SCAMEM_API int scamem_vm_map_pages(scamem_machine *m, struct scamem_mm *mm, uint
  * scamem_machine_set_anon_order() set), a write to a private driver VMA
  * copies the page (COW). Errors: -EINVAL, -EBADF, -EFAULT (no VMA, no
  * access, or a driver VMA with nothing mapped there: the kernel's SIGBUS),
- * -ENOMEM.
+ * -ENOMEM, -EHWPOISON (since 0.2: a hwpoison entry or a poisoned page
+ * cache folio there, VM_FAULT_HWPOISON: the kernel's SIGBUS BUS_MCEERR_AR;
+ * see scamem_memory_failure()).
  */
 SCAMEM_API int scamem_handle_mm_fault(scamem_machine *m, struct scamem_mm *mm, uint64_t addr, uint64_t *pfn);
 
@@ -1358,6 +1365,72 @@ SCAMEM_API int64_t scamem_unpin_user_pages(scamem_machine *m, const uint64_t *pf
  * tell get from pin). Errors: -EINVAL, -ERANGE, -ENXIO.
  */
 SCAMEM_API int scamem_folio_maybe_dma_pinned(scamem_machine *m, uint64_t pfn);
+
+/* ------------------------------------------------------------------------ */
+/* Memory failure (since 0.2; mm/memory-failure.c)                           */
+/* ------------------------------------------------------------------------ */
+
+/* memory_failure() flags (enum mf_flags, Linux values). The model accepts
+ * MF_MUST_KILL and MF_SW_SIMULATED; the others are -EINVAL (see below). */
+#define SCAMEM_MF_COUNT_INCREASED (1 << 0)
+#define SCAMEM_MF_ACTION_REQUIRED (1 << 1)
+#define SCAMEM_MF_MUST_KILL (1 << 2)
+#define SCAMEM_MF_SOFT_OFFLINE (1 << 3)
+#define SCAMEM_MF_UNPOISON (1 << 4)
+#define SCAMEM_MF_SW_SIMULATED (1 << 5)
+#define SCAMEM_MF_NO_RETRY (1 << 6)
+#define SCAMEM_MF_MEM_PRE_REMOVE (1 << 7)
+
+/*
+ * memory_failure() (since 0.2): a hardware memory error on pfn, handled as
+ * Linux 6.12 does. 0 (MF_RECOVERED): a free page was taken off the
+ * allocator (take_page_off_buddy(): its free block is split, the rest stays
+ * free, the page becomes a HWPOISON word and is never allocated again), or
+ * an anonymous folio was unmapped from every pte (each pte becomes a
+ * hwpoison entry: scamem_handle_mm_fault() there is -EHWPOISON, GUP and
+ * scamem_fixup_user_fault() -EFAULT; MADV_DONTNEED and munmap clear it;
+ * fork copies it), even if GUP still holds it, or an unpinned shmem folio
+ * was unmapped the same way (it stays in its page cache; a refault is
+ * -EHWPOISON). memory_failure() keeps a reference on such a folio, so it is
+ * never freed (scamem_unpoison_memory() drops it). The page is poisoned in
+ * every case but -ENXIO and -EINVAL: a poisoned page in use keeps its word
+ * (a scamem page keeps its link to its scamem and stays mapped and
+ * pinnable, as the kernel leaves kernel pages), and when its owner frees it
+ * it becomes a HWPOISON word, never a free page (free_pages_prepare()).
+ * Errors: -EINVAL (NULL, flags other than MF_MUST_KILL | MF_SW_SIMULATED:
+ * MF_COUNT_INCREASED needs a reference handed in, MF_ACTION_REQUIRED a
+ * current task, the rest are soft_offline_page()'s, unpoison's and
+ * hotplug's), -ENXIO (pfn beyond the machine or without memmap: "memory
+ * outside kernel control"), -EHWPOISON (already poisoned), -EBUSY (a page
+ * the kernel cannot handle: slab, page table, reserved, MISC, vmalloc and
+ * scamem pages, a folio not on an LRU list (scamem_folio_alloc()'s), a
+ * shmem folio something beyond its page cache holds, or one no page cache
+ * holds any more: MF_IGNORED / MF_FAILED), -EHWPOISON also for a large
+ * folio (the model cannot split one: try_to_split_thp_page() failing; it
+ * stays mapped). Without MF_SW_SIMULATED the machine records a real
+ * failure and scamem_unpoison_memory() is -EOPNOTSUPP from then on.
+ */
+SCAMEM_API int scamem_memory_failure(scamem_machine *m, uint64_t pfn, int flags);
+
+/*
+ * unpoison_memory() (since 0.2): undoes a software-simulated poison. A page
+ * taken off the allocator goes back to it; a folio memory_failure() holds is
+ * freed if that is its only reference and no pte or page cache has it; a
+ * MISC, vmalloc or scamem page (or a page of a large folio) in use only
+ * loses its poison and stays its owner's (the kernel would also drop a
+ * reference it never took). Errors: -EINVAL (NULL), -EIO (pfn beyond the
+ * machine or without memmap, as the kernel's), -EOPNOTSUPP (after a
+ * memory_failure() without MF_SW_SIMULATED), -EBUSY (not poisoned; a slab,
+ * page-table or reserved page; a folio still mapped, in a page cache or
+ * referenced).
+ */
+SCAMEM_API int scamem_unpoison_memory(scamem_machine *m, uint64_t pfn);
+
+/*
+ * PageHWPoison() (since 0.2): 1 if pfn is poisoned (in use, or taken off the
+ * allocator as a HWPOISON word), else 0. Errors: -EINVAL, -ERANGE, -ENXIO.
+ */
+SCAMEM_API int scamem_page_hwpoison(scamem_machine *m, uint64_t pfn);
 
 /* ------------------------------------------------------------------------ */
 /* Scenarios: the kernel's users of scattered memory (since 0.2)             */
@@ -1560,6 +1633,7 @@ SCAMEM_API int scamem_machine_strategy_cost(scamem_machine *m, struct scamem_str
 #define SCAMEM_WORKLOAD_IO_URING 3    /* since 0.2: 32 rings (SQ/CQ and SQE regions), vm_insert_pages() */
 #define SCAMEM_WORKLOAD_KCOV 4        /* since 0.2: 32 kcov buffers of 64K entries, vm_insert_page() */
 #define SCAMEM_WORKLOAD_V4L2 5        /* since 0.2: 8 vb2 queues of 4 frames of 1080p YUYV */
+#define SCAMEM_WORKLOAD_HWPOISON 6    /* since 0.2: 64 areas of 4 pages, a pinned page each poisoned */
 
 /* One strategy's result on one workload. */
 struct scamem_compare_row {

@@ -45,6 +45,13 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
     /// The subject refuses this mapping (bpf ringbuf: a writable mapping of
     /// more than its consumer page).
     public static let notPermitted = ScamemError(rawValue: EPERM)
+    /// The page is already poisoned (memory_failure()), or a fault hit a
+    /// hwpoison entry (VM_FAULT_HWPOISON: the kernel's SIGBUS BUS_MCEERR_AR).
+    /// Linux's EHWPOISON, 133.
+    public static let hwpoison = ScamemError(rawValue: 133)
+    /// Not supported in this state (unpoison_memory() after a real,
+    /// not MF_SW_SIMULATED, memory failure).
+    public static let notSupported = ScamemError(rawValue: EOPNOTSUPP)
 
     /// The text `scamem_strerror()` gives.
     public var description: String { String(describing: ScamemError.message(rawValue)) }
@@ -66,9 +73,11 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
         case EFAULT: return "no mapping or no page at this user address"
         case EEXIST: return "a fixed mapping would overlap an existing one"
         case ENOSPC: return "no scamem index left (SCAMEM_PACKED bound)"
-        case EIO: return "a capture file is missing, unreadable or malformed"
+        case EIO: return "a capture file is missing, unreadable or malformed; or (unpoison) no memory at this pfn"
         case EACCES: return "permission denied (reading /proc/kpageflags needs root)"
         case EPERM: return "operation not permitted on this mapping"
+        case 133: return "memory page has hardware error (hwpoison)"
+        case EOPNOTSUPP: return "operation not supported (unpoison after a real memory failure)"
         default: return "unknown error"
         }
     }

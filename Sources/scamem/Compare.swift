@@ -18,7 +18,8 @@ struct Compare: ParsableCommand {
 
     @Option(help: """
         mixed (84 areas of 1 page to 4 MiB), many-small (4096 areas of 1-2 pages), or a kernel user of scattered \
-        memory: bpf-ringbuf, io-uring, kcov, v4l2 (videobuf2-vmalloc); default: all six.
+        memory: bpf-ringbuf, io-uring, kcov, v4l2 (videobuf2-vmalloc); hwpoison (64 areas of 4 pages, a pinned \
+        page each poisoned); default: all seven.
         """)
     var workload: Workload?
 
@@ -43,6 +44,7 @@ struct Compare: ParsableCommand {
         case .ioUring: "io_uring regions of 32 rings, \(first.nrPages) pages mapped with vm_insert_pages(), a 64 KiB buffer per ring pinned"
         case .kcov: "kcov buffers, \(first.nrPages) pages mapped with vm_insert_page(), one page each pinned"
         case .v4l2: "videobuf2-vmalloc buffers, \(first.nrPages) pages, one frame per queue pinned as a USERPTR import"
+        case .hwpoison: "vmalloc_user areas, \(first.nrPages) pages, each mapped with one page pinned and then poisoned (memory_failure())"
         }
         var out = "Workload \(first.workload): \(first.nrAreas) \(what); default machine, \(first.memmapPages) memmap pfns\n\n"
         let head = ["strategy", "B/page", "B/scamem", "scamem KiB", "metadata MiB", "retained", "nid ns", "pin ns",

@@ -57,6 +57,25 @@ import Scamem
         }
     }
 
+    /// A pinned scamem page poisoned in every area: the side table is what
+    /// PFN_LOOKUP and PACKED pay beside the link; the poisoned pages stay.
+    @Test func hwpoisonWorkloadChargesTheSideTable() throws {
+        let rows = try Machine.compareStrategies(Fixtures.mini(), workload: .hwpoison)
+        #expect(rows.map(\.strategy) == Strategy.allCases)
+        let by = Dictionary(uniqueKeysWithValues: rows.map { ($0.strategy, $0) })
+        let areas: UInt64 = 64, pages: UInt64 = 256
+        for r in rows {
+            #expect(r.workload == .hwpoison && r.nrAreas == 64 && r.nrPages == 256 && r.pagesPinned == 64)
+            #expect(r.pagesRetained == (r.strategy == .legacy ? 64 : 256))
+        }
+        #expect(by[.legacy]!.scamemBytes == 8 * pages)
+        #expect(by[.pfnLookup]!.scamemBytes == 8 * areas + 8 * pages + 16 * areas)
+        #expect(by[.flagsArray]!.scamemBytes == 8 * areas + 16 * pages)
+        #expect(by[.packed]!.scamemBytes == 16 * areas + 8 * pages + 16 * areas)
+        // VMA_PRIVATE's reverse map already holds the pinned pages; poison adds nothing.
+        #expect(by[.vmaPrivate]!.scamemBytes == 8 * areas + 8 * pages + 16 * areas)
+    }
+
     @Test func bigEnoughMachineNeeded() throws {
         #expect(throws: ScamemError.noMemory) { try Machine.compareStrategies(Fixtures.tiny(), workload: .mixed) }
     }

@@ -212,6 +212,10 @@ enum Captures {
         #expect(r.checkerIssues == 0)
         #expect(r.crossChecks.contains { $0.name == "managed pages (zoneinfo)" && $0.expected == 0 && $0.imported > 0 })
         #expect(r.vmallocPlaced == 6 && r.folios == 3 && r.slabs == 1 && r.ptdescs == 1)
+        // The captured hwpoisoned page: poisoned, counted, not the model's to give back.
+        #expect(try m.pageHWPoison(70) && m.numPoisonedPages == 1)
+        #expect(throws: ScamemError.hwpoison) { try m.memoryFailure(pfn: 70, flags: .swSimulated) }
+        #expect(throws: ScamemError.busy) { try m.unpoisonMemory(pfn: 70) }
         // Four heads and 15 tails; the one slab is of order 2.
         #expect(r.compoundHeads == 4 && r.compoundTails == 15)
         #expect(r.slabOrders[2] == 1 && r.slabOrders.reduce(0, +) == 1)

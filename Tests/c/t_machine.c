@@ -114,7 +114,7 @@ static void test_sparsemem(void)
 		{ 0, SCAMEM_ZONE_NORMAL, 0x100000, 0x20000 },
 	};
 	struct scamem_machine_desc d = {
-		sizeof d, 1, SCAMEM_PROFILE_X86_64_SPARSEMEM_INIT, zones, NULL, NULL, 2, 0, 0, 0, 0, 0,
+		sizeof d, 1, SCAMEM_PROFILE_X86_64_SPARSEMEM_INIT, zones, NULL, NULL, 2, 0, 0, 0, 0, 0, NULL, 0, 0,
 	};
 	scamem_machine *m = NULL;
 	EXPECT_OK(scamem_machine_new(&d, &m));

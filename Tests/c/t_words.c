@@ -65,7 +65,7 @@ static scamem_machine *populated(int vmemmap)
 		{ 1, SCAMEM_ZONE_MOVABLE, 0x80000, 0x8000 },
 	};
 	static const struct scamem_pfn_range holes[] = { { 0x20000, 0x10000 } };
-	struct scamem_machine_desc d = { sizeof d, 2, SCAMEM_PROFILE_X86_64_SPARSEMEM_INIT, zones, holes, NULL, 4, 1, 0, 0, 0, 0 };
+	struct scamem_machine_desc d = { sizeof d, 2, SCAMEM_PROFILE_X86_64_SPARSEMEM_INIT, zones, holes, NULL, 4, 1, 0, 0, 0, 0, NULL, 0, 0 };
 	struct scamem_profile vm = SCAMEM_PROFILE_X86_64_VMEMMAP_INIT;
 	if (vmemmap)
 		d.profile = vm;

@@ -149,7 +149,7 @@ run compare --workload many-small --json
 assert r["schema_version"] == 1 and len(r["rows"]) == 5, r
 assert all(x["workload"] == "many-small" and x["areas"] == 4096 for x in r["rows"])'
 result compare-json
-for w in bpf-ringbuf io-uring kcov v4l2; do
+for w in bpf-ringbuf io-uring kcov v4l2 hwpoison; do
 	run compare --workload $w --json
 	[ "$rc" = 0 ] && json '
 assert r["schema_version"] == 1 and len(r["rows"]) == 5, r

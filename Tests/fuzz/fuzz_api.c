@@ -454,7 +454,7 @@ static void trace_desc(void)
 	for (uint32_t i = 0; i < dp->nr_reserved; i++)
 		T("\t{0x%" PRIx64 "ull, 0x%" PRIx64 "ull},\n", zres[i].start_pfn, zres[i].nr_pages);
 	T("\t{0, 0}};\n");
-	T("struct scamem_machine_desc desc = {%u, %u, {%u, %u, %u, %u, %u, %u}, zones, holes, reserved, %u, %u, %u, %u, %u, %u};\n",
+	T("struct scamem_machine_desc desc = {%u, %u, {%u, %u, %u, %u, %u, %u}, zones, holes, reserved, %u, %u, %u, %u, %u, %u, NULL, 0, 0};\n",
 	  dp->size, dp->nr_nodes, dp->profile.size, dp->profile.nodes_shift, dp->profile.zones_shift,
 	  dp->profile.section_size_bits, dp->profile.max_physmem_bits, dp->profile.sparsemem_vmemmap,
 	  dp->nr_zones, dp->nr_holes, dp->nr_reserved, dp->strategy, dp->packed_index_bits, dp->reserved0);

@@ -292,6 +292,8 @@ extension Machine {
             return
         }
         guard let z = zoneIndex(flags: flags) else { return }
+        // free_pages_prepare(): a poisoned page never reaches the free lists.
+        if !hwpoisonInUse.isEmpty, freeHWPoisoned(pfn, order, zone: z) { return }
         let mt = pageblockMigratetype(pfn)
         accountFreepages(z, 1 << Int64(order), mt)
         let tailWord = PageWord.inline(.buddy, subtype: BuddySubtype.tail.rawValue, flags: flags).rawValue

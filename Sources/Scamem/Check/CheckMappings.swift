@@ -63,7 +63,7 @@ extension Machine {
     /// of the right owner, and each folio's counts cover its holders (ptes,
     /// GUP, callers, the shmem page cache).
     func checkMappings(_ bad: Report) {
-        struct Holds { var maps: Int64 = 0, gets: Int64 = 0, pins: Int64 = 0, cache: Int64 = 0 }
+        struct Holds { var maps: Int64 = 0, gets: Int64 = 0, pins: Int64 = 0, cache: Int64 = 0, hwpoison: Int64 = 0 }
         var folios: [UInt64: Holds] = [:]
         var inserted: [UInt64: Int32] = [:]
         var exclusive: [UInt64] = [], ptesOf: [UInt64: Int] = [:]
@@ -81,6 +81,11 @@ extension Machine {
                 for (i, pte) in v.ptes.enumerated() where pte != 0 {
                     let pfn = PTE.pfn(pte)
                     let at = hex(v.start + UInt64(i) * 4096)
+                    // A hwpoison entry holds nothing; it may outlive unpoison_memory().
+                    if pte & PTE.hwpoison != 0 {
+                        if pte & (PTE.anon | PTE.exclusive) != 0 || pfn >= endPfn { bad(pfn, .word, "hwpoison entry at \(at) is \(hex(pte))") }
+                        continue
+                    }
                     guard pfn < endPfn else { bad(pfn, .memmap, "pte beyond the machine"); continue }
                     let w = PageWord(rawValue: words[Int(pfn)])
                     ptesOf[pfn, default: 0] += 1
@@ -149,6 +154,11 @@ extension Machine {
             folios[w.descriptorID, default: Holds()].gets += Int64(h.gets)
             folios[w.descriptorID, default: Holds()].pins += Int64(h.pins)
         }
+        // memory_failure()'s own reference on a poisoned folio.
+        for (pfn, held) in hwpoisonInUse where held {
+            let w = PageWord(rawValue: words[Int(pfn)])
+            if PageType.folioTypes & w.type.bit != 0 { folios[w.descriptorID, default: Holds()].hwpoison += 1 }
+        }
         // Every folio's counts are exactly its holders'.
         descriptors.forEach { id, d in
             guard PageType.folioTypes & d.type.bit != 0 else { return }
@@ -157,10 +167,10 @@ extension Machine {
             if Int64(d.mapcount) != h.maps {
                 bad(d.pfn, .refcount, "folio mapcount \(d.mapcount), \(h.maps) ptes map it")
             }
-            let need = Int64(d.callerRefs) + h.maps + h.cache + h.gets
+            let need = Int64(d.callerRefs) + h.maps + h.cache + h.gets + h.hwpoison
                 + (small ? h.pins * Int64(gupPinCountingBias) : h.pins)
             if Int64(d.refcount) != need {
-                bad(d.pfn, .refcount, "folio refcount \(d.refcount), its holders make \(need) (callers \(d.callerRefs), maps \(h.maps), cache \(h.cache), gets \(h.gets), pins \(h.pins))")
+                bad(d.pfn, .refcount, "folio refcount \(d.refcount), its holders make \(need) (callers \(d.callerRefs), maps \(h.maps), cache \(h.cache), gets \(h.gets), pins \(h.pins), memory_failure \(h.hwpoison))")
             }
             if Int64(d.pincount) != (small ? 0 : h.pins) {
                 bad(d.pfn, .refcount, "folio pincount \(d.pincount), GUP holds \(h.pins) pins")

@@ -59,6 +59,7 @@ extension Machine {
             for i in 0..<b.nr { ownedBy[b.pages[i]] = (slot, i) }
         }
         var freeBlockEnd: UInt64 = 0
+        var hwpoisonCounted = 0
         var holeCursor = 0
         var zoneCursor = 0
 
@@ -130,7 +131,12 @@ extension Machine {
                     bad(pfn, .word, "unknown BUDDY subtype \(w.subtype)")
                 }
             case .hwpoison:
-                break
+                // Taken off the allocator for good (take_page_off_buddy(), or freed while poisoned).
+                // (An imported compound page keeps its order.)
+                hwpoisonCounted += 1
+                if w.subtype > HWPoisonSubtype.takenOff.rawValue || w.usermap || (w.subtype != 0 && w.order != 0) {
+                    bad(pfn, .word, "HWPOISON word \(hex(w.rawValue)) with an unknown subtype, a usermap bit or a taken-off order")
+                }
             case .scamem:
                 guard let slot = strategy.page(pfn, word: w, through: nil, in: self)?.slot else {
                     bad(pfn, .descriptor, "SCAMEM word \(hex(w.rawValue)) names no live scamem")
@@ -162,6 +168,7 @@ extension Machine {
             }
         }
 
+        checkHWPoison(words: hwpoisonCounted, bad)
         checkScamems(bad)
         checkMappings(bad)
         checkScenarios(bad)

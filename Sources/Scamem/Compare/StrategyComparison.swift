@@ -25,6 +25,12 @@ public enum Workload: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     /// remap_vmalloc_range()d, the first buffer of each imported as a USERPTR
     /// buffer of another device (every page pinned FOLL_LONGTERM).
     case v4l2 = 5
+    /// 64 vmalloc_user areas of 4 pages, mapped, one page each pinned
+    /// FOLL_LONGTERM and then poisoned (memory_failure(): the kernel leaves a
+    /// scamem page as it is, MF_IGNORED): what each strategy pays to keep
+    /// PG_hwpoison beside the link (docs/strategies.md), and the poisoned
+    /// pages retained for good.
+    case hwpoison = 6
 
     public var description: String {
         switch self {
@@ -34,6 +40,7 @@ public enum Workload: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         case .ioUring: "io-uring"
         case .kcov: "kcov"
         case .v4l2: "v4l2"
+        case .hwpoison: "hwpoison"
         }
     }
 
@@ -42,6 +49,7 @@ public enum Workload: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         switch self {
         case .mixed: (0..<64).map { 1 + $0 % 4 } + Array(repeating: 64, count: 16) + Array(repeating: 1024, count: 4)
         case .manySmall: (0..<4096).map { 1 + $0 % 2 }
+        case .hwpoison: Array(repeating: 4, count: 64)
         default: []
         }
     }
@@ -115,7 +123,7 @@ extension Machine {
             return out
         }
         switch workload {
-        case .mixed, .manySmall:
+        case .mixed, .manySmall, .hwpoison:
             for n in workload.areaPages {
                 let k = try vmallocUser(size: UInt64(n) * 4096)
                 let u = try mmap(mm, length: UInt64(n) * 4096, flags: .shared)
@@ -242,6 +250,15 @@ extension Machine {
             for i in 0..<UInt64(h.pages) {
                 if let n = try? pinUserPages(mm, start: h.addr + i * 4096, nrPages: 1, flags: .longterm, into: &buf), n == 1 {
                     pinned.append(buf)
+                }
+            }
+        }
+        // A hardware error on each held page: poisoned in place (-EBUSY,
+        // MF_IGNORED), its word and link untouched.
+        if workload == .hwpoison {
+            for pfn in pinned {
+                do throws(ScamemError) { try memoryFailure(pfn: pfn, flags: .swSimulated) } catch {
+                    guard error == .busy else { throw error }
                 }
             }
         }

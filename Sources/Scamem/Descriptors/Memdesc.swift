@@ -20,6 +20,10 @@ struct Memdesc {
     /// References taken through the API (folio_alloc, folio_get): the model's
     /// bookkeeping, so a folio_put without one is refused, not a use-after-free.
     var callerRefs: Int32 = 1
+    /// PG_lru: a folio a fault made (anon, COW copy, shmem page cache), which
+    /// memory_failure() can handle (HWPoisonHandlable()); folio_alloc()'s
+    /// are a driver's own, never on an LRU list.
+    var lru = false
 
     var isLive: Bool { type != .reserved }
 }

@@ -387,6 +387,8 @@ struct PageWalk {
             else if c == .slab { r.slabs += 1; r.slabOrders[min(order, 30)] += 1 } else { r.ptdescs += 1 }
         case .hwpoison:
             m.setWords(pfn, order, .inline(.hwpoison, subtype: 0, order: UInt8(order), flags: flags))
+            // Counted as poisoned; not managed, and not the model's to give back.
+            m.hwpoisonWords += Int(pages)
         default:
             let subtype = c.miscSubtype
             m.setWords(pfn, order, .inline(.misc, subtype: subtype.rawValue, order: UInt8(order), flags: flags))

@@ -37,6 +37,8 @@ extension Machine {
             if let f = mms[s].vmas[vi].shmem {
                 // shmem_fault(): the page cache's folio, mapped shared.
                 let pfn = try shmemGetFolio(f, index: Int(mms[s].vmas[vi].pgoff) + idx)
+                // __do_fault(): PageHWPoison(vmf->page) is VM_FAULT_HWPOISON.
+                if hwpoisonInUse[pfn] != nil { throw .hwpoison }
                 try takeFolioMapping(pfn)
                 mms[s].vmas[vi].ptes[idx] = pfn + 1
                 return pfn
@@ -51,6 +53,8 @@ extension Machine {
             }
             return try doAnonymousPage(s, vi, addr)
         }
+        // do_swap_page(): a hwpoison entry is VM_FAULT_HWPOISON.
+        if pte & PTE.hwpoison != 0 { throw .hwpoison }
         let v = mms[s].vmas[vi]
         guard !flags.isDisjoint(with: [.write, .unshare]), !v.flags.contains(.shared),
               pte & PTE.exclusive == 0 else { return PTE.pfn(pte) }
@@ -76,6 +80,7 @@ extension Machine {
                     d.pointee.mapcount = Int32(1 << order)
                     d.pointee.refcount = Int32(1 << order)
                     d.pointee.callerRefs = 0
+                    d.pointee.lru = true
                     for k in 0..<1 << order {
                         mms[s].vmas[vi].ptes[first + k] = (pfn + UInt64(k) + 1) | PTE.anon | PTE.exclusive
                     }
@@ -111,6 +116,7 @@ extension Machine {
         let (pfn, d) = try createDescriptor(.anon, order: 0, gfp: .highuserMovable, nid: nil)
         d.pointee.mapcount = 1
         d.pointee.callerRefs = 0
+        d.pointee.lru = true
         let old = mms[s].vmas[vi].ptes[idx]
         mms[s].vmas[vi].ptes[idx] = (pfn + 1) | PTE.anon | PTE.exclusive
         mms[s].vmas[vi].anonVMA = true
@@ -156,7 +162,8 @@ extension Machine {
             let s = try mmSlot(mm)
             guard let vi = mms[s].index(containing: addr) else { throw .fault }
             guard mms[s].vmas[vi].flags.contains(flags.contains(.write) ? .write : .read) else { throw .fault }
-            return try faultPage(s, vi, addr, flags)
+            // vm_fault_to_errno(ret, 0): VM_FAULT_HWPOISON is -EFAULT here.
+            do throws(ScamemError) { return try faultPage(s, vi, addr, flags) } catch { throw error == .hwpoison ? .fault : error }
         }
     }
 
@@ -170,7 +177,7 @@ extension Machine {
             guard let vi = mms[s].index(containing: addr) else { throw .fault }
             let v = mms[s].vmas[vi]
             let pte = v.ptes[v.pteIndex(addr)]
-            guard pte != 0, !v.flags.contains(.pfnMap) || pte & PTE.anon != 0 else { throw .fault }
+            guard PTE.isPresent(pte), !v.flags.contains(.pfnMap) || pte & PTE.anon != 0 else { throw .fault }
             return PTE.pfn(pte)
         }
     }

@@ -56,6 +56,8 @@ extension Machine {
         for k in v.ptes.indices {
             let pte = v.ptes[k]
             if pte == 0 || (v.object != nil && PTE.isSource(pte)) { continue }
+            // copy_nonpresent_pte(): a hwpoison entry is copied as it is.
+            if pte & PTE.hwpoison != 0 { mms[c].vmas[ci].ptes[k] = pte; continue }
             let pfn = PTE.pfn(pte)
             if pte & PTE.anon != 0 {
                 let (_, d) = try descriptor(of: pfn, PageType.anon.bit)
@@ -65,6 +67,7 @@ extension Machine {
                     let (copy, nd) = try createDescriptor(.anon, order: 0, gfp: .highuserMovable, nid: nil)
                     nd.pointee.mapcount = 1
                     nd.pointee.callerRefs = 0
+                    nd.pointee.lru = true
                     mms[c].vmas[ci].ptes[k] = (copy + 1) | PTE.anon | PTE.exclusive
                     continue
                 }

@@ -85,9 +85,16 @@ extension Machine {
     /// R/O FOLL_PIN that gup_must_unshare() an unshare fault. One fault
     /// leaves the pte as the retry needs it.
     func followPageForGUP(_ s: Int, _ vi: Int, _ addr: UInt64, _ flags: FollFlags) throws(ScamemError) -> UInt64 {
+        // vm_fault_to_errno() without FOLL_HWPOISON: VM_FAULT_HWPOISON is -EFAULT.
+        do throws(ScamemError) { return try followPageOrFault(s, vi, addr, flags) } catch { throw error == .hwpoison ? .fault : error }
+    }
+
+    func followPageOrFault(_ s: Int, _ vi: Int, _ addr: UInt64, _ flags: FollFlags) throws(ScamemError) -> UInt64 {
         let idx = mms[s].vmas[vi].pteIndex(addr)
         let write = flags.contains(.write)
-        if mms[s].vmas[vi].ptes[idx] == 0 { _ = try faultPage(s, vi, addr, write ? .write : []) }
+        let first = mms[s].vmas[vi].ptes[idx]
+        if first == 0 { _ = try faultPage(s, vi, addr, write ? .write : []) }
+        if first & PTE.hwpoison != 0 { throw .hwpoison }
         let v = mms[s].vmas[vi], pte = v.ptes[idx]
         if write {
             if !canFollowWritePte(v, pte, flags) { return try faultPage(s, vi, addr, .write) }

@@ -88,9 +88,17 @@ enum PTE {
     /// exactly one pte, so the model keeps it there.
     static let exclusive: UInt64 = 1 << 62
 
+    /// A hwpoison entry (make_hwpoison_entry()): not present, it holds the
+    /// pfn of a poisoned page that try_to_unmap(TTU_HWPOISON) took away and
+    /// no reference. A fault on it is VM_FAULT_HWPOISON (`.hwpoison`); a
+    /// zap clears it; fork copies it (copy_nonpresent_pte()).
+    static let hwpoison: UInt64 = 1 << 61
+
     @inline(__always) static func pfn(_ pte: UInt64) -> UInt64 { (pte & pfnMask) &- 1 }
     /// A pte from the VMA's source (scamem, inserted folio, special, shmem, zero page).
-    @inline(__always) static func isSource(_ pte: UInt64) -> Bool { pte != 0 && pte & anon == 0 }
+    @inline(__always) static func isSource(_ pte: UInt64) -> Bool { pte != 0 && pte & (anon | hwpoison) == 0 }
+    /// A present pte (not none, not a hwpoison entry).
+    @inline(__always) static func isPresent(_ pte: UInt64) -> Bool { pte != 0 && pte & hwpoison == 0 }
 }
 
 /// One VMA with its page table, a pte per page. What a non-anon pte holds

@@ -8,7 +8,7 @@ extension Machine {
 
     func vmaInfo(_ v: VMA) -> VMAInfo {
         VMAInfo(start: v.start, end: v.end, flags: v.flags, anonymous: v.anonymous,
-                mappedPages: v.ptes.reduce(0) { $0 + ($1 != 0 ? 1 : 0) },
+                mappedPages: v.ptes.reduce(0) { $0 + (PTE.isPresent($1) ? 1 : 0) },
                 scamem: v.object.flatMap { scamems.slot(handle: $0) != nil ? ScamemID(rawValue: $0) : nil })
     }
 
@@ -188,7 +188,8 @@ extension Machine {
     func dropPtes<C: Collection<UInt64>>(_ s: Int, _ vi: Int, _ ptes: C) {
         var objectPfns: [UInt64] = []
         let v = mms[s].vmas[vi]
-        for pte in ptes where pte != 0 {
+        // A hwpoison entry holds nothing (zap_nonpresent_ptes()).
+        for pte in ptes where PTE.isPresent(pte) {
             let pfn = PTE.pfn(pte)
             if pte & PTE.anon != 0 { dropFolioReference(pfn, mapped: true); continue }
             if v.flags.contains(.pfnMap) || pfn == zeroPfn { continue }

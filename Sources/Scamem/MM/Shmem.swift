@@ -36,6 +36,7 @@ extension Machine {
         if shmemFiles[f].pages[index] != 0 { return PTE.pfn(shmemFiles[f].pages[index]) }
         let (pfn, d) = try createDescriptor(.file, order: 0, gfp: .highuserMovable, nid: nil)
         d.pointee.callerRefs = 0
+        d.pointee.lru = true
         shmemFiles[f].pages[index] = pfn + 1
         return pfn
     }

@@ -57,6 +57,15 @@ public final class Machine: @unchecked Sendable {
     /// Pages a live bpf ringbuf or io_uring region allocated: its own to
     /// free, so freePages() and an owning vmap() of one are `.busy`.
     var subjectPages = Set<UInt64>()
+    /// PG_hwpoison of pages in use (MM/MemoryFailure.swift), per pfn: true
+    /// where memory_failure() keeps the folio reference it took. A poisoned
+    /// page that leaves its owner becomes a HWPOISON word instead, so the
+    /// word of a page in use (a scamem's link above all) is never touched.
+    var hwpoisonInUse: [UInt64: Bool] = [:]
+    /// hw_memory_failure: a memory_failure() without MF_SW_SIMULATED happened.
+    var hwMemoryFailure = false
+    /// Pages taken off for hwpoison: how many HWPOISON words there are.
+    var hwpoisonWords = 0
     let lock = Lock()
     var localNodeStorage = 0
     var anonFolioOrderStorage = 0

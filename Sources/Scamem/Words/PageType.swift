@@ -63,6 +63,19 @@ public struct MiscSubtype: RawRepresentable, Hashable, Sendable {
     public static let count = 9
 }
 
+/// Subtypes of HWPOISON words (since 0.2): 0 a poisoned page of unknown
+/// history (an imported capture's KPF_HWPOISON), 1 a page the model's
+/// memory_failure() took off the allocator or kept from it at its free (the
+/// kernel's PageHWPoisonTakenOff(), MAGIC_HWPOISON in page_private), which
+/// unpoison_memory() gives back. The C counterparts are `SCAMEM_HWPOISON_*`.
+@frozen
+public struct HWPoisonSubtype: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let unknown = HWPoisonSubtype(rawValue: 0)
+    public static let takenOff = HWPoisonSubtype(rawValue: 1)
+}
+
 /// Subtypes of BUDDY words: the first page of a free block carries its order,
 /// the others are tails. The C counterparts are `SCAMEM_BUDDY_HEAD`/`_TAIL`.
 @frozen

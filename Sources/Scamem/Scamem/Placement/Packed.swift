@@ -67,6 +67,6 @@ final class PackedStrategy: PlacementStrategy {
 
     func cost(in m: Machine) -> StrategyCost {
         StrategyCost(bytesPerPage: UInt64(DescriptorSize.word), objectBytes: liveObjectBytes(in: m),
-                     extraBytes: UInt64(indexOf.count) * 8)
+                     extraBytes: UInt64(indexOf.count) * 8 + hwpoisonSideBytes(in: m))
     }
 }

@@ -246,8 +246,24 @@ extension PlacementStrategy {
         m.scamems.liveSlots.reduce(0) { $0 + UInt64(objectBytes(nr: m.scamems[$1].block.nr)) }
     }
 
-    /// 8 bytes of word per pfn; each scamem's header, pages[] and any array beside it.
+    /// 8 bytes of word per pfn; each scamem's header, pages[] and any array
+    /// beside it; PFN_LOOKUP's hwpoison side table.
     func cost(in m: Machine) -> StrategyCost {
-        StrategyCost(bytesPerPage: UInt64(DescriptorSize.word), objectBytes: liveObjectBytes(in: m), extraBytes: 0)
+        StrategyCost(bytesPerPage: UInt64(DescriptorSize.word), objectBytes: liveObjectBytes(in: m),
+                     extraBytes: kind == .pfnLookup ? hwpoisonSideBytes(in: m) : 0)
+    }
+
+    /// PG_hwpoison of scamem pages in use where neither the word nor the
+    /// object has a bit for it (PFN_LOOKUP: the word is all pointer; PACKED:
+    /// all index and node/zone): an entry per poisoned page in a pfn-keyed
+    /// side table, counted at 16 bytes as VMA_PRIVATE's reverse map.
+    /// LEGACY (struct page's flags), FLAGS_ARRAY (flags[i]) and VMA_PRIVATE
+    /// (an inline word with spare bits) need none. See docs/strategies.md.
+    func hwpoisonSideBytes(in m: Machine) -> UInt64 {
+        guard !m.hwpoisonInUse.isEmpty else { return 0 }
+        var n: UInt64 = 0
+        for pfn in m.hwpoisonInUse.keys
+        where page(pfn, word: PageWord(rawValue: m.words[Int(pfn)]), through: nil, in: m) != nil { n += 1 }
+        return n * 16
     }
 }
