@@ -47,7 +47,7 @@ extension Machine {
     /// and returns the first pfn of a block and its zone index.
     func allocBlock(order: Int, gfp: GFP, nid: Int?) throws(ScamemError) -> (pfn: UInt64, zone: Int) {
         guard order >= 0, order <= maxPageOrder, GFP.known.isSuperset(of: gfp),
-              let highest = gfp.highestZone else { throw .invalid }
+              let highest = currentGfpContext(gfp).highestZone else { throw .invalid }
         let first = try preferredNode(nid)
         let nodes = gfp.contains(.thisNode) ? 1 : machineDescription.nrNodes
         for k in 0..<nodes {

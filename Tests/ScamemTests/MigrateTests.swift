@@ -1,0 +1,194 @@
+import Testing
+import Scamem
+
+/// FOLL_LONGTERM as __gup_longterm_locked() has it: faults inside allocate
+/// without __GFP_MOVABLE, and a pinned folio in ZONE_MOVABLE migrates out
+/// (mm/migrate.c) before the pin is taken again.
+@Suite struct MigrateTests {
+    /// The tiny machine with node 0's ZONE_MOVABLE [0xc00, 0x1000), where
+    /// anon and shmem faults go first.
+    static func movableMachine(_ strategy: Strategy) throws -> Machine {
+        var d = Fixtures.tiny()
+        d.zones.append(ZoneSpan(nid: 0, zone: .movable, startPfn: 0xc00, spannedPages: 0x400))
+        return try Machine(d.with(strategy: strategy))
+    }
+
+    static func isMovable(_ m: Machine, _ pfn: UInt64) throws -> Bool { try m.pageZonenum(pfn) == .movable }
+
+    @Test(arguments: Strategy.allCases)
+    func anonFoliosMoveOutOfMovableBeforeALongtermPin(strategy: Strategy) throws {
+        let m = try Self.movableMachine(strategy)
+        let free0 = totalFree(m)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
+        let old = try (0..<4).map { try m.handleMMFault(mm, a + UInt64($0) * 4096) }
+        #expect(try old.allSatisfy { try Self.isMovable(m, $0) })
+        // A plain pin leaves them where they are.
+        let plain = try m.pinUserPages(mm, start: a, nrPages: 4, flags: .write)
+        #expect(plain == old)
+        try m.unpinUserPages(plain.withUnsafeBufferPointer { $0 })
+        let pinned = try m.pinUserPages(mm, start: a, nrPages: 4, flags: [.longterm, .write])
+        #expect(pinned.count == 4)
+        for (i, p) in pinned.enumerated() {
+            #expect(try m.pageZonenum(p) == .normal && m.pageToNid(p) == 0)
+            #expect(try m.followPage(mm, a + UInt64(i) * 4096) == p)
+            let info = try m.pageInfo(p)
+            #expect(word(m, p).type == .anon && info.mapcount == 1 && info.refcount == 1 + 1024)
+            #expect(try m.folioMaybeDmaPinned(p))
+        }
+        #expect(old.allSatisfy { word(m, $0).type == .buddy })
+        expectClean(m)
+        try m.unpinUserPages(pinned.withUnsafeBufferPointer { $0 })
+        try m.munmap(mm, addr: a, length: 4 * 4096)
+        #expect(totalFree(m) == free0)
+        try m.mmExit(mm)
+        expectClean(m)
+    }
+
+    @Test(arguments: Strategy.allCases)
+    func faultsInsideALongtermPinAvoidMovable(strategy: Strategy) throws {
+        let m = try Self.movableMachine(strategy)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
+        // memalloc_pin_save(): the fault allocates without __GFP_MOVABLE...
+        let p = try m.pinUserPages(mm, start: a, nrPages: 1, flags: [.longterm, .write])
+        #expect(try m.pageZonenum(p[0]) == .normal)
+        // ...and only inside the pin: the next fault is movable again.
+        #expect(try Self.isMovable(m, try m.handleMMFault(mm, a + 4096)))
+        try m.unpinUserPage(p[0])
+        try m.mmExit(mm)
+        expectClean(m)
+    }
+
+    @Test(arguments: Strategy.allCases)
+    func aLargeFolioMovesWhole(strategy: Strategy) throws {
+        let m = try Self.movableMachine(strategy)
+        let free0 = totalFree(m)
+        try m.setAnonFolioOrder(3)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, addr: 0x4000_0000, length: 8 * 4096, flags: [.private, .anonymous, .fixed])
+        let head = try m.handleMMFault(mm, a)
+        #expect(try m.pageInfo(head).order == 3 && Self.isMovable(m, head))
+        let pinned = try m.pinUserPages(mm, start: a + 2 * 4096, nrPages: 2, flags: [.longterm, .write])
+        let info = try m.pageInfo(pinned[0])
+        #expect(info.order == 3 && info.mapcount == 8 && info.pincount == 2 && info.refcount == 8 + 2)
+        #expect(try m.pageZonenum(pinned[0]) == .normal && pinned[1] == pinned[0] + 1)
+        let newHead = pinned[0] - 2
+        for i in 0..<8 { #expect(try m.followPage(mm, a + UInt64(i) * 4096) == newHead + UInt64(i)) }
+        #expect((0..<8).allSatisfy { word(m, head + $0).type == .buddy })
+        expectClean(m)
+        try m.unpinUserPages(pinned.withUnsafeBufferPointer { $0 })
+        try m.mmExit(mm)
+        #expect(totalFree(m) == free0)
+        expectClean(m)
+    }
+
+    /// A shmem folio two mms map (fork's child faulted it too): both ptes and
+    /// the page cache follow it.
+    @Test(arguments: Strategy.allCases)
+    func aSharedShmemFolioMovesWithEveryMapping(strategy: Strategy) throws {
+        let m = try Self.movableMachine(strategy)
+        let free0 = totalFree(m)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 2 * 4096, flags: [.shared, .anonymous])
+        let old = try m.handleMMFault(mm, a)
+        let child = try m.fork(mm)
+        #expect(try m.handleMMFault(child, a) == old)
+        #expect(try m.pageInfo(old).mapcount == 2 && Self.isMovable(m, old))
+        let pinned = try m.pinUserPages(mm, start: a, nrPages: 1, flags: [.longterm, .write])
+        #expect(try m.pageZonenum(pinned[0]) == .normal && pinned[0] != old)
+        #expect(try m.followPage(mm, a) == pinned[0] && m.followPage(child, a) == pinned[0])
+        let info = try m.pageInfo(pinned[0])
+        #expect(word(m, pinned[0]).type == .file && info.mapcount == 2 && info.refcount == 2 + 1 + 1024)
+        #expect(word(m, old).type == .buddy)
+        expectClean(m)
+        // The page cache holds the new folio: the child's second page and a
+        // fault after munmap find the file's pages.
+        try m.munmap(child, addr: a, length: 2 * 4096)
+        try m.unpinUserPage(pinned[0])
+        #expect(try m.handleMMFault(mm, a) == pinned[0])
+        try m.mmExit(child)
+        try m.mmExit(mm)
+        #expect(totalFree(m) == free0)
+        expectClean(m)
+    }
+
+    @Test(arguments: Strategy.allCases)
+    func noTargetIsNoMemoryAndHoldsNothing(strategy: Strategy) throws {
+        let m = try Self.movableMachine(strategy)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
+        let old = try m.handleMMFault(mm, a)
+        // GFP_KERNEL takes everything but ZONE_MOVABLE.
+        var hog: [UInt64] = []
+        while let p = try? m.allocPages(order: 0) { hog.append(p) }
+        #expect(throws: ScamemError.noMemory) { try m.pinUserPages(mm, start: a, nrPages: 1, flags: [.longterm, .write]) }
+        #expect(try m.followPage(mm, a) == old && m.pageInfo(old).refcount == 1)
+        #expect(try !m.folioMaybeDmaPinned(old))
+        expectClean(m)
+        #expect(throws: ScamemError.invalid) { try m.unpinUserPage(old) }
+        for p in hog { try m.freePages(p, order: 0) }
+        // With memory back the same pin succeeds.
+        let pinned = try m.pinUserPages(mm, start: a, nrPages: 1, flags: [.longterm, .write])
+        #expect(try m.pageZonenum(pinned[0]) == .normal)
+        try m.unpinUserPage(pinned[0])
+        try m.mmExit(mm)
+        expectClean(m)
+    }
+
+    /// A folio another pin holds cannot move: folio_migrate_mapping()'s
+    /// refcount check fails (-EAGAIN), migrate_pages() gives up after its
+    /// retries, and 6.12's migrate_longterm_unpinnable_folios() returns
+    /// -ENOMEM with the long-term pin's pages unpinned.
+    @Test(arguments: Strategy.allCases)
+    func aFolioPinnedElsewhereCannotMove(strategy: Strategy) throws {
+        let m = try Self.movableMachine(strategy)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
+        let short = try m.pinUserPages(mm, start: a, nrPages: 1, flags: .write)
+        let got = try m.getUserPages(mm, start: a + 4096, nrPages: 1, flags: .write)
+        #expect(throws: ScamemError.noMemory) { try m.pinUserPages(mm, start: a, nrPages: 1, flags: [.longterm, .write]) }
+        #expect(throws: ScamemError.noMemory) { try m.pinUserPages(mm, start: a + 4096, nrPages: 1, flags: .longterm) }
+        #expect(try m.pageInfo(short[0]).refcount == 1 + 1024 && m.pageInfo(got[0]).refcount == 2)
+        #expect(try m.followPage(mm, a) == short[0] && Self.isMovable(m, short[0]))
+        expectClean(m)
+        try m.unpinUserPage(short[0])
+        try m.putPage(got[0])
+        try m.mmExit(mm)
+        expectClean(m)
+    }
+
+    @Test(arguments: Strategy.allCases)
+    func scamemPagesPinInPlace(strategy: Strategy) throws {
+        let m = try Self.movableMachine(strategy)
+        let (mm, k, u) = try mappedVmallocUser(m, pages: 2)
+        let page = try m.vmallocToPfn(k + 4096)
+        #expect(try m.pageZonenum(page) != .movable)
+        let pinned = try m.pinUserPages(mm, start: u + 4096, nrPages: 1, flags: .longterm)
+        #expect(pinned == [page])
+        expectClean(m)
+        try m.unpinUserPage(page)
+        try m.mmExit(mm)
+        try m.vfree(k)
+        expectClean(m)
+    }
+
+    /// A vmalloc() asked for __GFP_MOVABLE puts scamem pages in ZONE_MOVABLE,
+    /// where nothing can move them: the pin fails (the kernel would retry
+    /// -EAGAIN for ever) and holds nothing.
+    @Test(arguments: Strategy.allCases)
+    func aScamemPageInMovableCannotBePinnedLongterm(strategy: Strategy) throws {
+        let m = try Self.movableMachine(strategy)
+        let mm = m.mmNew()
+        let k = try m.vmalloc(size: 4096, flags: .usermap, gfp: .movable)
+        let u = try m.mmap(mm, length: 4096, flags: .shared)
+        try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
+        #expect(try Self.isMovable(m, try m.vmallocToPfn(k)))
+        #expect(throws: ScamemError.noMemory) { try m.pinUserPages(mm, start: u, nrPages: 1, flags: .longterm) }
+        #expect(try !m.folioMaybeDmaPinned(try m.vmallocToPfn(k)))
+        expectClean(m)
+        try m.mmExit(mm)
+        try m.vfree(k)
+        expectClean(m)
+    }
+}
