@@ -1162,11 +1162,22 @@ SCAMEM_API int64_t scamem_get_user_pages(scamem_machine *m, struct scamem_mm *mm
  * pin_user_pages(): as scamem_get_user_pages() with FOLL_PIN (FOLL_WRITE,
  * FOLL_FORCE and FOLL_LONGTERM allowed; FOLL_GET, and since 0.2 FOLL_PIN
  * itself, internal to GUP as is_valid_gup_args() says, an -EINVAL where the
- * kernel's pin_user_pages() WARNs and returns 0). FOLL_LONGTERM migrates
- * nothing out of ZONE_MOVABLE first (check_and_migrate_movable_folios() is
- * not modelled). On a small folio a pin adds
- * GUP_PIN_COUNTING_BIAS to its refcount; on a large one, 1 and 1 to its
+ * kernel's pin_user_pages() WARNs and returns 0). On a small folio a pin
+ * adds GUP_PIN_COUNTING_BIAS to its refcount; on a large one, 1 and 1 to its
  * pincount. Release each with scamem_unpin_user_page().
+ * Since 0.2 FOLL_LONGTERM is __gup_longterm_locked(): pages faulted in during
+ * the pin are allocated without __GFP_MOVABLE (memalloc_pin_save()), and an
+ * anon or shmem folio the pin finds in ZONE_MOVABLE migrates first
+ * (check_and_migrate_movable_pages()): a new folio outside ZONE_MOVABLE, on
+ * the old one's node first, takes its contents, counts and every pte, the
+ * old one is freed, and the range is pinned again, so pfns[] holds the new
+ * pfns. Scamem (vmalloc) pages are never in ZONE_MOVABLE unless vmalloc was
+ * asked for SCAMEM_GFP_MOVABLE, and pin in place. Errors as
+ * scamem_get_user_pages(), and with FOLL_LONGTERM -ENOMEM, nothing held,
+ * when a page in ZONE_MOVABLE cannot move: no memory outside ZONE_MOVABLE
+ * for the new folio, another GUP or caller reference on the folio (the
+ * kernel's migration refcount check), or a page that is no anon or shmem
+ * folio. Folios moved before the failure stay moved.
  */
 SCAMEM_API int64_t scamem_pin_user_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t start, uint64_t nr_pages,
 					 uint32_t gup_flags, uint64_t *pfns);
