@@ -60,6 +60,7 @@ import Scamem
         expectClean(m)
     }
 
+    /// A large folio that two VMAs map moves whole: every pte in each follows.
     @Test(arguments: Strategy.allCases)
     func aLargeFolioMovesWhole(strategy: Strategy) throws {
         let m = try Self.movableMachine(strategy)
@@ -69,6 +70,9 @@ import Scamem
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 8 * 4096, flags: [.private, .anonymous, .fixed])
         let head = try m.handleMMFault(mm, a)
         #expect(try m.pageInfo(head).order == 3 && Self.isMovable(m, head))
+        // Split the VMA through the folio: the walk finds ptes in both parts.
+        try m.mprotect(mm, addr: a + 4 * 4096, length: 4 * 4096, prot: .read)
+        #expect(try m.vmas(mm).count == 2)
         let pinned = try m.pinUserPages(mm, start: a + 2 * 4096, nrPages: 2, flags: [.longterm, .write])
         let info = try m.pageInfo(pinned[0])
         #expect(info.order == 3 && info.mapcount == 8 && info.pincount == 2 && info.refcount == 8 + 2)
@@ -136,8 +140,8 @@ import Scamem
         expectClean(m)
     }
 
-    /// A folio another pin holds cannot move: folio_migrate_mapping()'s
-    /// refcount check fails (-EAGAIN), migrate_pages() gives up after its
+    /// A folio another pin holds cannot move: __migrate_folio()'s refcount
+    /// check fails (-EAGAIN), migrate_pages() gives up after its
     /// retries, and 6.12's migrate_longterm_unpinnable_folios() returns
     /// -ENOMEM with the long-term pin's pages unpinned.
     @Test(arguments: Strategy.allCases)

@@ -15,14 +15,15 @@ struct MigrationTarget {
 /// cache once, O(all ptes + all cached pages) whatever the batch's size, so
 /// callers migrate a whole batch in one call.
 extension Machine {
-    /// folio_isolate_lru() and folio_expected_refs() (mm/migrate.c): whether
-    /// the folio can move, given its page cache slot if it has one. Only LRU
+    /// folio_isolate_lru() (mm/vmscan.c) and __migrate_folio()'s refcount
+    /// check against folio_expected_ref_count() (include/linux/mm.h): whether
+    /// the folio can move, given whether a page cache holds it. Only LRU
     /// folios move: anon folios and shmem's page cache (a driver's
     /// vm_insert_page() folio, slab, page tables, MISC and scamem pages are
-    /// not on the LRU). Its references must be exactly its ptes' and the
-    /// cache's; any other (a GUP get or pin, a caller's, a vmap()) fails as
-    /// folio_migrate_mapping()'s refcount check does (-EAGAIN, which
-    /// migrate_pages() retries and then counts as failed): `.busy` here.
+    /// not on the LRU): `.invalid` otherwise. Its references must be exactly
+    /// its ptes' and the cache's; any other (a GUP get or pin, a caller's, a
+    /// vmap()) is the kernel's -EAGAIN, which migrate_pages() retries and
+    /// then counts as failed: `.busy` here.
     func checkMigratable(_ d: Memdesc, cached: Bool) throws(ScamemError) {
         guard d.type == .anon || d.type == .file && cached else { throw .invalid }
         guard d.refcount == d.mapcount + (cached ? 1 : 0) else { throw .busy }
