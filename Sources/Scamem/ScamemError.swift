@@ -45,6 +45,8 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
     /// The subject refuses this mapping (bpf ringbuf: a writable mapping of
     /// more than its consumer page).
     public static let notPermitted = ScamemError(rawValue: EPERM)
+    /// No such node (move_pages() to a node the machine does not have).
+    public static let noDevice = ScamemError(rawValue: ENODEV)
 
     /// The text `scamem_strerror()` gives.
     public var description: String { String(describing: ScamemError.message(rawValue)) }
@@ -69,6 +71,7 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
         case EIO: return "a capture file is missing, unreadable or malformed"
         case EACCES: return "permission denied (reading /proc/kpageflags needs root)"
         case EPERM: return "operation not permitted on this mapping"
+        case ENODEV: return "no such node"
         default: return "unknown error"
         }
     }

@@ -1,5 +1,6 @@
 import Testing
 import Scamem
+import Glibc
 
 /// FOLL_LONGTERM as __gup_longterm_locked() has it: faults inside allocate
 /// without __GFP_MOVABLE, and a pinned folio in ZONE_MOVABLE migrates out
@@ -191,6 +192,104 @@ import Scamem
         #expect(throws: ScamemError.noMemory) { try m.pinUserPages(mm, start: u, nrPages: 1, flags: .longterm) }
         #expect(try !m.folioMaybeDmaPinned(try m.vmallocToPfn(k)))
         expectClean(m)
+        try m.mmExit(mm)
+        try m.vfree(k)
+        expectClean(m)
+    }
+}
+
+/// move_pages(2): the migration primitive on its own, to a node.
+@Suite struct MovePagesTests {
+    static func move(_ m: Machine, _ mm: MMID, _ addrs: [UInt64], to nodes: [Int32]?,
+                     _ flags: MovePagesFlags = .move) throws -> (Int, [Int32]) {
+        var status = [Int32](repeating: 99, count: addrs.count)
+        let n = try addrs.withUnsafeBufferPointer { a in
+            try status.withUnsafeMutableBufferPointer { st in
+                if let nodes {
+                    try nodes.withUnsafeBufferPointer { try m.movePages(mm, pages: a, nodes: $0, status: st, flags: flags) }
+                } else {
+                    try m.movePages(mm, pages: a, nodes: nil, status: st, flags: flags)
+                }
+            }
+        }
+        return (n, status)
+    }
+
+    @Test(arguments: Strategy.allCases)
+    func anonPagesMoveToAnotherNode(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let free0 = totalFree(m)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 3 * 4096, flags: [.private, .anonymous])
+        let old = try (0..<2).map { try m.handleMMFault(mm, a + UInt64($0) * 4096) }
+        _ = try m.fixupUserFault(mm, a + 2 * 4096, flags: []) // the zero page
+        #expect(try Self.move(m, mm, [a, a + 4096, a + 2 * 4096, 0x1000], to: nil) == (0, [0, 0, -EFAULT, -EFAULT]))
+        #expect(try Self.move(m, mm, [a, a + 4096, a + 2 * 4096], to: [1, 1, 1]) == (0, [1, 1, -EFAULT]))
+        for i in 0..<2 {
+            let p = try m.followPage(mm, a + UInt64(i) * 4096)
+            #expect(try p != old[i] && m.pageToNid(p) == 1 && word(m, old[i]).type == .buddy)
+        }
+        // Already there: the node, nothing moves.
+        #expect(try Self.move(m, mm, [a], to: [1]) == (0, [1]))
+        expectClean(m)
+        try m.mmExit(mm)
+        #expect(totalFree(m) == free0 - 1) // the zero page
+        expectClean(m)
+    }
+
+    /// A folio fork shares (mapcount 2) moves only with MPOL_MF_MOVE_ALL,
+    /// and then both processes' ptes follow it.
+    @Test(arguments: Strategy.allCases)
+    func aForkSharedAnonFolioMovesWithMoveAll(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 4096, flags: [.private, .anonymous])
+        let old = try m.handleMMFault(mm, a)
+        let child = try m.fork(mm)
+        #expect(try m.pageInfo(old).mapcount == 2)
+        #expect(try Self.move(m, mm, [a], to: [1]) == (0, [-EACCES]))
+        #expect(try Self.move(m, mm, [a], to: [1], .moveAll) == (0, [1]))
+        let new = try m.followPage(mm, a)
+        #expect(try new != old && m.followPage(child, a) == new && m.pageToNid(new) == 1)
+        #expect(try m.pageInfo(new).mapcount == 2 && word(m, old).type == .buddy)
+        expectClean(m)
+        // Still COW-shared: the child's write copies, the parent's page stays.
+        #expect(try m.handleMMFault(child, a) != new)
+        try m.mmExit(child)
+        try m.mmExit(mm)
+        expectClean(m)
+    }
+
+    @Test(arguments: Strategy.allCases)
+    func whatCannotMoveAndBadInput(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        try m.setAnonFolioOrder(2)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, addr: 0x4000_0000, length: 4 * 4096, flags: [.private, .anonymous, .fixed])
+        let head = try m.handleMMFault(mm, a)
+        let (_, k, u) = try { () throws -> (MMID, UInt64, UInt64) in
+            let k = try m.vmallocUser(size: 4096)
+            let u = try m.mmap(mm, length: 4096, flags: .shared)
+            try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
+            return (mm, k, u)
+        }()
+        // A scamem page is not movable; a folio's second address finds it queued.
+        #expect(try Self.move(m, mm, [u, a, a + 4096], to: [1, 1, 1]) == (0, [-EBUSY, 1, -EBUSY]))
+        let moved = try m.followPage(mm, a)
+        #expect(try moved == m.followPage(mm, a + 4096) - 1 && m.pageToNid(moved) == 1 && word(m, head).type == .buddy)
+        // A pinned folio fails to migrate: counted, the call ends there.
+        let pinned = try m.pinUserPages(mm, start: a, nrPages: 1)
+        #expect(try Self.move(m, mm, [a, u], to: [0, 1]) == (2, [99, 99]))
+        #expect(try m.followPage(mm, a) == moved)
+        // Unknown flags, short arrays, a node the machine lacks (after the
+        // entries before it are done), a stale mm.
+        #expect(throws: ScamemError.invalid) { try Self.move(m, mm, [a], to: [0], MovePagesFlags(rawValue: 1)) }
+        #expect(throws: ScamemError.invalid) { try Self.move(m, mm, [a, u], to: [0]) }
+        #expect(throws: ScamemError.noDevice) { try Self.move(m, mm, [u, a], to: [1, 2]) }
+        #expect(throws: ScamemError.noDevice) { try Self.move(m, mm, [a], to: [-1]) }
+        #expect(throws: ScamemError.badHandle) { try Self.move(m, MMID(rawValue: 12345), [a], to: [0]) }
+        expectClean(m)
+        try m.unpinUserPage(pinned[0])
         try m.mmExit(mm)
         try m.vfree(k)
         expectClean(m)
