@@ -1198,6 +1198,34 @@ SCAMEM_API int scamem_unpin_user_page(scamem_machine *m, uint64_t pfn);
  */
 SCAMEM_API int64_t scamem_unpin_user_pages(scamem_machine *m, const uint64_t *pfns, uint64_t nr);
 
+/* move_pages() flags (include/uapi/linux/mempolicy.h), since 0.2 */
+#define SCAMEM_MPOL_MF_MOVE 0x2u     /* folios only this process maps */
+#define SCAMEM_MPOL_MF_MOVE_ALL 0x4u /* shared folios too (the caller has CAP_SYS_NICE) */
+
+/*
+ * move_pages(2) of mm, since 0.2 (kernel_move_pages(), mm/migrate.c). With
+ * nodes, moves the anon or shmem folio mapped at each pages[i] (a user
+ * address) to node nodes[i] (do_pages_move()): a new folio of the same order
+ * on that node only, taking the old one's counts and every pte (every mm's)
+ * and page cache slot, the old one freed. Without nodes (NULL), reports where
+ * each page is (do_pages_stat()). status[i] gets the page's node afterwards,
+ * or a negative errno: -EFAULT (no VMA, a VM_IO / VM_PFNMAP one, or the zero
+ * page), -ENOENT (nothing mapped, or a special pte), -EACCES (a folio mapped
+ * more than once without SCAMEM_MPOL_MF_MOVE_ALL), -EBUSY (not movable: a
+ * scamem, MISC or driver's page, or a folio an earlier entry already
+ * queued). Consecutive entries for one node are migrated together when the
+ * node changes or an entry is answered without queueing. Returns 0, or how
+ * many pages were not migrated: a folio with references beyond its ptes and
+ * page cache (a GUP get or pin) or no free memory on the node fails its
+ * batch, and the call stops there, every later entry counted and its status
+ * left unwritten. nr_pages 0 returns 0. Errors: -EINVAL (NULL m, pages or
+ * status with nr_pages > 0, unknown flags, nr_pages > 2^30), -EBADF (stale
+ * mm), -ENODEV (nodes[i] < 0 or beyond the machine's nodes; the entries
+ * before it are done).
+ */
+SCAMEM_API int64_t scamem_move_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t nr_pages,
+				     const uint64_t *pages, const int32_t *nodes, int32_t *status, uint32_t flags);
+
 /*
  * folio_maybe_dma_pinned(): 1 or 0. A large folio: pincount > 0; a small one:
  * refcount >= GUP_PIN_COUNTING_BIAS (false positives possible, as in the
