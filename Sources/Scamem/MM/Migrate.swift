@@ -44,7 +44,8 @@ extension Machine {
         -> (moved: [UInt64: UInt64], failed: [UInt64: ScamemError]) {
         var failed: [UInt64: ScamemError] = [:]
         var sources: [UInt64: UInt64] = [:] // descriptor id -> first pfn
-        for pfn in heads {
+        // Lowest pfn first, so a call sequence always gives the same pfns.
+        for pfn in heads.sorted() {
             guard let (id, d) = try? descriptor(of: pfn, PageType.folioTypes), d.pointee.pfn == pfn else {
                 failed[pfn] = .invalid
                 continue
@@ -60,16 +61,19 @@ extension Machine {
             }
         }
         var dest: [UInt64: UInt64] = [:] // old descriptor id -> new first pfn
-        for (id, pfn) in sources {
-            let d = descriptors.lookup(id)!
+        var order: [UInt64] = [] // the ids moving, lowest pfn first
+        for (id, pfn) in sources.sorted(by: { $0.value < $1.value }) {
+            // A copy: a new descriptor may move the table.
+            let src = descriptors.lookup(id)!.pointee
             do throws(ScamemError) {
-                try checkMigratable(d.pointee, cached: cache[id] != nil)
-                let nid = target.nid ?? layout.nid(d.pointee.flags)
-                let (new, nd) = try createDescriptor(d.pointee.type, order: Int(d.pointee.order), gfp: target.gfp, nid: nid)
-                nd.pointee.refcount = d.pointee.refcount
-                nd.pointee.mapcount = d.pointee.mapcount
+                try checkMigratable(src, cached: cache[id] != nil)
+                let nid = target.nid ?? layout.nid(src.flags)
+                let (new, nd) = try createDescriptor(src.type, order: Int(src.order), gfp: target.gfp, nid: nid)
+                nd.pointee.refcount = src.refcount
+                nd.pointee.mapcount = src.mapcount
                 nd.pointee.callerRefs = 0
                 dest[id] = new
+                order.append(id)
             } catch {
                 failed[pfn] = error
             }
@@ -90,7 +94,8 @@ extension Machine {
             }
         }
         var moved: [UInt64: UInt64] = [:]
-        for (id, to) in dest {
+        for id in order {
+            let to = dest[id]!
             if let (f, i) = cache[id] { shmemFiles[f].pages[i] = to + 1 }
             moved[sources[id]!] = to
             destroyDescriptor(id, descriptors.lookup(id)!)
