@@ -267,12 +267,9 @@ import Glibc
         let mm = m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 4 * 4096, flags: [.private, .anonymous, .fixed])
         let head = try m.handleMMFault(mm, a)
-        let (_, k, u) = try { () throws -> (MMID, UInt64, UInt64) in
-            let k = try m.vmallocUser(size: 4096)
-            let u = try m.mmap(mm, length: 4096, flags: .shared)
-            try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
-            return (mm, k, u)
-        }()
+        let k = try m.vmallocUser(size: 4096)
+        let u = try m.mmap(mm, length: 4096, flags: .shared)
+        try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
         // A scamem page is not movable; a folio's second address finds it queued.
         #expect(try Self.move(m, mm, [u, a, a + 4096], to: [1, 1, 1]) == (0, [-EBUSY, 1, -EBUSY]))
         let moved = try m.followPage(mm, a)
