@@ -1333,11 +1333,22 @@ SCAMEM_API int64_t scamem_get_user_pages(scamem_machine *m, struct scamem_mm *mm
  * pin_user_pages(): as scamem_get_user_pages() with FOLL_PIN (FOLL_WRITE,
  * FOLL_FORCE and FOLL_LONGTERM allowed; FOLL_GET, and since 0.2 FOLL_PIN
  * itself, internal to GUP as is_valid_gup_args() says, an -EINVAL where the
- * kernel's pin_user_pages() WARNs and returns 0). FOLL_LONGTERM migrates
- * nothing out of ZONE_MOVABLE first (check_and_migrate_movable_folios() is
- * not modelled). On a small folio a pin adds
- * GUP_PIN_COUNTING_BIAS to its refcount; on a large one, 1 and 1 to its
+ * kernel's pin_user_pages() WARNs and returns 0). On a small folio a pin
+ * adds GUP_PIN_COUNTING_BIAS to its refcount; on a large one, 1 and 1 to its
  * pincount. Release each with scamem_unpin_user_page().
+ * Since 0.2 FOLL_LONGTERM is __gup_longterm_locked(): pages faulted in during
+ * the pin are allocated without __GFP_MOVABLE (memalloc_pin_save()), and an
+ * anon or shmem folio the pin finds in ZONE_MOVABLE migrates first
+ * (check_and_migrate_movable_pages()): a new folio outside ZONE_MOVABLE, on
+ * the old one's node first, takes its contents, counts and every pte, the
+ * old one is freed, and the range is pinned again, so pfns[] holds the new
+ * pfns. Scamem (vmalloc) pages are never in ZONE_MOVABLE unless vmalloc was
+ * asked for SCAMEM_GFP_MOVABLE, and pin in place. Errors as
+ * scamem_get_user_pages(), and with FOLL_LONGTERM -ENOMEM, nothing held,
+ * when a page in ZONE_MOVABLE cannot move: no memory outside ZONE_MOVABLE
+ * for the new folio, another GUP or caller reference on the folio (the
+ * kernel's migration refcount check), or a page that is no anon or shmem
+ * folio. Folios moved before the failure stay moved.
  */
 SCAMEM_API int64_t scamem_pin_user_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t start, uint64_t nr_pages,
 					 uint32_t gup_flags, uint64_t *pfns);
@@ -1357,6 +1368,34 @@ SCAMEM_API int scamem_unpin_user_page(scamem_machine *m, uint64_t pfn);
  * if it was the first.
  */
 SCAMEM_API int64_t scamem_unpin_user_pages(scamem_machine *m, const uint64_t *pfns, uint64_t nr);
+
+/* move_pages() flags (include/uapi/linux/mempolicy.h), since 0.2 */
+#define SCAMEM_MPOL_MF_MOVE 0x2u     /* folios only this process maps */
+#define SCAMEM_MPOL_MF_MOVE_ALL 0x4u /* shared folios too (the caller has CAP_SYS_NICE) */
+
+/*
+ * move_pages(2) of mm, since 0.2 (kernel_move_pages(), mm/migrate.c). With
+ * nodes, moves the anon or shmem folio mapped at each pages[i] (a user
+ * address) to node nodes[i] (do_pages_move()): a new folio of the same order
+ * on that node only, taking the old one's counts and every pte (every mm's)
+ * and page cache slot, the old one freed. Without nodes (NULL), reports where
+ * each page is (do_pages_stat()). status[i] gets the page's node afterwards,
+ * or a negative errno: -EFAULT (no VMA, a VM_IO / VM_PFNMAP one, or the zero
+ * page), -ENOENT (nothing mapped, or a special pte), -EACCES (a folio mapped
+ * more than once without SCAMEM_MPOL_MF_MOVE_ALL), -EBUSY (not movable: a
+ * scamem, MISC or driver's page, or a folio an earlier entry already
+ * queued). Consecutive entries for one node are migrated together when the
+ * node changes or an entry is answered without queueing. Returns 0, or how
+ * many pages were not migrated: a folio with references beyond its ptes and
+ * page cache (a GUP get or pin) or no free memory on the node fails its
+ * batch, and the call stops there, every later entry counted and its status
+ * left unwritten. nr_pages 0 returns 0. Errors: -EINVAL (NULL m, pages or
+ * status with nr_pages > 0, unknown flags, nr_pages > 2^30), -EBADF (stale
+ * mm), -ENODEV (nodes[i] < 0 or beyond the machine's nodes; the entries
+ * before it are done).
+ */
+SCAMEM_API int64_t scamem_move_pages(scamem_machine *m, struct scamem_mm *mm, uint64_t nr_pages,
+				     const uint64_t *pages, const int32_t *nodes, int32_t *status, uint32_t flags);
 
 /*
  * folio_maybe_dma_pinned(): 1 or 0. A large folio: pincount > 0; a small one:

@@ -52,6 +52,8 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
     /// Not supported in this state (unpoison_memory() after a real,
     /// not MF_SW_SIMULATED, memory failure).
     public static let notSupported = ScamemError(rawValue: EOPNOTSUPP)
+    /// No such node (move_pages() to a node the machine does not have).
+    public static let noDevice = ScamemError(rawValue: ENODEV)
 
     /// The text `scamem_strerror()` gives.
     public var description: String { String(describing: ScamemError.message(rawValue)) }
@@ -78,6 +80,7 @@ public struct ScamemError: Error, RawRepresentable, Hashable, Sendable, CustomSt
         case EPERM: return "operation not permitted on this mapping"
         case 133: return "memory page has hardware error (hwpoison)"
         case EOPNOTSUPP: return "operation not supported (unpoison after a real memory failure)"
+        case ENODEV: return "no such node"
         default: return "unknown error"
         }
     }

@@ -203,3 +203,20 @@ public func scamem_vm_map_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ vma
         try m.vmMapPages(mmID(mm), vmaStart: vmaStart, pfns: UnsafeBufferPointer(start: pfns, count: n))
     }
 }
+
+@c @implementation
+public func scamem_move_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ nr: UInt64, _ pages: UnsafePointer<UInt64>!,
+                              _ nodes: UnsafePointer<Int32>!, _ status: UnsafeMutablePointer<Int32>!,
+                              _ flags: UInt32) -> Int64 {
+    withMachine(m, orElse: Int64(-EINVAL)) { m in
+        errnoResult64 { () throws(ScamemError) -> Int64 in
+            guard nr <= 1 << 30 else { throw .invalid }
+            let n = Int(nr)
+            guard n == 0 || pages != nil && status != nil else { throw .invalid }
+            return Int64(try m.movePages(mmID(mm), pages: UnsafeBufferPointer(start: n == 0 ? nil : pages, count: n),
+                                         nodes: nodes.map { UnsafeBufferPointer(start: $0, count: n) },
+                                         status: UnsafeMutableBufferPointer(start: n == 0 ? nil : status, count: n),
+                                         flags: MovePagesFlags(rawValue: flags)))
+        }
+    }
+}

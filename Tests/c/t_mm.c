@@ -193,6 +193,120 @@ static void vma_lifecycle(scamem_machine *m, uint32_t strategy)
 	CLEAN(m);
 }
 
+/* FOLL_LONGTERM (0.2) on a node with ZONE_MOVABLE, where anon faults go:
+ * the pin migrates the folio out and returns the new pfn, the pte follows
+ * and the old page is free; faults inside the pin avoid ZONE_MOVABLE; a
+ * folio another pin holds cannot move (-ENOMEM, nothing held); a vmalloc
+ * page pins in place; bad input is refused before anything moves. */
+static void longterm_migrates(uint32_t strategy)
+{
+	static const struct scamem_zone_span zones[] = {
+		{ 0, SCAMEM_ZONE_DMA32, 0x1000, 0x1000 },
+		{ 0, SCAMEM_ZONE_NORMAL, 0x2000, 0x1000 },
+		{ 0, SCAMEM_ZONE_MOVABLE, 0x3000, 0x1000 },
+	};
+	struct scamem_machine_desc d = {
+		sizeof d, 1, SCAMEM_PROFILE_X86_64_VMEMMAP_INIT, zones, NULL, NULL, 3, 0, 0, strategy, 0, 0,
+	};
+	scamem_machine *m = NULL;
+	EXPECT_OK(scamem_machine_new(&d, &m));
+	if (!m)
+		return;
+	uint64_t free0 = free_pages(m);
+	struct scamem_mm *mm;
+	uint64_t a, old, p[2], other, k, u;
+	EXPECT_OK(scamem_mm_new(m, &mm));
+	EXPECT_OK(scamem_do_mmap(m, mm, 0, 3 * PAGE, SCAMEM_PROT_READ | SCAMEM_PROT_WRITE,
+				 SCAMEM_MAP_PRIVATE | SCAMEM_MAP_ANONYMOUS, &a));
+	EXPECT_OK(scamem_fixup_user_fault(m, mm, a, SCAMEM_FAULT_FLAG_WRITE, &old));
+	EXPECT(scamem_page_zonenum(m, old) == SCAMEM_ZONE_MOVABLE);
+	/* Bad input first: nothing moves. */
+	EXPECT_ERR(scamem_pin_user_pages(m, mm, a, 1, SCAMEM_FOLL_LONGTERM, NULL), -EINVAL);
+	EXPECT_ERR(scamem_pin_user_pages(m, mm, a + 1, 1, SCAMEM_FOLL_LONGTERM, p), -EINVAL);
+	EXPECT_ERR(scamem_pin_user_pages(m, mm, a, 1, SCAMEM_FOLL_LONGTERM | SCAMEM_FOLL_PIN, p), -EINVAL);
+	EXPECT_ERR(scamem_get_user_pages(m, mm, a, 1, SCAMEM_FOLL_LONGTERM, p), -EINVAL);
+	EXPECT_ERR(scamem_pin_user_pages(m, (struct scamem_mm *)0x1234, a, 1, SCAMEM_FOLL_LONGTERM, p), -EBADF);
+	EXPECT_ERR(scamem_pin_user_pages(m, mm, a + 3 * PAGE, 1, SCAMEM_FOLL_LONGTERM, p), -EFAULT);
+	EXPECT(scamem_follow_page(m, mm, a) == (int64_t)old);
+	/* The pin moves the folio; the second page faults in outside MOVABLE. */
+	EXPECT(scamem_pin_user_pages(m, mm, a, 2, SCAMEM_FOLL_LONGTERM | SCAMEM_FOLL_WRITE, p) == 2);
+	EXPECT(p[0] != old && scamem_page_zonenum(m, p[0]) == SCAMEM_ZONE_NORMAL);
+	EXPECT(scamem_page_zonenum(m, p[1]) == SCAMEM_ZONE_NORMAL);
+	EXPECT(scamem_follow_page(m, mm, a) == (int64_t)p[0] && scamem_follow_page(m, mm, a + PAGE) == (int64_t)p[1]);
+	EXPECT(info(m, old).type == SCAMEM_TYPE_BUDDY);
+	EXPECT(info(m, p[0]).type == SCAMEM_TYPE_ANON && info(m, p[0]).refcount == 1 + 1024);
+	CLEAN(m);
+	EXPECT(scamem_unpin_user_pages(m, p, 2) == 2);
+	/* Pinned by a plain pin, the third page cannot move. */
+	EXPECT(scamem_pin_user_pages(m, mm, a + 2 * PAGE, 1, SCAMEM_FOLL_WRITE, &other) == 1);
+	EXPECT(scamem_page_zonenum(m, other) == SCAMEM_ZONE_MOVABLE);
+	EXPECT_ERR(scamem_pin_user_pages(m, mm, a + 2 * PAGE, 1, SCAMEM_FOLL_LONGTERM, p), -ENOMEM);
+	EXPECT(info(m, other).refcount == 1 + 1024 && scamem_follow_page(m, mm, a + 2 * PAGE) == (int64_t)other);
+	CLEAN(m);
+	EXPECT_OK(scamem_unpin_user_page(m, other));
+	/* A vmalloc page (GFP_KERNEL) pins where it is. */
+	EXPECT_OK(scamem_vmalloc_user(m, PAGE, &k));
+	EXPECT_OK(scamem_mmap(m, mm, 0, PAGE, SCAMEM_MAP_SHARED, &u));
+	EXPECT_OK(scamem_remap_vmalloc_range(m, mm, u, k, 0));
+	EXPECT(scamem_pin_user_pages(m, mm, u, 1, SCAMEM_FOLL_LONGTERM, p) == 1);
+	EXPECT((int64_t)p[0] == scamem_vmalloc_to_pfn(m, k));
+	CLEAN(m);
+	EXPECT_OK(scamem_unpin_user_page(m, p[0]));
+	EXPECT_OK(scamem_mm_exit(m, mm));
+	EXPECT_OK(scamem_vfree(m, k));
+	EXPECT(free_pages(m) == free0);
+	CLEAN(m);
+	scamem_machine_free(m);
+}
+
+/* move_pages() (0.2): a page to node 1 and back to where it is, the status
+ * of each entry, the zero page and a vmalloc page refused, a pinned folio
+ * counted as not migrated, and bad input. */
+static void move_pages_calls(scamem_machine *m)
+{
+	struct scamem_mm *mm;
+	uint64_t a, p, z, k, u, q, pinned;
+	int32_t st[3], nodes[3] = { 1, 1, 1 };
+	EXPECT_OK(scamem_mm_new(m, &mm));
+	EXPECT_OK(scamem_do_mmap(m, mm, 0, 2 * PAGE, SCAMEM_PROT_READ | SCAMEM_PROT_WRITE,
+				 SCAMEM_MAP_PRIVATE | SCAMEM_MAP_ANONYMOUS, &a));
+	EXPECT_OK(scamem_fixup_user_fault(m, mm, a, SCAMEM_FAULT_FLAG_WRITE, &p));
+	EXPECT_OK(scamem_fixup_user_fault(m, mm, a + PAGE, 0, &z));
+	EXPECT_OK(scamem_vmalloc_user(m, PAGE, &k));
+	EXPECT_OK(scamem_mmap(m, mm, 0, PAGE, SCAMEM_MAP_SHARED, &u));
+	EXPECT_OK(scamem_remap_vmalloc_range(m, mm, u, k, 0));
+	uint64_t addrs[3] = { a, a + PAGE, u };
+	EXPECT(scamem_page_to_nid(m, p) == 0);
+	EXPECT(scamem_move_pages(m, mm, 3, addrs, nodes, st, SCAMEM_MPOL_MF_MOVE) == 0);
+	EXPECT(st[0] == 1 && st[1] == -EFAULT && st[2] == -EBUSY);
+	q = (uint64_t)scamem_follow_page(m, mm, a);
+	EXPECT(q != p && scamem_page_to_nid(m, q) == 1 && info(m, p).type == SCAMEM_TYPE_BUDDY);
+	EXPECT(scamem_move_pages(m, mm, 3, addrs, NULL, st, 0) == 0);
+	EXPECT(st[0] == 1 && st[1] == -EFAULT && st[2] == scamem_page_to_nid(m, (uint64_t)scamem_vmalloc_to_pfn(m, k)));
+	CLEAN(m);
+	/* A pinned folio cannot move: 1 page not migrated, its status untouched. */
+	EXPECT(scamem_pin_user_pages(m, mm, a, 1, SCAMEM_FOLL_WRITE, &pinned) == 1);
+	nodes[0] = 0, st[0] = 42;
+	EXPECT(scamem_move_pages(m, mm, 1, addrs, nodes, st, SCAMEM_MPOL_MF_MOVE_ALL) == 1);
+	EXPECT(st[0] == 42 && scamem_follow_page(m, mm, a) == (int64_t)q);
+	EXPECT_OK(scamem_unpin_user_page(m, pinned));
+	/* Bad input. */
+	EXPECT_ERR(scamem_move_pages(NULL, mm, 1, addrs, nodes, st, 0), -EINVAL);
+	EXPECT_ERR(scamem_move_pages(m, mm, 1, NULL, nodes, st, 0), -EINVAL);
+	EXPECT_ERR(scamem_move_pages(m, mm, 1, addrs, nodes, NULL, 0), -EINVAL);
+	EXPECT_ERR(scamem_move_pages(m, mm, 1, addrs, nodes, st, 0x1), -EINVAL);
+	EXPECT_ERR(scamem_move_pages(m, mm, (uint64_t)1 << 31, addrs, nodes, st, 0), -EINVAL);
+	EXPECT_ERR(scamem_move_pages(m, (struct scamem_mm *)0x1234, 1, addrs, nodes, st, 0), -EBADF);
+	nodes[0] = 7;
+	EXPECT_ERR(scamem_move_pages(m, mm, 1, addrs, nodes, st, 0), -ENODEV);
+	nodes[0] = -1;
+	EXPECT_ERR(scamem_move_pages(m, mm, 1, addrs, nodes, st, 0), -ENODEV);
+	EXPECT(scamem_move_pages(m, mm, 0, NULL, NULL, NULL, 0) == 0);
+	EXPECT_OK(scamem_mm_exit(m, mm));
+	EXPECT_OK(scamem_vfree(m, k));
+	CLEAN(m);
+}
+
 static void null_machine(void)
 {
 	uint64_t x = 0;
@@ -204,6 +318,7 @@ static void null_machine(void)
 	EXPECT_ERR(scamem_madvise(NULL, mm, 0, PAGE, SCAMEM_MADV_DONTNEED), -EINVAL);
 	EXPECT_ERR(scamem_fork(NULL, mm, &mm), -EINVAL);
 	EXPECT(scamem_zero_pfn(NULL) == -EINVAL);
+	EXPECT(scamem_move_pages(NULL, mm, 0, NULL, NULL, NULL, 0) == -EINVAL);
 }
 
 int main(void)
@@ -222,6 +337,7 @@ int main(void)
 		fork_and_release(m, s, 0);
 		fork_and_release(m, s, 1);
 		vma_lifecycle(m, s);
+		move_pages_calls(m);
 		struct scamem_mm *mm;
 		EXPECT_OK(scamem_mm_new(m, &mm));
 		EXPECT_ERR(scamem_fork(m, mm, NULL), -EINVAL);
@@ -230,6 +346,7 @@ int main(void)
 		EXPECT(free_pages(m) + 1 == free0);
 		CLEAN(m);
 		scamem_machine_free(m);
+		longterm_migrates(s);
 	}
 	return finish(NULL, "t_mm");
 }

@@ -209,7 +209,8 @@ extension Machine {
     /// no watermark for __GFP_MEMALLOC; then __GFP_NOFAIL's
     /// ALLOC_MIN_RESERVE. The kernel would reclaim, compact and OOM-kill
     /// between these; the model has none of that and fails with `.noMemory`.
-    func allocBlock(order: Int, gfp: GFP, nid: Int?) throws(ScamemError) -> (pfn: UInt64, zone: Int) {
+    func allocBlock(order: Int, gfp requested: GFP, nid: Int?) throws(ScamemError) -> (pfn: UInt64, zone: Int) {
+        let gfp = currentGfpContext(requested)
         guard order >= 0, order <= maxPageOrder, GFP.known.isSuperset(of: gfp),
               let highest = gfp.zone, let mt = gfp.migratetype else { throw .invalid }
         let first = try preferredNode(nid)

@@ -87,9 +87,4 @@ public struct GFP: OptionSet, Hashable, Sendable {
         case (true, true): nil
         }
     }
-
-    /// current_gfp_context() under memalloc_pin_save() (PF_MEMALLOC_PIN):
-    /// no __GFP_MOVABLE, so a long-term pin's faults stay out of
-    /// ZONE_MOVABLE and CMA.
-    var pinContext: GFP { subtracting(.movable) }
 }

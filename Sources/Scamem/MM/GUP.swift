@@ -136,8 +136,69 @@ extension Machine {
             guard nrPages > 0 else { return 0 }
             // mm_set_has_pinned_flag(): fork() now checks for pinned anon pages.
             if pin { mms[s].hasPinned = true }
-            return try gupLocked(s, start: start, nrPages: nrPages, flags: flags.union(pin ? .pin : .get), pin: pin, out: out)
+            return try gupLongtermLocked(s, start: start, nrPages: nrPages, flags: flags.union(pin ? .pin : .get),
+                                         pin: pin, out: out)
         }
+    }
+
+    /// __gup_longterm_locked(): without FOLL_LONGTERM just the walk. With
+    /// it, the walk's faults allocate as under memalloc_pin_save() (never
+    /// ZONE_MOVABLE), and check_and_migrate_movable_pages() moves what must
+    /// not be pinned long-term and has the whole range pinned again. The
+    /// retry ends: every folio it moves, and every page a retry faults in,
+    /// comes from a non-movable allocation, so it is pinnable next time.
+    func gupLongtermLocked(_ s: Int, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
+                           out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
+        guard flags.contains(.longterm) else {
+            return try gupLocked(s, start: start, nrPages: nrPages, flags: flags, pin: pin, out: out)
+        }
+        let saved = memallocPin
+        memallocPin = true
+        defer { memallocPin = saved }
+        while true {
+            let n = try gupLocked(s, start: start, nrPages: nrPages, flags: flags, pin: pin, out: out)
+            guard try checkAndMigrateMovablePages(UnsafeBufferPointer(start: out, count: n)) else { return n }
+        }
+    }
+
+    /// current_gfp_context() (include/linux/sched/mm.h): inside
+    /// memalloc_pin_save()'s scope (PF_MEMALLOC_PIN) no allocation is
+    /// __GFP_MOVABLE. The model has one current task: the lock's holder.
+    func currentGfpContext(_ gfp: GFP) -> GFP { memallocPin ? gfp.subtracting(.movable) : gfp }
+
+    /// folio_is_longterm_pinnable() (include/linux/mm.h): not in a CMA or
+    /// MIGRATE_ISOLATE pageblock (folio_migratetype()); then the zero page,
+    /// and any page outside ZONE_MOVABLE. A scamem page is pinnable where
+    /// vmalloc() puts it (GFP_KERNEL: never ZONE_MOVABLE or CMA).
+    func isLongtermPinnable(_ pfn: UInt64) -> Bool {
+        let mt = pageblockMigratetype(pfn)
+        if mt == .cma || mt == .isolate { return false }
+        guard pfn != zeroPfn, let f = try? flags(of: pfn) else { return true }
+        return layout.zone(f) != .movable
+    }
+
+    /// check_and_migrate_movable_pages(): collect_longterm_unpinnable_folios()
+    /// then migrate_longterm_unpinnable_folios(). With every page pinnable
+    /// the pins stay and the result is false. Otherwise every page is
+    /// unpinned (the pins would fail the migration's refcount check) and the
+    /// unpinnable folios migrate to GFP_USER memory on their own node first
+    /// (GFP_KERNEL's zones: __GFP_HARDWALL and __GFP_NOWARN change nothing
+    /// in the model); true asks for the retry (the kernel's -EAGAIN). If any
+    /// folio fails to move, migrate_pages() returns non-zero and the pin
+    /// fails `.noMemory` with nothing held; the folios that did move stay
+    /// moved. A page that is no LRU folio (a scamem or MISC page in
+    /// ZONE_MOVABLE) fails so too, where the kernel, unable to isolate it,
+    /// returns -EAGAIN and retries without end.
+    func checkAndMigrateMovablePages(_ pfns: UnsafeBufferPointer<UInt64>) throws(ScamemError) -> Bool {
+        var heads = Set<UInt64>()
+        for pfn in pfns where !isLongtermPinnable(pfn) {
+            heads.insert((try? descriptor(of: pfn, PageType.folioTypes))?.desc.pointee.pfn ?? pfn)
+        }
+        guard !heads.isEmpty else { return false }
+        // Each was pinned just now, so each release succeeds.
+        for pfn in pfns { try? release(pfn, pin: true) }
+        guard migrateFolios(heads, to: MigrationTarget(gfp: .kernel, nid: nil)).failed.isEmpty else { throw .noMemory }
+        return true
     }
 
     /// get_user_pages(): FOLL_GET references; release each with `putPage`.

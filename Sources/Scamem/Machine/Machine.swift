@@ -69,6 +69,8 @@ public final class Machine: @unchecked Sendable {
     let lock = Lock()
     var localNodeStorage = 0
     var anonFolioOrderStorage = 0
+    /// PF_MEMALLOC_PIN of the current task: set inside a long-term GUP.
+    var memallocPin = false
 
     /// Creates a machine with all managed memory free in the buddy allocator.
     public init(_ desc: MachineDescription) throws(ScamemError) {

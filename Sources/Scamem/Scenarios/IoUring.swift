@@ -112,7 +112,7 @@ extension Machine {
     func pinAll(_ s: Int, start: UInt64, nr: Int, flags: FollFlags) throws(ScamemError) -> [UInt64] {
         var pfns = [UInt64](repeating: 0, count: nr)
         let got = try pfns.withUnsafeMutableBufferPointer { (b) throws(ScamemError) -> Int in
-            try gupLocked(s, start: start, nrPages: nr, flags: flags, pin: true, out: b.baseAddress!)
+            try gupLongtermLocked(s, start: start, nrPages: nr, flags: flags, pin: true, out: b.baseAddress!)
         }
         guard got == nr else {
             for pfn in pfns.prefix(got) { try? release(pfn, pin: true) }

@@ -31,7 +31,10 @@ extension Machine {
               VmFlags([.usermap, .noGuard, .dmaCoherent]).isSuperset(of: flags) else { throw .invalid }
         return try lock.withLock { () throws(ScamemError) -> UInt64 in
             let nr = Int((size + 4095) / 4096)
-            let slot = try createScamem(nr: nr, gfp: gfp, policy: policy, usermap: flags.contains(.usermap))
+            // __vmalloc_area_node(): __GFP_HIGHMEM unless DMA or DMA32 was asked
+            // for, so a __GFP_MOVABLE vmalloc lands in ZONE_MOVABLE.
+            let areaGfp = gfp.isDisjoint(with: [.dma, .dma32]) ? gfp.union(.highmem) : gfp
+            let slot = try createScamem(nr: nr, gfp: areaGfp, policy: policy, usermap: flags.contains(.usermap))
             return try mapArea(slot, nrPages: nr, flags: flags.union(.alloc), caller: caller)
         }
     }
