@@ -56,6 +56,8 @@ struct FreeArea {
 
     /// The lowest free block index, if any.
     mutating func lowest() -> Int? {
+        // free_area_empty(): O(1), as most of a zone's lists per migratetype are.
+        guard nrFree > 0 else { return nil }
         var s = hint
         while s < nrSummary {
             let sw = summary[s]

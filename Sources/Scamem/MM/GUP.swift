@@ -173,7 +173,7 @@ extension Machine {
     func isLongtermPinnable(_ pfn: UInt64) -> Bool {
         let mt = pageblockMigratetype(pfn)
         if mt == .cma || mt == .isolate { return false }
-        guard pfn != zeroPfn, let f = try? flags(of: pfn) else { return true }
+        guard hasMovableZone, pfn != zeroPfn, let f = try? flags(of: pfn) else { return true }
         return layout.zone(f) != .movable
     }
 

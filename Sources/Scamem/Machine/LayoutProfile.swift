@@ -100,7 +100,7 @@ public struct FlagsLayout: Hashable, Sendable {
     /// memdesc_section(): the section bits, 0 when the layout has none.
     @inlinable public func section(_ flags: UInt64) -> UInt64 { Self.field(flags, sectionsShift, sectionsWidth) }
     /// pfn_to_section_nr()
-    @inlinable public func sectionNumber(ofPfn pfn: UInt64) -> UInt64 { pfn >> UInt64(pfnSectionShift) }
+    @inlinable @inline(__always) public func sectionNumber(ofPfn pfn: UInt64) -> UInt64 { pfn >> UInt64(pfnSectionShift) }
 
     /// set_page_links(): node, zone and (if the layout has them) section bits.
     @inlinable

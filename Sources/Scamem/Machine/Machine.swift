@@ -27,6 +27,8 @@ public final class Machine: @unchecked Sendable {
     let sectionHasMemmap: UnsafeMutablePointer<Bool>
     /// One migratetype per pageblock (Alloc/Pageblock.swift).
     let pageblockFlags: UnsafeMutablePointer<UInt8>
+    /// Some node has a ZONE_MOVABLE: without one, no page can be in it.
+    let hasMovableZone: Bool
     /// min_free_kbytes, watermark_scale_factor, lowmem_reserve_ratio.
     var sysctls = WatermarkSysctls()
     public let memmapPages: UInt64
@@ -116,6 +118,7 @@ public final class Machine: @unchecked Sendable {
 
         machineDescription = desc
         self.layout = layout
+        hasMovableZone = desc.zones.contains { $0.zone == .movable }
         endPfn = desc.zones.map(\.endPfn).max()!
         // Words beyond this host's RAM cannot all be written: refuse rather
         // than bring the OOM killer to the process that embeds the model.
