@@ -52,8 +52,6 @@ struct AllocFlags {
     var nonBlock = false
     /// ALLOC_CMA: movable allocations may use CMA pageblocks.
     var cma = false
-
-    var reserves: Bool { minReserve || nonBlock }
 }
 
 /// Watermarks as mm/page_alloc.c sets and checks them, and the sysctls
