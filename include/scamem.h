@@ -1338,14 +1338,16 @@ SCAMEM_API int64_t scamem_get_user_pages(scamem_machine *m, struct scamem_mm *mm
  * pincount. Release each with scamem_unpin_user_page().
  * Since 0.2 FOLL_LONGTERM is __gup_longterm_locked(): pages faulted in during
  * the pin are allocated without __GFP_MOVABLE (memalloc_pin_save()), and an
- * anon or shmem folio the pin finds in ZONE_MOVABLE migrates first
+ * anon or shmem folio the pin finds in ZONE_MOVABLE or in a CMA or ISOLATE
+ * pageblock (folio_is_longterm_pinnable()) migrates first
  * (check_and_migrate_movable_pages()): a new folio outside ZONE_MOVABLE, on
  * the old one's node first, takes its contents, counts and every pte, the
  * old one is freed, and the range is pinned again, so pfns[] holds the new
- * pfns. Scamem (vmalloc) pages are never in ZONE_MOVABLE unless vmalloc was
- * asked for SCAMEM_GFP_MOVABLE, and pin in place. Errors as
+ * pfns. Scamem (vmalloc) pages are never in ZONE_MOVABLE or CMA unless
+ * vmalloc was asked for SCAMEM_GFP_MOVABLE (to which it adds
+ * SCAMEM_GFP_HIGHMEM, as __vmalloc_area_node() does), and pin in place. Errors as
  * scamem_get_user_pages(), and with FOLL_LONGTERM -ENOMEM, nothing held,
- * when a page in ZONE_MOVABLE cannot move: no memory outside ZONE_MOVABLE
+ * when such a page cannot move: no memory outside ZONE_MOVABLE and CMA
  * for the new folio, another GUP or caller reference on the folio (the
  * kernel's migration refcount check), or a page that is no anon or shmem
  * folio. Folios moved before the failure stay moved.
