@@ -206,7 +206,7 @@ static void longterm_migrates(uint32_t strategy)
 		{ 0, SCAMEM_ZONE_MOVABLE, 0x3000, 0x1000 },
 	};
 	struct scamem_machine_desc d = {
-		sizeof d, 1, SCAMEM_PROFILE_X86_64_VMEMMAP_INIT, zones, NULL, NULL, 3, 0, 0, strategy, 0, 0,
+		sizeof d, 1, SCAMEM_PROFILE_X86_64_VMEMMAP_INIT, zones, NULL, NULL, 3, 0, 0, strategy, 0, 0, NULL, 0, 0,
 	};
 	scamem_machine *m = NULL;
 	EXPECT_OK(scamem_machine_new(&d, &m));
