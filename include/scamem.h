@@ -188,7 +188,7 @@ SCAMEM_API const char *scamem_strerror(int err);
 #define SCAMEM_MISC_UNKNOWN 2 /* unknown/driver: alloc_pages() without a descriptor */
 #define SCAMEM_MISC_VMALLOC 3
 #define SCAMEM_MISC_GUARD 4
-#define SCAMEM_MISC_OFFLINE 5
+#define SCAMEM_MISC_OFFLINE 5 /* PageOffline; every page of an offline memory block */
 #define SCAMEM_MISC_KMALLOC_LARGE 6
 #define SCAMEM_MISC_EXACT 7
 #define SCAMEM_MISC_BRD 8
@@ -360,7 +360,12 @@ struct scamem_profile {
 #define SCAMEM_PROFILE_X86_64_SPARSEMEM_INIT \
 	{ (uint32_t)sizeof(struct scamem_profile), 10, 3, 27, 46, 0 }
 
-/* One zone of one node: zone_start_pfn and spanned_pages (holes included). */
+/* One zone of one node: zone_start_pfn and spanned_pages (holes included).
+ * Since 0.2 several entries may name the same node and zone: one zone in
+ * pieces, whose span is their hull and holds other zones' memory between
+ * them (interleaved nodes, hot-added memory onlined block by block). Entries
+ * never overlap, and the pieces of one zone start and end on pageblock
+ * boundaries where they meet other memory. */
 struct scamem_zone_span {
 	uint32_t nid;
 	uint32_t zone; /* SCAMEM_ZONE_* */
@@ -416,7 +421,12 @@ struct scamem_machine_desc {
 	 * SCAMEM_MIGRATE_CMA, taken only by movable requests. */
 	const struct scamem_pfn_range *cma;
 	uint32_t nr_cma;
-	uint32_t reserved1; /* must be 0 */
+	/* Since 0.2: log2 of memory_block_size_bytes(), as
+	 * set_memory_block_size_order() sets it (profile.section_size_bits ..
+	 * max(31, section_size_bits)); 0 probes it as x86_64's
+	 * probe_memory_block_size() on bare metal: one section below 64 GiB of
+	 * pfns, 2 GiB from there. */
+	uint32_t memory_block_size_order;
 };
 
 /*
@@ -1474,6 +1484,100 @@ SCAMEM_API int scamem_unpoison_memory(scamem_machine *m, uint64_t pfn);
 SCAMEM_API int scamem_page_hwpoison(scamem_machine *m, uint64_t pfn);
 
 /* ------------------------------------------------------------------------ */
+/* Memory hotplug (since 0.2; mm/memory_hotplug.c, drivers/base/memory.c)   */
+/* ------------------------------------------------------------------------ */
+/*
+ * Memory comes and goes in memory blocks of memory_block_size_bytes(), each
+ * one or more whole sections. A block is SCAMEM_MEM_ABSENT (no memmap: its
+ * pfns read SCAMEM_WORD_NOPAGE), SCAMEM_MEM_OFFLINE (memmap, in no zone: its
+ * pfns read SCAMEM_MISC_OFFLINE words with the node and section, zone bits 0,
+ * and page_to_nid()/page_zonenum() are -ENXIO as pfn_to_online_page() is
+ * NULL) or SCAMEM_MEM_ONLINE. Zone spans grow as memory is onlined into them
+ * and may come to overlap; each pfn is in one zone. Where the model differs
+ * (docs/kernel-fidelity.md): memory is added only below the machine's
+ * end_pfn (into a hole: the machine's word array is sized at creation); a
+ * zone must be in the description to be onlined into (give it an entry that
+ * is all hole if it starts empty); offline_pages() gives up with -EBUSY
+ * where the kernel retries until a pin drops or a signal comes.
+ */
+#define SCAMEM_MEM_ABSENT 0  /* the model's: no memory block device */
+#define SCAMEM_MEM_ONLINE 1  /* MEM_ONLINE */
+#define SCAMEM_MEM_OFFLINE 4 /* MEM_OFFLINE */
+
+/* One memory block, /sys/devices/system/memory/memoryN (since 0.2). */
+struct scamem_memory_block {
+	uint32_t size;       /* sizeof(struct scamem_memory_block) */
+	uint32_t id;         /* N: start_pfn / pages per block */
+	uint64_t start_pfn;
+	uint64_t nr_pages;   /* memory_block_size_bytes() / 4096 */
+	uint32_t state;      /* SCAMEM_MEM_* */
+	int32_t nid;         /* mem->nid; -1 while absent */
+	int32_t zone;        /* SCAMEM_ZONE_* it is online in; -1 offline, absent,
+	                      * or an early block holding several zones (mem->zone
+	                      * NULL, valid_zones "none") */
+	uint32_t reserved0;  /* 0 on return */
+};
+
+/*
+ * memory_block_size_bytes() (since 0.2) into *bytes. Errors: -EINVAL (NULL).
+ */
+SCAMEM_API int scamem_memory_block_size_bytes(scamem_machine *m, uint64_t *bytes);
+
+/*
+ * The memory block holding pfn (since 0.2), written size-first as
+ * scamem_machine_zone_watermarks() does: out->size set by the caller, an
+ * older or newer struct works. Errors: -EINVAL (NULL, size below 16 or above
+ * 4096), -ERANGE (pfn >= end_pfn).
+ */
+SCAMEM_API int scamem_memory_block_info(scamem_machine *m, uint64_t pfn, struct scamem_memory_block *out);
+
+/*
+ * add_memory() (since 0.2): [start_pfn, start_pfn + nr_pages), whole absent
+ * memory blocks below end_pfn, gains its memmap on node nid
+ * (sparse_add_section()); its blocks are SCAMEM_MEM_OFFLINE, as with
+ * memhp_default_state=offline. Errors: -EINVAL (NULL, no such node, not
+ * whole blocks, beyond end_pfn), -EEXIST (a block is not absent).
+ */
+SCAMEM_API int scamem_add_memory(scamem_machine *m, uint32_t nid, uint64_t start_pfn, uint64_t nr_pages);
+
+/*
+ * online_pages() (since 0.2): whole offline blocks of one node join zone
+ * SCAMEM_ZONE_NORMAL (online_kernel) or SCAMEM_ZONE_MOVABLE (online_movable)
+ * of that node: the zone's span grows to cover them (resize_zone_range(),
+ * so spans may come to overlap), their pageblocks are SCAMEM_MIGRATE_MOVABLE,
+ * every page is freed to the buddy allocator, and the watermarks are
+ * computed again (init_per_zone_wmark_min(), which may raise
+ * min_free_kbytes). Errors: -EINVAL (NULL, not whole offline blocks of one
+ * node, another zone, a zone the machine does not have), -ENOMEM (host).
+ */
+SCAMEM_API int scamem_online_pages(scamem_machine *m, uint64_t start_pfn, uint64_t nr_pages, uint32_t zone);
+
+/*
+ * offline_pages() (since 0.2) of whole online blocks of one zone: every
+ * pageblock becomes SCAMEM_MIGRATE_ISOLATE unless has_unmovable_pages()
+ * finds a page that cannot leave (a reserved page anywhere; outside
+ * ZONE_MOVABLE also a slab, page-table, MISC, driver or scamem page, or a
+ * CMA pageblock); every folio migrates out (do_migrate_range(): to another
+ * node with memory first, GFP_USER | __GFP_MOVABLE, so to ZONE_NORMAL at
+ * most); then every page must be free or poisoned (test_pages_isolated()).
+ * On success the free pages leave the allocator, present and managed pages
+ * and the span shrink (shrink_zone_span()), the blocks are offline and the
+ * watermarks computed again. Errors: -EINVAL (NULL, not whole online blocks
+ * of one zone, an early block holding several zones, a block with holes),
+ * -EBUSY (an unmovable page; a folio that did not migrate, pinned long-term
+ * or not, or held by other references; no memory to migrate to): the
+ * isolation is undone, folios that did migrate stay migrated.
+ */
+SCAMEM_API int scamem_offline_pages(scamem_machine *m, uint64_t start_pfn, uint64_t nr_pages);
+
+/*
+ * remove_memory() (since 0.2): whole offline blocks lose their memmap and
+ * become SCAMEM_MEM_ABSENT. Errors: -EINVAL (NULL, not whole blocks, an
+ * absent block), -EBUSY (a block is online).
+ */
+SCAMEM_API int scamem_remove_memory(scamem_machine *m, uint64_t start_pfn, uint64_t nr_pages);
+
+/* ------------------------------------------------------------------------ */
 /* Scenarios: the kernel's users of scattered memory (since 0.2)             */
 /* ------------------------------------------------------------------------ */
 /*
@@ -1675,6 +1779,13 @@ SCAMEM_API int scamem_machine_strategy_cost(scamem_machine *m, struct scamem_str
 #define SCAMEM_WORKLOAD_KCOV 4        /* since 0.2: 32 kcov buffers of 64K entries, vm_insert_page() */
 #define SCAMEM_WORKLOAD_V4L2 5        /* since 0.2: 8 vb2 queues of 4 frames of 1080p YUYV */
 #define SCAMEM_WORKLOAD_HWPOISON 6    /* since 0.2: 64 areas of 4 pages, a pinned page each poisoned */
+#define SCAMEM_WORKLOAD_HOTPLUG 7     /* since 0.2: 64 areas of 16 pages on the last node, one page each
+                                       * pinned, then every online memory block of that node offlined;
+                                       * pages_retained: pages of the blocks they kept online */
+#define SCAMEM_WORKLOAD_LONGTERM_MOVABLE 8 /* since 0.2: 64 areas of 4 pages and 256 anon pages in
+                                       * ZONE_MOVABLE (made from the upper half of each node's highest
+                                       * zone if the description has none), every page pinned
+                                       * FOLL_LONGTERM; pages_retained: anon pages migrated first */
 
 /* One strategy's result on one workload. */
 struct scamem_compare_row {

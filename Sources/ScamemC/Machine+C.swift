@@ -5,7 +5,7 @@ import Scamem
 extension MachineDescription {
     /// From the C description, every field checked.
     init(_ d: scamem_machine_desc) throws(ScamemError) {
-        guard d.profile.size == UInt32(MemoryLayout<scamem_profile>.size), d.reserved0 == 0, d.reserved1 == 0,
+        guard d.profile.size == UInt32(MemoryLayout<scamem_profile>.size), d.reserved0 == 0,
               d.strategy <= UInt32(SCAMEM_NR_STRATEGIES), d.packed_index_bits <= 64 else { throw .invalid }
         let p = d.profile
         let zones = try arrayArgument(d.zones, d.nr_zones, limit: 1 << 16) {
@@ -22,7 +22,8 @@ extension MachineDescription {
                   reserved: try arrayArgument(d.reserved, d.nr_reserved, limit: 1 << 20, range),
                   strategy: d.strategy == 0 ? .default : Strategy(rawValue: d.strategy)!,
                   packedIndexBits: Int(d.packed_index_bits),
-                  cma: try arrayArgument(d.cma, d.nr_cma, limit: 1 << 20, range))
+                  cma: try arrayArgument(d.cma, d.nr_cma, limit: 1 << 20, range),
+                  memoryBlockSizeOrder: Int(d.memory_block_size_order))
         guard p.sparsemem_vmemmap <= 1, d.nr_nodes <= 1 << 10 else { throw .invalid }
     }
 }
@@ -49,7 +50,7 @@ nonisolated(unsafe) let defaultDescription: scamem_machine_desc = {
         }),
         holes: copy(ranges(d.holes)), reserved: copy(ranges(d.reserved)),
         nr_zones: UInt32(d.zones.count), nr_holes: UInt32(d.holes.count), nr_reserved: UInt32(d.reserved.count),
-        strategy: 0, packed_index_bits: 0, reserved0: 0, cma: nil, nr_cma: 0, reserved1: 0)
+        strategy: 0, packed_index_bits: 0, reserved0: 0, cma: nil, nr_cma: 0, memory_block_size_order: 0)
 }()
 
 func newMachine(_ desc: MachineDescription, _ out: UnsafeMutablePointer<OpaquePointer?>) throws(ScamemError) -> Int32 {

@@ -19,7 +19,8 @@ struct Compare: ParsableCommand {
     @Option(help: """
         mixed (84 areas of 1 page to 4 MiB), many-small (4096 areas of 1-2 pages), or a kernel user of scattered \
         memory: bpf-ringbuf, io-uring, kcov, v4l2 (videobuf2-vmalloc); hwpoison (64 areas of 4 pages, a pinned \
-        page each poisoned); default: all seven.
+        page each poisoned); hotplug (a node's memory blocks offlined with scamems present); longterm-movable \
+        (FOLL_LONGTERM pins of scamem pages and of anon pages in ZONE_MOVABLE); default: all nine.
         """)
     var workload: Workload?
 
@@ -45,6 +46,8 @@ struct Compare: ParsableCommand {
         case .kcov: "kcov buffers, \(first.nrPages) pages mapped with vm_insert_page(), one page each pinned"
         case .v4l2: "videobuf2-vmalloc buffers, \(first.nrPages) pages, one frame per queue pinned as a USERPTR import"
         case .hwpoison: "vmalloc_user areas, \(first.nrPages) pages, each mapped with one page pinned and then poisoned (memory_failure())"
+        case .hotplug: "vmalloc_user areas on the last node, \(first.nrPages) pages, mapped, one page each pinned, then every online memory block of that node offlined (retained: pages of blocks they kept online)"
+        case .longtermMovable: "vmalloc_user areas, \(first.nrPages) pages, and 256 anon pages in ZONE_MOVABLE, every page pinned FOLL_LONGTERM (retained: anon pages migrated first)"
         }
         var out = "Workload \(first.workload): \(first.nrAreas) \(what); default machine, \(first.memmapPages) memmap pfns\n\n"
         let head = ["strategy", "B/page", "B/scamem", "scamem KiB", "metadata MiB", "retained", "nid ns", "pin ns",
@@ -67,8 +70,15 @@ struct Compare: ParsableCommand {
             out += cells.joined(separator: " ") + "\n"
         }
         let pins = Set(rows.map(\.pagesPinned)).sorted().map(String.init).joined(separator: " or ")
-        out += "\nretained: the workload's pages still allocated after its process exited and the driver freed"
-            + " everything it could, with the \(pins) pins still held.\n"
+        switch first.workload {
+        case .hotplug:
+            out += "\nretained: pages of the node's memory blocks offline_pages() refused (-EBUSY: a scamem page is unmovable).\n"
+        case .longtermMovable:
+            out += "\nretained: anon pages FOLL_LONGTERM migrated out of ZONE_MOVABLE before pinning; scamem pages pin in place.\n"
+        default:
+            out += "\nretained: the workload's pages still allocated after its process exited and the driver freed"
+                + " everything it could, with the \(pins) pins still held.\n"
+        }
         return out
     }
 

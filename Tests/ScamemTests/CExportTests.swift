@@ -29,7 +29,7 @@ struct CExportTests {
                                                 sparsemem_vmemmap: p.sparsememVmemmap ? 1 : 0),
                         zones: zp.baseAddress, holes: hp.baseAddress, reserved: rp.baseAddress,
                         nr_zones: UInt32(zp.count), nr_holes: UInt32(hp.count), nr_reserved: UInt32(rp.count),
-                        strategy: 0, packed_index_bits: 0, reserved0: 0, cma: nil, nr_cma: 0, reserved1: 0)
+                        strategy: 0, packed_index_bits: 0, reserved0: 0, cma: nil, nr_cma: 0, memory_block_size_order: 0)
                     return try body(&c)
                 }
             }

@@ -69,11 +69,39 @@ import Scamem
             #expect(r.pagesRetained == (r.strategy == .legacy ? 64 : 256))
         }
         #expect(by[.legacy]!.scamemBytes == 8 * pages)
-        #expect(by[.pfnLookup]!.scamemBytes == 8 * areas + 8 * pages + 16 * areas)
+        // PFN_LOOKUP also keeps its pfn-to-zone table: 2 bytes for each of mini's 64 memory blocks.
+        #expect(by[.pfnLookup]!.scamemBytes == 8 * areas + 8 * pages + 16 * areas + 2 * 64)
         #expect(by[.flagsArray]!.scamemBytes == 8 * areas + 16 * pages)
         #expect(by[.packed]!.scamemBytes == 16 * areas + 8 * pages + 16 * areas)
         // VMA_PRIVATE's reverse map already holds the pinned pages; poison adds nothing.
         #expect(by[.vmaPrivate]!.scamemBytes == 8 * areas + 8 * pages + 16 * areas)
+    }
+
+    /// offline_pages() of node 1's memory blocks with scamems in them: the
+    /// blocks holding scamem pages stay online under every strategy (a
+    /// scamem page is unmovable, as a vmalloc page is); PFN_LOOKUP pays
+    /// for its per-memory-block zone table.
+    @Test func hotplugWorkloadKeepsTheScamemsBlocksOnline() throws {
+        let rows = try Machine.compareStrategies(Fixtures.mini(), workload: .hotplug)
+        let block = 1024
+        for r in rows {
+            #expect(r.workload == .hotplug && r.nrAreas == 64 && r.nrPages == 1024 && r.pagesPinned == 64)
+            // 1024 pages lowest-first in node 1's 24 blocks: one or two blocks, not all.
+            #expect(r.pagesRetained > 0 && r.pagesRetained % block == 0 && r.pagesRetained <= 2 * block, "\(r.strategy)")
+            #expect(r.pagesRetained == rows[0].pagesRetained)
+        }
+        let by = Dictionary(uniqueKeysWithValues: rows.map { ($0.strategy, $0) })
+        #expect(by[.pfnLookup]!.scamemBytes == 8 * 64 + 8 * 1024 + 2 * 64)
+    }
+
+    /// FOLL_LONGTERM of anon pages in ZONE_MOVABLE (carved out of mini's
+    /// highest zones): every one migrates first, under every strategy.
+    @Test func longtermMovableWorkloadMigratesTheAnonPages() throws {
+        let rows = try Machine.compareStrategies(Fixtures.mini(), workload: .longtermMovable)
+        for r in rows {
+            #expect(r.workload == .longtermMovable && r.nrAreas == 64 && r.nrPages == 256)
+            #expect(r.pagesPinned == 64 + 256 && r.pagesRetained == 256, "\(r.strategy)")
+        }
     }
 
     @Test func bigEnoughMachineNeeded() throws {

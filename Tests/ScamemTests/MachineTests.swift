@@ -14,7 +14,10 @@ struct MachineTests {
     static let badDescriptions: [(String, MachineDescription)] = [
         ("overlapping zones", with { $0.zones[1] = ZoneSpan(nid: 0, zone: .dma32, startPfn: 0x80, spannedPages: 0x380) }),
         ("overlap across nodes", with { $0.zones[3].startPfn = 0x7ff }),
-        ("duplicate (nid, zone)", with { $0.zones[3].nid = 0 }),
+        // A zone in pieces meets the others on pageblock edges (2048 is one, 2047 not).
+        ("zone in pieces off a pageblock edge", with { $0.zones[3].nid = 0; $0.zones[2].spannedPages = 1023 }),
+        ("memory block order below a section", with { $0.memoryBlockSizeOrder = 26 }),
+        ("memory block order above 2 GiB", with { $0.memoryBlockSizeOrder = 32 }),
         ("nid >= nrNodes", with { $0.zones[3].nid = 2 }),
         ("negative nid", with { $0.zones[3].nid = -1 }),
         ("zero spanned pages", with { $0.zones[2].spannedPages = 0 }),

@@ -87,7 +87,13 @@ static void test_descriptors(scamem_machine *m)
 	EXPECT(md.nr_desc[SCAMEM_TYPE_FILE] == 1 && md.nr_desc[SCAMEM_TYPE_ANON] == 1);
 	EXPECT(md.nr_desc[SCAMEM_TYPE_SLAB] == 1 && md.nr_desc[SCAMEM_TYPE_PTDESC] == 1);
 	EXPECT(md.desc_size[SCAMEM_TYPE_SLAB] == 64 && md.desc_size[SCAMEM_TYPE_FILE] == 80);
-	EXPECT(md.desc_bytes == 80 + 80 + 64 + 64);
+	/* The default strategy, SCAMEM_PFN_LOOKUP, also keeps its pfn-to-zone
+	 * table: 2 bytes for each of the 72 memory blocks, and 16 for each zone
+	 * range inside block 0, which holds DMA and DMA32. */
+	struct scamem_strategy_cost cost;
+	EXPECT_OK(scamem_machine_strategy_cost(m, &cost));
+	EXPECT(cost.object_bytes == 0 && cost.extra_bytes == 2 * 72 + 2 * 16);
+	EXPECT(md.desc_bytes == 80 + 80 + 64 + 64 + cost.extra_bytes);
 	EXPECT(md.struct_page_bytes == 64 * md.memmap_pages && md.word_bytes == 8 * md.memmap_pages);
 	EXPECT(md.memdesc_bytes == md.word_bytes + md.desc_bytes);
 
@@ -102,7 +108,7 @@ static void test_descriptors(scamem_machine *m)
 	EXPECT_OK(scamem_machine_info(m, &info));
 	EXPECT(info.free_pages == info.managed_pages);
 	EXPECT_OK(scamem_machine_metadata(m, &md));
-	EXPECT(md.desc_bytes == 0);
+	EXPECT(md.desc_bytes == cost.extra_bytes);
 }
 
 /* A one-node machine under the classic SPARSEMEM profile: section bits live

@@ -301,7 +301,9 @@ static void test_cma_desc(void)
 	d.cma = NULL;
 	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL); /* nr_cma 1, no array */
 	d.nr_cma = 0;
-	d.reserved1 = 1;
+	d.memory_block_size_order = 26; /* below a section (27) */
+	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
+	d.memory_block_size_order = 32; /* above 2 GiB */
 	EXPECT_ERR(scamem_machine_new(&d, &m), -EINVAL);
 }
 

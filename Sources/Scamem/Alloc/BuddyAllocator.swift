@@ -102,8 +102,9 @@ extension Machine {
         }
         let nr = UInt64(1) << UInt64(pageblockOrder)
         let first = pfn & ~(nr - 1)
-        // prep_move_freepages_block(): not across the zone's edge.
-        guard zones[z].spans(first), zones[z].spans(first + nr - 1) else { return nil }
+        // prep_move_freepages_block(): not across the zone's edge (nor, where
+        // spans overlap, into another zone's pageblock).
+        guard zoneIndex(ofPfn: first) == z, zoneIndex(ofPfn: first + nr - 1) == z else { return nil }
         var freePages: UInt64 = 0, movablePages: UInt64 = 0
         var p = first
         while p < first + nr {

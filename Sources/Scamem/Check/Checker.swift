@@ -72,12 +72,21 @@ extension Machine {
 
         for pfn in 0..<endPfn {
             let w = PageWord(rawValue: words[Int(pfn)])
-            while zoneCursor < nrZones, zones[Int(zonesByPfn[zoneCursor])].endPfn <= pfn { zoneCursor += 1 }
-            let zc = zoneCursor < nrZones ? Int(zonesByPfn[zoneCursor]) : -1
-            let z = zc >= 0 && zones[zc].spans(pfn) ? zc : -1
+            while zoneCursor < zoneRanges.count, zoneRanges[zoneCursor].endPfn <= pfn { zoneCursor += 1 }
+            let z = zoneCursor < zoneRanges.count && zoneRanges[zoneCursor].startPfn <= pfn
+                ? Int(zoneRanges[zoneCursor].zone) : -1
             while holeCursor < holes.count, holes[holeCursor].upperBound <= pfn { holeCursor += 1 }
             let hole = holeCursor < holes.count && holes[holeCursor].contains(pfn)
-            let memmap = z >= 0 && sectionHasMemmap[Int(layout.sectionNumber(ofPfn: pfn))]
+            let block = memoryBlocks[Int(pfn >> memoryBlockShift)]
+            let sectionMemmap = sectionHasMemmap[Int(layout.sectionNumber(ofPfn: pfn))]
+            if block.zone >= 0 ? Int(block.zone) != z : block.zone != MemoryBlock.mixedZones && z >= 0 && sectionMemmap {
+                bad(pfn, .memmap, "memory block \(pfn >> memoryBlockShift) says zone \(block.zone), the zone ranges \(z)")
+            }
+            if block.state == .offline {
+                if w != offlineWord(pfn, nid: Int(block.nid)) { bad(pfn, .memmap, "word \(hex(w.rawValue)) in an offline memory block") }
+                continue
+            }
+            let memmap = z >= 0 && sectionMemmap
 
             if !memmap {
                 if !w.isNopage { bad(pfn, .memmap, "word \(hex(w.rawValue)) where there is no memmap") }

@@ -31,6 +31,20 @@ public enum Workload: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     /// PG_hwpoison beside the link (docs/strategies.md), and the poisoned
     /// pages retained for good.
     case hwpoison = 6
+    /// Memory hotplug with scamems present: 64 vmalloc_user areas of 16
+    /// pages on the last node, mapped, one page each pinned; then every
+    /// online memory block of that node offlined (offline_pages()). Blocks
+    /// holding a scamem page stay online (unmovable); `pagesRetained` counts
+    /// their pages, and PFN_LOOKUP pays for its per-memory-block zone table.
+    case hotplug = 7
+    /// Long-term pins in a movable zone: 64 vmalloc_user areas of 4 pages
+    /// (scamem pages, never in ZONE_MOVABLE: pinned in place) and 256 anon
+    /// pages faulted into ZONE_MOVABLE, every page pinned FOLL_LONGTERM
+    /// (the anon ones migrate out first). On a description without
+    /// ZONE_MOVABLE the upper half of each node's highest zone becomes one,
+    /// as movablecore= makes it. `pagesRetained` counts the anon pages that
+    /// migrated.
+    case longtermMovable = 8
 
     public var description: String {
         switch self {
@@ -41,6 +55,8 @@ public enum Workload: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         case .kcov: "kcov"
         case .v4l2: "v4l2"
         case .hwpoison: "hwpoison"
+        case .hotplug: "hotplug"
+        case .longtermMovable: "longterm-movable"
         }
     }
 
@@ -49,7 +65,8 @@ public enum Workload: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         switch self {
         case .mixed: (0..<64).map { 1 + $0 % 4 } + Array(repeating: 64, count: 16) + Array(repeating: 1024, count: 4)
         case .manySmall: (0..<4096).map { 1 + $0 % 2 }
-        case .hwpoison: Array(repeating: 4, count: 64)
+        case .hwpoison, .longtermMovable: Array(repeating: 4, count: 64)
+        case .hotplug: Array(repeating: 16, count: 64)
         default: []
         }
     }
@@ -64,6 +81,30 @@ struct WorkloadRun {
     var pinAddrs: [UInt64] = []
     /// What stays pinned while the driver frees and the process exits.
     var holds: [(addr: UInt64, pages: Int)] = []
+    /// Anon pages faulted into ZONE_MOVABLE, before any pin.
+    var movablePfns: [UInt64] = []
+}
+
+extension MachineDescription {
+    /// This machine, or where it has no ZONE_MOVABLE, one with the upper
+    /// half of each node's highest zone made ZONE_MOVABLE (from a
+    /// MAX_ORDER-aligned pfn, as find_zone_movable_pfns_for_nodes() rounds
+    /// zone_movable_pfn): what movablecore= of half that memory makes.
+    func withMovableZones() -> MachineDescription {
+        guard !zones.contains(where: { $0.zone == .movable }) else { return self }
+        var d = self
+        let maxOrderPages = UInt64(1) << UInt64(maxPageOrder)
+        for nid in 0..<nrNodes {
+            guard let i = d.zones.indices.filter({ d.zones[$0].nid == nid })
+                .max(by: { d.zones[$0].zone < d.zones[$1].zone }) else { continue }
+            let z = d.zones[i]
+            let cut = (z.startPfn + z.spannedPages / 2 + maxOrderPages - 1) & ~(maxOrderPages - 1)
+            guard cut > z.startPfn, cut < z.endPfn else { continue }
+            d.zones[i].spannedPages = cut - z.startPfn
+            d.zones.append(ZoneSpan(nid: nid, zone: .movable, startPfn: cut, spannedPages: z.endPfn - cut))
+        }
+        return d
+    }
 }
 
 /// One strategy's row of the comparison. The C counterpart is
@@ -107,8 +148,9 @@ extension Machine {
     public static func compareStrategies(_ desc: MachineDescription = .default,
                                          workload: Workload) throws(ScamemError) -> [StrategyComparison] {
         var rows: [StrategyComparison] = []
+        let d = workload == .longtermMovable ? desc.withMovableZones() : desc
         for s in Strategy.allCases {
-            rows.append(try Machine(desc.with(strategy: s, packedIndexBits: desc.packedIndexBits)).measure(workload))
+            rows.append(try Machine(d.with(strategy: s, packedIndexBits: d.packedIndexBits)).measure(workload))
         }
         return rows
     }
@@ -123,15 +165,23 @@ extension Machine {
             return out
         }
         switch workload {
-        case .mixed, .manySmall, .hwpoison:
+        case .mixed, .manySmall, .hwpoison, .hotplug, .longtermMovable:
+            let last = machineDescription.nrNodes - 1
             for n in workload.areaPages {
-                let k = try vmallocUser(size: UInt64(n) * 4096)
+                let k = workload == .hotplug ? try vmalloc(size: UInt64(n) * 4096, flags: .usermap, policy: .node(last))
+                    : try vmallocUser(size: UInt64(n) * 4096)
                 let u = try mmap(mm, length: UInt64(n) * 4096, flags: .shared)
                 try remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
                 subjects.areas.append(k)
                 run.pfns += try userPages(u, n)
                 run.pinAddrs += (0..<UInt64(n)).map { u + $0 * 4096 }
                 run.holds.append((u, 1))
+            }
+            if workload == .longtermMovable {
+                let a = try mmap(mm, length: 256 * 4096, flags: [.private, .anonymous])
+                for p in 0..<256 as Range<UInt64> { run.movablePfns.append(try handleMMFault(mm, a + p * 4096)) }
+                run.pinAddrs += (0..<256 as Range<UInt64>).map { a + $0 * 4096 }
+                run.holds.append((a, 256))
             }
         case .bpfRingbuf:
             for i in 0..<16 {
@@ -243,6 +293,8 @@ extension Machine {
         t0 = nowNanoseconds()
         for pfn in got { try unpinUserPage(pfn) }
         let nsUnpin = got.isEmpty ? 0 : Double(nowNanoseconds() - t0) / Double(got.count)
+        // The anon pages are pinned last: those whose pfn changed migrated.
+        let migrated = zip(got.suffix(run.movablePfns.count), run.movablePfns).filter { $0 != $1 }.count
 
         // Steady state: everything live and mapped, the holds pinned.
         var pinned: [UInt64] = []
@@ -262,6 +314,20 @@ extension Machine {
                 }
             }
         }
+        // Every online block of the last node offlined, the areas' pages
+        // holding theirs online.
+        var blockedPages = 0
+        if workload == .hotplug {
+            let last = machineDescription.nrNodes - 1
+            for b in 0..<memoryBlockCount {
+                let info = try memoryBlock(containing: UInt64(b) * (memoryBlockSizeBytes / 4096))
+                guard info.state == .online, info.nid == last, info.zone != nil else { continue }
+                do throws(ScamemError) { try offlinePages(startPfn: info.startPfn, nrPages: info.nrPages) } catch {
+                    guard error == .busy || error == .invalid else { throw error }
+                    if error == .busy { blockedPages += Int(info.nrPages) }
+                }
+            }
+        }
         let cost = strategyCost()
         let memmap = memmapPages
 
@@ -270,7 +336,11 @@ extension Machine {
         try mmExit(mm)
         let left = try release(subjects)
         let freed = Int(info().freePages - free0)
-        let retained = max(0, nrPages - freed)
+        let retained = switch workload {
+        case .hotplug: blockedPages
+        case .longtermMovable: migrated
+        default: max(0, nrPages - freed)
+        }
         for pfn in pinned { try unpinUserPage(pfn) }
         _ = try release(left)
 

@@ -90,7 +90,13 @@ public enum CaptureSource: Sendable, CustomStringConvertible {
                 }
                 closedir(sub)
             }
-            lines.append("\(name) \(phys) \(state) \(node)")
+            // valid_zones of an online block is the zone it is in ("none"
+            // for an early block across zones): where spans overlap, the
+            // importer needs it.
+            let zone = state == "online"
+                ? ((try? captureText(base, "valid_zones")) ?? nil)?.text.split(separator: " ").first.map { " " + $0.filter { !$0.isWhitespace } } ?? ""
+                : ""
+            lines.append("\(name) \(phys) \(state) \(node)\(zone)")
         }
         return lines.sorted().joined(separator: "\n") + "\n"
     }

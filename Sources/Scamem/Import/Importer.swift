@@ -89,7 +89,7 @@ extension Machine {
         let zones = try parseZoneinfo(zoneinfo)
         var flags = try source.binary("kpageflags")
         if case .directory = source { try checkZonesFit(zones, flags, zoneinfo: zoneinfo.file) }
-        let spans = zones.map { ZoneSpan(nid: $0.nid, zone: $0.zone, startPfn: $0.startPfn, spannedPages: $0.spanned) }
+        let spans = try zoneEntries(zones, source, zoneinfo: zoneinfo.file)
         let holes = try zoneHoles(spans, try ramRanges(source, zones, &notes))
         // All of every zone starts reserved: the import decides every page.
         let reserved = spans.map { PfnRange(startPfn: $0.startPfn, nrPages: $0.spannedPages) }
@@ -137,6 +137,62 @@ extension Machine {
         }
     }
 
+    /// The machine's zone entries: each zone's span, or where spans overlap,
+    /// each span less the online memory blocks inside it that are another
+    /// zone's. A block's zone is the one memory_blocks records (its
+    /// valid_zones), else the one zone of its node whose span holds it; a
+    /// block two spans hold with neither recorded cannot be placed.
+    static func zoneEntries(_ zones: [ZoneinfoZone], _ source: CaptureSource,
+                            zoneinfo: String) throws(ImportError) -> [ZoneSpan] {
+        let spans = zones.map { ZoneSpan(nid: $0.nid, zone: $0.zone, startPfn: $0.startPfn, spannedPages: $0.spanned) }
+        let byStart = zones.sorted { $0.startPfn < $1.startPfn }
+        guard let (a, b) = zip(byStart, byStart.dropFirst()).first(where: { $0.endPfn > $1.startPfn }) else { return spans }
+        let overlap = "\(b.name) [\(b.startPfn), \(b.endPfn)) overlaps \(a.name) [\(a.startPfn), \(a.endPfn))"
+        guard let text = try source.text("memory_blocks"), let size = try source.text("memory_block_size_bytes") else {
+            throw ImportError(.io, file: zoneinfo, line: max(a.line, b.line),
+                              reason: overlap + ", and without memory_blocks and memory_block_size_bytes no block has a zone")
+        }
+        let blocks = try parseMemoryBlocks(text, blockBytes: try parseMemoryBlockSize(size))
+        // The owner of each block some span holds, as an index into `zones`.
+        var owner: [(pfns: Range<UInt64>, zone: Int)] = []
+        for blk in blocks {
+            let holders = zones.indices.filter {
+                zones[$0].startPfn < blk.pfns.upperBound && zones[$0].endPfn > blk.pfns.lowerBound
+                    && (blk.nid == nil || zones[$0].nid == blk.nid)
+            }
+            // Only where two spans overlap inside the block (a block may hold
+            // two zones side by side at boot: valid_zones "none").
+            let overlapping = holders.contains { i in
+                holders.contains { j in
+                    i < j && max(zones[i].startPfn, zones[j].startPfn, blk.pfns.lowerBound)
+                        < min(zones[i].endPfn, zones[j].endPfn, blk.pfns.upperBound)
+                }
+            }
+            guard overlapping else { continue }
+            let named = holders.filter { blk.zone != nil && zones[$0].zone == blk.zone }
+            guard named.count == 1 else {
+                let names = holders.map { zones[$0].name }.joined(separator: " and ")
+                throw ImportError(.io, file: text.file, line: blk.line,
+                                  reason: "the block at pfn \(blk.pfns.lowerBound) lies in \(names) and no valid_zones says which")
+            }
+            owner.append((blk.pfns, named[0]))
+        }
+        var entries: [ZoneSpan] = []
+        for (i, z) in zones.enumerated() {
+            let foreign = merged(owner.filter { $0.zone != i }.map { PfnRange(startPfn: $0.pfns.lowerBound, nrPages: UInt64($0.pfns.count)) })
+            for run in subtract(z.startPfn, z.endPfn, sorted: foreign) {
+                entries.append(ZoneSpan(nid: z.nid, zone: z.zone, startPfn: run.lowerBound, spannedPages: UInt64(run.count)))
+            }
+        }
+        // Spans that still overlap where no block decides.
+        let sorted = entries.sorted { $0.startPfn < $1.startPfn }
+        if let (x, y) = zip(sorted, sorted.dropFirst()).first(where: { $0.endPfn > $1.startPfn }) {
+            throw ImportError(.io, file: zoneinfo, line: max(a.line, b.line),
+                              reason: overlap + ": pfn \(y.startPfn) is in zone \(x.zone) of node \(x.nid) and zone \(y.zone) of node \(y.nid), and no online memory block places it")
+        }
+        return entries
+    }
+
     /// RAM: iomem's System RAM, else the online memory blocks, else all of
     /// every span; and the file it came from.
     static func ramRanges(_ source: CaptureSource, _ zones: [ZoneinfoZone],
@@ -147,7 +203,7 @@ extension Machine {
         let blocks = try source.text("memory_blocks"), size = try source.text("memory_block_size_bytes")
         if let blocks, let size {
             notes.append(why + ": RAM taken from the online memory blocks; holes inside a block read as RAM")
-            return (try parseMemoryBlocks(blocks, blockBytes: try parseMemoryBlockSize(size)), blocks.file)
+            return (try parseMemoryBlocks(blocks, blockBytes: try parseMemoryBlockSize(size)).map(\.pfns), blocks.file)
         }
         let absent = (blocks == nil ? ["memory_blocks"] : []) + (size == nil ? ["memory_block_size_bytes"] : [])
         notes.append(why + ", " + absent.joined(separator: " and ") + " missing: every zone span taken as RAM")
@@ -325,10 +381,9 @@ struct PageWalk {
 
     /// The zone holding `pfn`, walking forward.
     private mutating func zone(_ pfn: UInt64) -> Int? {
-        while zoneCursor < m.nrZones, m.zones[Int(m.zonesByPfn[zoneCursor])].endPfn <= pfn { zoneCursor += 1 }
-        guard zoneCursor < m.nrZones else { return nil }
-        let z = Int(m.zonesByPfn[zoneCursor])
-        return m.zones[z].spans(pfn) ? z : nil
+        while zoneCursor < m.zoneRanges.count, m.zoneRanges[zoneCursor].endPfn <= pfn { zoneCursor += 1 }
+        guard zoneCursor < m.zoneRanges.count, m.zoneRanges[zoneCursor].startPfn <= pfn else { return nil }
+        return Int(m.zoneRanges[zoneCursor].zone)
     }
 
     mutating func visit(_ pfn: UInt64, _ f: UInt64, _ r: inout ImportResult) throws(ImportError) {

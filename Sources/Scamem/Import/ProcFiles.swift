@@ -30,7 +30,9 @@ private struct ZoneDraft {
 
 /// /proc/zoneinfo: every zone with pages (spanned > 0), as the kernel keeps
 /// them: nid below MAX_NUMNODES, each zone once, present <= spanned,
-/// managed <= present, spans inside the profile's pfns and not overlapping.
+/// managed <= present, spans inside the profile's pfns. Spans may overlap
+/// (hot-added memory onlined block by block, interleaved nodes): the memory
+/// blocks say whose each block is (`zoneEntries`).
 func parseZoneinfo(_ file: CaptureText) throws(ImportError) -> [ZoneinfoZone] {
     var zones: [ZoneinfoZone] = []
     var seen = Set<Int>()
@@ -74,11 +76,6 @@ func parseZoneinfo(_ file: CaptureText) throws(ImportError) -> [ZoneinfoZone] {
     }
     try flush()
     guard !zones.isEmpty else { throw file.error("no zone with pages") }
-    let byStart = zones.sorted { $0.startPfn < $1.startPfn }
-    for (a, b) in zip(byStart, byStart.dropFirst()) where a.endPfn > b.startPfn {
-        throw ImportError(.io, file: file.file, line: max(a.line, b.line),
-                          reason: "\(b.name) [\(b.startPfn), \(b.endPfn)) overlaps \(a.name) [\(a.startPfn), \(a.endPfn))")
-    }
     return zones
 }
 
@@ -117,22 +114,39 @@ func parseMemoryBlockSize(_ file: CaptureText) throws(ImportError) -> UInt64 {
     return bytes
 }
 
-/// memory_blocks ("memoryN phys_index state node"): online blocks as pfn
-/// ranges, given the block size in bytes. phys_index is the block's first
-/// section, below MAX_PHYSMEM_BITS.
-func parseMemoryBlocks(_ file: CaptureText, blockBytes: UInt64) throws(ImportError) -> [Range<UInt64>] {
-    var ranges: [Range<UInt64>] = []
+/// An online memory block of a capture: its pfns, its node and, where the
+/// capture recorded valid_zones, the zone it is online in (nil for "none",
+/// an early block that holds several zones, or when not recorded).
+struct CapturedMemoryBlock: Hashable {
+    var pfns: Range<UInt64>
+    var nid: Int?
+    var zone: ZoneType?
+    var line: Int
+}
+
+/// memory_blocks ("memoryN phys_index state node [valid_zones]"): online
+/// blocks, given the block size in bytes. phys_index is the block's first
+/// section, below MAX_PHYSMEM_BITS; node "?" where the block had no node link.
+func parseMemoryBlocks(_ file: CaptureText, blockBytes: UInt64) throws(ImportError) -> [CapturedMemoryBlock] {
+    var blocks: [CapturedMemoryBlock] = []
     let sectionShift = UInt64(CaptureLimits.profile.sectionSizeBits)
     let pages = blockBytes / 4096
     for line in file.lines {
         let section = try line.number(line.word(1), "phys_index", below: CaptureLimits.maxPhysAddress >> sectionShift,
                                       CaptureLimits.physBound, radix: 16)
         guard line.word(2) == "online" else { continue }
+        let nid = line.word(3) != nil && line.word(3) != "?"
+            ? Int(try line.number(line.word(3), "node", below: CaptureLimits.maxNodes, CaptureLimits.nodeBound)) : nil
+        var zone: ZoneType?
+        if let name = line.word(4), name != "none" {
+            guard let z = zoneType(named: name) else { throw line.error("no x86_64 zone is called '\(name.prefix(24))'") }
+            zone = z
+        }
         // Below 2^(52 - 12) plus a block: no overflow.
         let start = section << (sectionShift - 12)
-        ranges.append(start..<start + pages)
+        blocks.append(CapturedMemoryBlock(pfns: start..<start + pages, nid: nid, zone: zone, line: line.number))
     }
-    return ranges.sorted { $0.lowerBound < $1.lowerBound }
+    return blocks.sorted { $0.pfns.lowerBound < $1.pfns.lowerBound }
 }
 
 /// /proc/buddyinfo: the free pages it counts, node by node and zone by zone.

@@ -20,18 +20,30 @@ public final class Machine: @unchecked Sendable {
     let nrZones: Int
     /// `nid * ZoneType.count + zone` to the index in `zones`, or -1.
     let zoneIndexTable: UnsafeMutablePointer<Int32>
-    /// Zone indices sorted by start pfn, for pfn to zone lookups.
-    let zonesByPfn: UnsafeMutablePointer<Int32>
-    /// Holes, merged and sorted by start, for "is this pfn a hole".
-    let holes: [Range<UInt64>]
+    /// Which zone each pfn belongs to, sorted and disjoint: the description's
+    /// zone entries, then as memory is onlined and offlined. Zone spans may
+    /// overlap; these never do.
+    var zoneRanges: [ZoneRange]
+    /// Holes, merged and sorted by start, for "is this pfn a hole". Memory
+    /// hot-added into a hole leaves it.
+    var holes: [Range<UInt64>]
     let sectionHasMemmap: UnsafeMutablePointer<Bool>
+    /// memory_block_size_bytes() in pages, as a shift.
+    let memoryBlockShift: UInt64
+    let nrMemoryBlocks: Int
+    /// The memory blocks (drivers/base/memory.c), one per
+    /// memory_block_size_bytes() of the pfn space.
+    let memoryBlocks: UnsafeMutablePointer<MemoryBlock>
     /// One migratetype per pageblock (Alloc/Pageblock.swift).
     let pageblockFlags: UnsafeMutablePointer<UInt8>
     /// Some node has a ZONE_MOVABLE: without one, no page can be in it.
     let hasMovableZone: Bool
     /// min_free_kbytes, watermark_scale_factor, lowmem_reserve_ratio.
     var sysctls = WatermarkSysctls()
-    public let memmapPages: UInt64
+    /// Pages with memmap, which add_memory() and remove_memory() change.
+    var nrMemmapPages: UInt64
+    /// Pages with memmap (present sections' pages).
+    public var memmapPages: UInt64 { lock.withLock { nrMemmapPages } }
     var descriptors = DescriptorTable()
     var scamems = SlotTable<ScamemRecord>()
     let strategy: any PlacementStrategy
@@ -80,16 +92,33 @@ public final class Machine: @unchecked Sendable {
         let maxPfn: UInt64 = 1 << UInt64(desc.profile.maxPhysmemBits - 12)
         guard desc.nrNodes >= 1, desc.nrNodes <= 1 << Int(desc.profile.nodesShift),
               !desc.zones.isEmpty else { throw .invalid }
-        var seen = Set<Int>()
         for z in desc.zones {
             guard z.nid >= 0, z.nid < desc.nrNodes, z.zone.rawValue < UInt32(ZoneType.count),
                   z.zone.rawValue < 1 << desc.profile.zonesShift,
                   z.spannedPages > 0, z.startPfn < maxPfn, z.spannedPages <= maxPfn - z.startPfn,
-                  seen.insert(z.nid * ZoneType.count + Int(z.zone.rawValue)).inserted
+                            z.spannedPages > 0, z.startPfn < maxPfn, z.spannedPages <= maxPfn - z.startPfn
             else { throw .invalid }
         }
+        // Entries never overlap; a zone given in several entries (its span
+        // holding other zones' memory) meets the others on pageblock edges,
+        // so that no pageblock inside a span holds two zones' pages.
         let byStart = desc.zones.sorted { $0.startPfn < $1.startPfn }
         for (a, b) in zip(byStart, byStart.dropFirst()) where a.endPfn > b.startPfn { throw .invalid }
+        let pageblock = UInt64(1) << UInt64(pageblockOrder)
+        var entries: [Int: [ZoneSpan]] = [:]
+        for z in desc.zones { entries[z.nid * ZoneType.count + Int(z.zone.rawValue), default: []].append(z) }
+        for list in entries.values where list.count > 1 {
+            let sorted = list.sorted { $0.startPfn < $1.startPfn }
+            for (a, b) in zip(sorted, sorted.dropFirst())
+            where a.endPfn % pageblock != 0 || b.startPfn % pageblock != 0 { throw .invalid }
+        }
+        let memoryBlockOrder: UInt64
+        switch desc.memoryBlockSizeOrder {
+        case 0: memoryBlockOrder = 0
+        case let o where o >= Int(desc.profile.sectionSizeBits) && o <= max(31, Int(desc.profile.sectionSizeBits)):
+            memoryBlockOrder = UInt64(o)
+        default: throw .invalid
+        }
         for r in desc.holes + desc.reserved {
             guard r.nrPages > 0, r.startPfn < maxPfn, r.nrPages <= maxPfn - r.startPfn else { throw .invalid }
         }
@@ -106,7 +135,6 @@ public final class Machine: @unchecked Sendable {
         let holeCuts = merged(desc.holes), reservedCuts = merged(desc.reserved), cmaCuts = merged(desc.cma)
         // CMA areas as cma_init_reserved_mem() and cma_activate_area() take
         // them: pageblock-aligned, in one zone, over memory alone.
-        let pageblock = UInt64(1) << UInt64(pageblockOrder)
         for r in desc.cma {
             guard r.nrPages > 0, r.startPfn % pageblock == 0, r.nrPages % pageblock == 0, r.startPfn < maxPfn,
                   r.nrPages <= maxPfn - r.startPfn, insideOneZone(r),
@@ -130,20 +158,30 @@ public final class Machine: @unchecked Sendable {
         // The holes merged and sorted: the complement of what they leave.
         holes = subtract(0, endPfn, sorted: holeCuts).complement(in: 0..<endPfn)
 
-        // Zones in node then zone order, as for_each_zone() walks them.
-        let zoneSpans = desc.zones.sorted { ($0.nid, $0.zone.rawValue) < ($1.nid, $1.zone.rawValue) }
+        // Zones in node then zone order, as for_each_zone() walks them; a
+        // zone's span is the hull of its entries.
+        let zoneKeys = entries.keys.sorted()
+        let zoneSpans = zoneKeys.map { k in
+            let list = entries[k]!
+            let start = list.map(\.startPfn).min()!, end = list.map(\.endPfn).max()!
+            return ZoneSpan(nid: list[0].nid, zone: list[0].zone, startPfn: start, spannedPages: end - start)
+        }
         nrZones = zoneSpans.count
+        memoryBlockShift = (memoryBlockOrder == 0
+            ? probeMemoryBlockSizeOrder(endPfn: endPfn, sectionSizeBits: UInt64(desc.profile.sectionSizeBits))
+            : memoryBlockOrder) - 12
+        nrMemoryBlocks = Int((endPfn + (1 << memoryBlockShift) - 1) >> memoryBlockShift)
         let sm = hostAllocate(Bool.self, count: Int(nrSections), zeroed: true)
         let zt = hostAllocate(Int32.self, count: desc.nrNodes * ZoneType.count)
-        let zp = hostAllocate(Int32.self, count: nrZones)
+        let mb = hostAllocate(MemoryBlock.self, count: nrMemoryBlocks)
         let zs = hostAllocate(ZoneState.self, count: nrZones)
         let nrPageblocks = Int((endPfn + (1 << UInt64(pageblockOrder)) - 1) >> UInt64(pageblockOrder))
         let pb = hostAllocate(UInt8.self, count: nrPageblocks)
-        guard let sm, let zt, let zp, let zs, let pb, let w = WordArray(count: Int(endPfn)) else {
-            free(sm); free(zt); free(zp); free(zs); free(pb)
+        guard let sm, let zt, let mb, let zs, let pb, let w = WordArray(count: Int(endPfn)) else {
+            free(sm); free(zt); free(mb); free(zs); free(pb)
             throw .noMemory
         }
-        words = w; sectionHasMemmap = sm; zoneIndexTable = zt; zonesByPfn = zp; zones = zs; pageblockFlags = pb
+        words = w; sectionHasMemmap = sm; zoneIndexTable = zt; memoryBlocks = mb; zones = zs; pageblockFlags = pb
         // memmap_init() makes every pageblock MIGRATE_MOVABLE; kernel
         // allocations then claim theirs from it.
         pb.update(repeating: MigrateType.movable.rawValue, count: nrPageblocks)
@@ -154,7 +192,8 @@ public final class Machine: @unchecked Sendable {
         zt.update(repeating: -1, count: desc.nrNodes * ZoneType.count)
 
         // Present runs per zone; a section has a memmap if any of it is present.
-        let present = zoneSpans.map { subtract($0.startPfn, $0.endPfn, sorted: holeCuts) }
+        let ranges = zoneKeys.map { k in entries[k]!.sorted { $0.startPfn < $1.startPfn } }
+        let present = ranges.map { $0.flatMap { subtract($0.startPfn, $0.endPfn, sorted: holeCuts) } }
         var memmap: UInt64 = 0
         for runs in present {
             for r in runs {
@@ -166,26 +205,13 @@ public final class Machine: @unchecked Sendable {
         for s in 0..<Int(nrSections) where sm[s] {
             memmap += min(pagesPerSection, endPfn - UInt64(s) * pagesPerSection)
         }
-        memmapPages = memmap
+        nrMemmapPages = memmap
 
         var built = 0
         var failed = false
         for (i, span) in zoneSpans.enumerated() {
             let base = span.startPfn & ~(UInt64(1) << UInt64(maxPageOrder) - 1)
-            guard let areas = hostAllocate(FreeArea.self, count: nrFreeLists) else { failed = true; break }
-            var ok = true
-            for l in 0..<nrFreeLists {
-                let o = l / MigrateType.count
-                // No pageblock is ever MIGRATE_HIGHATOMIC here: an empty list.
-                let n = l % MigrateType.count == Int(MigrateType.highatomic.rawValue) ? 0
-                    : Int((span.endPfn - base + (1 << UInt64(o)) - 1) >> UInt64(o))
-                if let a = FreeArea(nrBlocks: n) { (areas + l).initialize(to: a) } else {
-                    for k in 0..<l { areas[k].release() }
-                    ok = false
-                    break
-                }
-            }
-            guard ok else { free(areas); failed = true; break }
+            guard let areas = ZoneState.makeAreas(base: base, endPfn: span.endPfn) else { failed = true; break }
             (zs + i).initialize(to: ZoneState(
                 nid: span.nid, zone: span.zone, startPfn: span.startPfn, endPfn: span.endPfn, base: base,
                 flags: layout.flags(nid: span.nid, zone: span.zone, section: 0), areas: areas))
@@ -194,23 +220,27 @@ public final class Machine: @unchecked Sendable {
         }
         if failed {
             for i in 0..<built { for l in 0..<nrFreeLists { zs[i].areas[l].release() }; free(zs[i].areas) }
-            w.deallocate(); free(sm); free(zt); free(zp); free(zs); free(pb)
+            w.deallocate(); free(sm); free(zt); free(mb); free(zs); free(pb)
             throw .noMemory
         }
-        for (k, i) in zoneSpans.indices.sorted(by: { zoneSpans[$0].startPfn < zoneSpans[$1].startPfn }).enumerated() {
-            zp[k] = Int32(i)
-        }
+        zoneRanges = ranges.enumerated().flatMap { i, list in
+            list.map { ZoneRange(startPfn: $0.startPfn, endPfn: $0.endPfn, zone: Int32(i)) }
+        }.sorted { $0.startPfn < $1.startPfn }
+        initMemoryBlocks()
 
         // Holes inside present sections read as reserved, as
         // init_unavailable_range() leaves them; memory goes to the allocator.
-        for (i, span) in zoneSpans.enumerated() {
-            var p = span.startPfn
-            while p < span.endPfn {
+        for r in zoneRanges {
+            let i = Int(r.zone)
+            var p = r.startPfn
+            while p < r.endPfn {
                 if sm[Int(layout.sectionNumber(ofPfn: p))] {
                     w[Int(p)] = PageWord.inline(.misc, subtype: MiscSubtype.reserved.rawValue, flags: pageFlags(i, p)).rawValue
                 }
                 p += 1
             }
+        }
+        for i in zoneSpans.indices {
             for run in present[i] {
                 zs[i].presentPages += UInt64(run.count)
                 for m in subtract(run.lowerBound, run.upperBound, sorted: reservedCuts) {
@@ -232,7 +262,7 @@ public final class Machine: @unchecked Sendable {
             for l in 0..<nrFreeLists { zones[i].areas[l].release() }
             free(zones[i].areas)
         }
-        words.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(zonesByPfn); free(zones); free(pageblockFlags)
+        words.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(memoryBlocks); free(zones); free(pageblockFlags)
         descriptors.release()
         for s in scamems.liveSlots { scamems[s].block.deallocate() }
     }
@@ -252,13 +282,24 @@ public final class Machine: @unchecked Sendable {
         return i < 0 ? nil : Int(i)
     }
 
-    /// The zone whose span holds `pfn` (zone_spans_pfn()), or nil.
-    func zoneIndex(spanning pfn: UInt64) -> Int? {
-        var lo = 0, hi = nrZones
+    /// The zone `pfn` belongs to (page_zone() of a page with memmap), or nil:
+    /// the memory block's zone (`memory_block->zone`) in one load, a search
+    /// of the zone ranges for an early block that holds several zones.
+    @inline(__always)
+    func zoneIndex(ofPfn pfn: UInt64) -> Int? {
+        guard pfn < endPfn else { return nil }
+        let z = memoryBlocks[Int(pfn >> memoryBlockShift)].zone
+        if z >= 0 { return Int(z) }
+        return z == MemoryBlock.mixedZones ? zoneIndex(searching: pfn) : nil
+    }
+
+    /// The zone range holding `pfn`, by binary search.
+    func zoneIndex(searching pfn: UInt64) -> Int? {
+        var lo = 0, hi = zoneRanges.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            let z = Int(zonesByPfn[mid])
-            if zones[z].endPfn <= pfn { lo = mid + 1 } else if zones[z].startPfn > pfn { hi = mid } else { return z }
+            let r = zoneRanges[mid]
+            if r.endPfn <= pfn { lo = mid + 1 } else if r.startPfn > pfn { hi = mid } else { return Int(r.zone) }
         }
         return nil
     }
@@ -270,7 +311,7 @@ public final class Machine: @unchecked Sendable {
             let mid = (lo + hi) / 2
             if holes[mid].upperBound <= pfn { lo = mid + 1 } else if holes[mid].lowerBound > pfn { hi = mid } else { return true }
         }
-        return zoneIndex(spanning: pfn) == nil
+        return zoneIndex(ofPfn: pfn) == nil
     }
 
     /// The node `NUMA_NO_NODE` means (the "current CPU's" node).

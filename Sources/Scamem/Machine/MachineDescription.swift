@@ -1,5 +1,8 @@
 /// One zone of one node: `zone_start_pfn` and `spanned_pages` (holes included).
-/// The C counterpart is `struct scamem_zone_span`.
+/// Several entries with the same node and zone describe one zone in pieces,
+/// whose span is their hull and holds the other zones' memory between them
+/// (interleaved nodes, `movablecore=`, hot-added memory onlined block by
+/// block). The C counterpart is `struct scamem_zone_span`.
 public struct ZoneSpan: Hashable, Sendable {
     public var nid: Int
     public var zone: ZoneType
@@ -38,14 +41,19 @@ public struct MachineDescription: Hashable, Sendable {
     /// inside one zone and clear of holes and reserved ranges, whose
     /// pageblocks start MIGRATE_CMA (init_cma_reserved_pageblock()).
     public var cma: [PfnRange]
+    /// log2 of memory_block_size_bytes(), as set_memory_block_size_order()
+    /// sets it (from SECTION_SIZE_BITS to 31); 0 probes it as x86_64's
+    /// probe_memory_block_size() does on bare metal.
+    public var memoryBlockSizeOrder: Int
 
     public init(nrNodes: Int, profile: LayoutProfile = .x86_64Vmemmap, zones: [ZoneSpan],
                 holes: [PfnRange] = [], reserved: [PfnRange] = [], strategy: Strategy = .default,
-                packedIndexBits: Int = 0, cma: [PfnRange] = []) {
+                packedIndexBits: Int = 0, cma: [PfnRange] = [], memoryBlockSizeOrder: Int = 0) {
         self.nrNodes = nrNodes; self.profile = profile; self.zones = zones
         self.holes = holes; self.reserved = reserved
         self.strategy = strategy; self.packedIndexBits = packedIndexBits
         self.cma = cma
+        self.memoryBlockSizeOrder = memoryBlockSizeOrder
     }
 
     /// The same machine under another strategy.

@@ -88,6 +88,9 @@ extension Machine {
     /// descriptor: the flags the kernel would read.
     func flags(of pfn: UInt64) throws(ScamemError) -> UInt64 {
         let w = try checkedWord(pfn)
+        // pfn_to_online_page(): offline memory is in no zone.
+        if w.type == .misc, w.subtype == MiscSubtype.offline.rawValue,
+           memoryBlocks[Int(pfn >> memoryBlockShift)].state == .offline { throw .noPage }
         if w.type.isInline { return w.flags }
         if w.type == .scamem {
             guard let f = strategy.flags(pfn: pfn, word: w, in: self) else { throw .invalid }
@@ -248,7 +251,7 @@ extension Machine {
             let cost = strategy.cost(in: self)
             let scamemBytes = cost.objectBytes + cost.extraBytes
             counts[Int(PageType.scamem.rawValue)] = UInt64(scamems.live)
-            return Metadata(memmapPages: memmapPages, descriptors: counts,
+            return Metadata(memmapPages: nrMemmapPages, descriptors: counts,
                             descriptorSizes: PageType.all.map(DescriptorSize.of), scamemBytes: scamemBytes)
         }
     }
@@ -257,7 +260,7 @@ extension Machine {
     public func info() -> MachineInfo {
         lock.withLock {
             var i = MachineInfo(endPfn: endPfn, presentPages: 0, managedPages: 0, freePages: 0,
-                                memmapPages: memmapPages, nrSections: nrSections, presentSections: 0,
+                                memmapPages: nrMemmapPages, nrSections: nrSections, presentSections: 0,
                                 nrNodes: machineDescription.nrNodes, nrZones: nrZones, localNode: localNodeStorage)
             for z in 0..<nrZones {
                 i.presentPages += zones[z].presentPages

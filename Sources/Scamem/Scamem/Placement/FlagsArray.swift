@@ -32,7 +32,7 @@ final class FlagsArrayStrategy: PlacementStrategy {
             let b = m.scamems[slot].block
             for i in 0..<b.nr {
                 let pfn = b.pages[i]
-                guard let z = m.zoneIndex(spanning: pfn) else { continue }
+                guard let z = m.zoneIndex(ofPfn: pfn) else { continue }
                 if b.extra[i] != m.pageFlags(z, pfn) {
                     bad(pfn, .placement, "flags[\(i)] of scamem \(slot + 1) is \(hex(b.extra[i])), the machine places it at \(hex(m.pageFlags(z, pfn)))")
                 }

@@ -247,10 +247,10 @@ extension PlacementStrategy {
     }
 
     /// 8 bytes of word per pfn; each scamem's header, pages[] and any array
-    /// beside it; PFN_LOOKUP's hwpoison side table.
+    /// beside it; PFN_LOOKUP's hwpoison side table and pfn-to-zone table.
     func cost(in m: Machine) -> StrategyCost {
         StrategyCost(bytesPerPage: UInt64(DescriptorSize.word), objectBytes: liveObjectBytes(in: m),
-                     extraBytes: kind == .pfnLookup ? hwpoisonSideBytes(in: m) : 0)
+                     extraBytes: kind == .pfnLookup ? hwpoisonSideBytes(in: m) + m.pfnZoneTableBytes : 0)
     }
 
     /// PG_hwpoison of scamem pages in use where neither the word nor the
