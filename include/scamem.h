@@ -437,7 +437,9 @@ struct scamem_machine_desc {
  * empty zones, layout that does not fit in 64 - SCAMEM_WORD_INLINE_BITS bits,
  * pfns beyond MAX_PHYSMEM_BITS, unknown strategy, more packed index bits than
  * the layout leaves, a CMA area that is not pageblock-aligned, leaves its
- * zone or meets a hole, a reserved range or another area), -E2BIG (unknown
+ * zone or meets a hole, a reserved range or another area, pieces of one zone
+ * that meet other memory off a pageblock boundary, memory_block_size_order
+ * out of range), -E2BIG (unknown
  * non-zero trailing fields), -ENOMEM.
  */
 SCAMEM_API int scamem_machine_new(const struct scamem_machine_desc *desc, scamem_machine **out);

@@ -132,9 +132,7 @@ public func scamem_machine_zone(_ m: OpaquePointer!, _ index: UInt32,
                                 _ out: UnsafeMutablePointer<scamem_zone_info>!) -> Int32 {
     withMachine(m, orElse: -EINVAL) { m in
         guard let out else { return -EINVAL }
-        let zones = m.zoneInfos()
-        guard Int(index) < zones.count else { return -ENOENT }
-        let z = zones[Int(index)]
+        guard let z = m.zoneInfo(Int(index), pageblocks: false) else { return -ENOENT }
         var info = scamem_zone_info()
         info.nid = UInt32(z.nid)
         info.zone = z.zone.rawValue

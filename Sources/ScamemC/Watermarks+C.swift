@@ -2,11 +2,11 @@ import CScamem
 import Glibc
 import Scamem
 
-/// The zone behind `index` (as scamem_machine_zone() counts them), or `.notFound`.
-func zoneArgument(_ m: Machine, _ index: UInt32) throws(ScamemError) -> ZoneInfo {
-    let zones = m.zoneInfos()
-    guard Int(index) < zones.count else { throw .notFound }
-    return zones[Int(index)]
+/// The zone behind `index` (as scamem_machine_zone() counts them), or
+/// `.notFound`; its pageblocks counted only where they are reported.
+func zoneArgument(_ m: Machine, _ index: UInt32, pageblocks: Bool = false) throws(ScamemError) -> ZoneInfo {
+    guard let z = m.zoneInfo(Int(index), pageblocks: pageblocks) else { throw .notFound }
+    return z
 }
 
 @c @implementation
@@ -34,7 +34,7 @@ public func scamem_machine_zone_pagetypeinfo(_ m: OpaquePointer!, _ index: UInt3
                                              _ out: UnsafeMutablePointer<scamem_zone_pagetypeinfo>!) -> Int32 {
     perform(m) { m throws(ScamemError) in
         guard out != nil else { throw .invalid }
-        let z = try zoneArgument(m, index)
+        let z = try zoneArgument(m, index, pageblocks: true)
         var p = scamem_zone_pagetypeinfo()
         p.size = UInt32(MemoryLayout<scamem_zone_pagetypeinfo>.size)
         fill(&p.nr_free, z.nrFreeByType.joined())

@@ -159,7 +159,8 @@ struct CExportTests {
         let sm = swift.metadata()
         #expect(md.memmap_pages == sm.memmapPages && md.word_bytes == 8 * sm.memmapPages)
         #expect(md.struct_page_bytes == 64 * sm.memmapPages)
-        #expect(md.desc_bytes == 80 + 64 + 64 && md.memdesc_bytes == md.word_bytes + md.desc_bytes)
+        // The default strategy, PFN_LOOKUP, also keeps its pfn-to-zone table.
+        #expect(md.desc_bytes == 80 + 64 + 64 + swift.pfnZoneTableBytes && md.memdesc_bytes == md.word_bytes + md.desc_bytes)
         #expect(withUnsafeBytes(of: md.nr_desc) { Array($0.bindMemory(to: UInt64.self)) } == sm.descriptors)
         #expect(withUnsafeBytes(of: md.desc_size) { Array($0.bindMemory(to: UInt32.self)) } == sm.descriptorSizes)
 

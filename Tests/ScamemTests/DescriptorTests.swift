@@ -228,10 +228,12 @@ struct DescriptorTests {
         sizes[Int(PageType.zpdesc.rawValue)] = 56
         sizes[Int(PageType.scamem.rawValue)] = 8 // the header; pages add 8 each
         #expect(md.descriptorSizes == sizes)
-        #expect(md.descriptorBytes == 80 + 80 + 64 + 64)
+        // The default strategy, PFN_LOOKUP, also keeps its pfn-to-zone table.
+        let zoneTable = m.pfnZoneTableBytes
+        #expect(md.descriptorBytes == 80 + 80 + 64 + 64 + zoneTable)
         #expect(md.wordBytes == 8 * 0xc00)
         #expect(md.structPageBytes == 64 * 0xc00)
-        #expect(md.memdescBytes == 8 * 0xc00 + 288)
+        #expect(md.memdescBytes == 8 * 0xc00 + 288 + zoneTable)
         expectClean(m)
 
         #expect(try m.folioPut(file) == 0)
@@ -242,8 +244,8 @@ struct DescriptorTests {
         all = m.countPages()
         #expect(n(all, .buddy) == 0xc00)
         #expect(m.metadata().descriptors.reduce(0, +) == 0)
-        #expect(m.metadata().descriptorBytes == 0)
-        #expect(m.metadata().memdescBytes == 8 * 0xc00)
+        #expect(m.metadata().descriptorBytes == zoneTable)
+        #expect(m.metadata().memdescBytes == 8 * 0xc00 + zoneTable)
         expectClean(m)
     }
 

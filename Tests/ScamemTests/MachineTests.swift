@@ -104,8 +104,10 @@ struct MachineTests {
         #expect(md.structPageBytes == 64 * 0x200000)
         #expect(md.wordBytes == 8 * 0x200000)
         #expect(md.descriptors.allSatisfy { $0 == 0 })
-        #expect(md.descriptorBytes == 0)
-        #expect(md.memdescBytes == md.wordBytes)
+        // Nothing but PFN_LOOKUP's pfn-to-zone table: 2 bytes for each of the
+        // 72 memory blocks, 16 for each zone range in block 0 (DMA, DMA32).
+        #expect(md.descriptorBytes == 2 * 72 + 2 * 16 && m.pfnZoneTableBytes == md.descriptorBytes)
+        #expect(md.memdescBytes == md.wordBytes + md.descriptorBytes)
         expectClean(m)
     }
 

@@ -105,14 +105,16 @@ import Scamem
         #expect(md.descriptors[Int(PageType.scamem.rawValue)] == 2)
         let perPage = [Strategy.legacy: 8, .flagsArray: 16][strategy] ?? 8
         let headers = strategy == .legacy ? 0 : 2 * 8
+        // PACKED's index table slots; PFN_LOOKUP's pfn-to-zone table.
         let table = strategy == .packed ? 2 * 8 : 0
-        #expect(md.scamemBytes == UInt64(headers + 13 * perPage + table))
+        let zoneTable = strategy == .pfnLookup ? m.pfnZoneTableBytes : 0
+        #expect(md.scamemBytes == UInt64(headers + 13 * perPage + table) + zoneTable)
         #expect(md.descriptorBytes == md.scamemBytes)
         #expect(m.countPages()[Int(PageType.scamem.rawValue)] == (strategy.wordNamesObject ? 13 : 0))
         #expect(m.countPages()[Int(PageType.misc.rawValue)] == (strategy.wordNamesObject ? 0 : 13))
         try m.scamemPut(a)
         try m.scamemPut(b)
-        #expect(m.metadata().descriptorBytes == 0)
+        #expect(m.metadata().descriptorBytes == zoneTable)
         expectClean(m)
     }
 }

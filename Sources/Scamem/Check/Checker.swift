@@ -70,6 +70,8 @@ extension Machine {
             if mt == .cma { cmaCounted[z] += 1 }
         }
 
+        let blockMask = memoryBlockPages - 1
+        var block = memoryBlocks[0]
         for pfn in 0..<endPfn {
             let w = PageWord(rawValue: words[Int(pfn)])
             while zoneCursor < zoneRanges.count, zoneRanges[zoneCursor].endPfn <= pfn { zoneCursor += 1 }
@@ -77,16 +79,12 @@ extension Machine {
                 ? Int(zoneRanges[zoneCursor].zone) : -1
             while holeCursor < holes.count, holes[holeCursor].upperBound <= pfn { holeCursor += 1 }
             let hole = holeCursor < holes.count && holes[holeCursor].contains(pfn)
-            let block = memoryBlocks[Int(pfn >> memoryBlockShift)]
-            let sectionMemmap = sectionHasMemmap[Int(layout.sectionNumber(ofPfn: pfn))]
-            if block.zone >= 0 ? Int(block.zone) != z : block.zone != MemoryBlock.mixedZones && z >= 0 && sectionMemmap {
-                bad(pfn, .memmap, "memory block \(pfn >> memoryBlockShift) says zone \(block.zone), the zone ranges \(z)")
-            }
+            if pfn & blockMask == 0 { block = memoryBlocks[Int(pfn >> memoryBlockShift)] }
             if block.state == .offline {
                 if w != offlineWord(pfn, nid: Int(block.nid)) { bad(pfn, .memmap, "word \(hex(w.rawValue)) in an offline memory block") }
                 continue
             }
-            let memmap = z >= 0 && sectionMemmap
+            let memmap = z >= 0 && sectionHasMemmap[Int(layout.sectionNumber(ofPfn: pfn))]
 
             if !memmap {
                 if !w.isNopage { bad(pfn, .memmap, "word \(hex(w.rawValue)) where there is no memmap") }
@@ -177,6 +175,7 @@ extension Machine {
             }
         }
 
+        checkMemoryBlocks(bad)
         checkHWPoison(words: hwpoisonCounted, bad)
         checkScamems(bad)
         checkMappings(bad)

@@ -93,8 +93,13 @@ extension Machine {
         let holes = try zoneHoles(spans, try ramRanges(source, zones, &notes))
         // All of every zone starts reserved: the import decides every page.
         let reserved = spans.map { PfnRange(startPfn: $0.startPfn, nrPages: $0.spannedPages) }
+        // The capture's memory_block_size_bytes (a guest's probe differs from bare metal's).
+        let blockOrder = try source.text("memory_block_size_bytes").map { f throws(ImportError) in
+            try parseMemoryBlockSize(f).trailingZeroBitCount
+        } ?? 0
         let desc = MachineDescription(nrNodes: (zones.map(\.nid).max() ?? 0) + 1, profile: CaptureLimits.profile, zones: spans,
-                                      holes: holes, reserved: reserved, strategy: options.strategy)
+                                      holes: holes, reserved: reserved, strategy: options.strategy,
+                                      memoryBlockSizeOrder: blockOrder)
         let m: Machine
         do { m = try Machine(desc) } catch {
             // The zones were checked: what is left is the host's memory.

@@ -146,16 +146,11 @@ extension Machine {
     /// of its folio reference and map count (the model has no rmap: a walk).
     func hwpoisonUserMappings(_ pfn: UInt64, _ d: UnsafeMutablePointer<Memdesc>) {
         guard d.pointee.mapcount > 0 else { return }
-        for s in mms.liveSlots {
-            for vi in mms[s].vmas.indices where !mms[s].vmas[vi].flags.contains(.pfnMap) {
-                for k in mms[s].vmas[vi].ptes.indices {
-                    let pte = mms[s].vmas[vi].ptes[k]
-                    guard PTE.isPresent(pte), PTE.pfn(pte) == pfn else { continue }
-                    mms[s].vmas[vi].ptes[k] = PTE.hwpoison | (pfn + 1)
-                    d.pointee.mapcount -= 1
-                    d.pointee.refcount -= 1
-                }
-            }
+        rmapWalk { pte in
+            guard PTE.pfn(pte) == pfn else { return }
+            pte = PTE.hwpoison | (pfn + 1)
+            d.pointee.mapcount -= 1
+            d.pointee.refcount -= 1
         }
     }
 

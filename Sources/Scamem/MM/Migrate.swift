@@ -1,3 +1,19 @@
+extension Machine {
+    /// The model's rmap_walk() (mm/rmap.c): every present pte of every VMA
+    /// that maps pages (not VM_PFNMAP), each given to `body` to read or
+    /// rewrite. The model keeps no reverse map (anon_vma, i_mmap), so one
+    /// walk costs every pte of every mm: callers batch what they look for.
+    func rmapWalk(_ body: (inout UInt64) -> Void) {
+        for s in mms.liveSlots {
+            for vi in mms[s].vmas.indices where !mms[s].vmas[vi].flags.contains(.pfnMap) {
+                for k in mms[s].vmas[vi].ptes.indices where PTE.isPresent(mms[s].vmas[vi].ptes[k]) {
+                    body(&mms[s].vmas[vi].ptes[k])
+                }
+            }
+        }
+    }
+}
+
 /// migration_target_control (mm/internal.h): where alloc_migration_target()
 /// takes a new folio from. `nid` nil is NUMA_NO_NODE: the source folio's node
 /// first, then the others as the zonelist has them.
@@ -79,19 +95,13 @@ extension Machine {
             }
         }
         guard !dest.isEmpty else { return ([:], failed) }
-        // The rmap walk: every pte of a moving folio, anon or shmem.
-        for s in mms.liveSlots {
-            for vi in mms[s].vmas.indices {
-                for i in mms[s].vmas[vi].ptes.indices {
-                    let pte = mms[s].vmas[vi].ptes[i]
-                    guard pte != 0 else { continue }
-                    let pfn = PTE.pfn(pte)
-                    guard pfn < endPfn else { continue }
-                    let w = PageWord(rawValue: words[Int(pfn)])
-                    guard PageType.folioTypes & w.type.bit != 0, let to = dest[w.descriptorID] else { continue }
-                    mms[s].vmas[vi].ptes[i] = pte & ~PTE.pfnMask | (to + (pfn - sources[w.descriptorID]!) + 1)
-                }
-            }
+        // Every pte of a moving folio, anon or shmem.
+        rmapWalk { pte in
+            let pfn = PTE.pfn(pte)
+            guard pfn < endPfn else { return }
+            let w = PageWord(rawValue: words[Int(pfn)])
+            guard PageType.folioTypes & w.type.bit != 0, let to = dest[w.descriptorID] else { return }
+            pte = pte & ~PTE.pfnMask | (to + (pfn - sources[w.descriptorID]!) + 1)
         }
         var moved: [UInt64: UInt64] = [:]
         for id in order {

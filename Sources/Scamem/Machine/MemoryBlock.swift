@@ -93,6 +93,43 @@ extension Machine {
         }
     }
 
+    /// The checker's view of the memory blocks: a block is absent without
+    /// memmap and offline or online with it; an online block's zone answers
+    /// for every pfn with memmap in it (each in a range of that zone), a
+    /// mixed one is online, an offline or absent one has none. O(blocks +
+    /// sections + ranges).
+    func checkMemoryBlocks(_ bad: Report) {
+        let pagesPerSection = UInt64(1) << UInt64(layout.pfnSectionShift)
+        var cursor = 0
+        for b in 0..<nrMemoryBlocks {
+            let mb = memoryBlocks[b], start = UInt64(b) << memoryBlockShift
+            let end = min(endPfn, start + memoryBlockPages)
+            var withMemmap = false
+            var s = start
+            while s < end {
+                let sEnd = min(end, s + pagesPerSection)
+                defer { s = sEnd }
+                guard sectionHasMemmap[Int(layout.sectionNumber(ofPfn: s))] else { continue }
+                withMemmap = true
+                guard mb.zone >= 0 else { continue }
+                // The ranges must cover [s, sEnd) with this zone alone.
+                while cursor < zoneRanges.count, zoneRanges[cursor].endPfn <= s { cursor += 1 }
+                var p = s, k = cursor
+                while p < sEnd, k < zoneRanges.count, zoneRanges[k].startPfn <= p, zoneRanges[k].zone == mb.zone {
+                    p = zoneRanges[k].endPfn
+                    k += 1
+                }
+                if p < sEnd { bad(p, .memmap, "memory block \(b) says zone \(mb.zone), pfn \(p) is in another or none") }
+            }
+            let ok = switch mb.state {
+            case .absent: !withMemmap && mb.zone == -1
+            case .offline: withMemmap && mb.zone == -1
+            case .online: withMemmap && mb.zone != -1
+            }
+            if !ok { bad(start, .memmap, "memory block \(b) is \(mb.state) with zone \(mb.zone) and \(withMemmap ? "" : "no ")memmap") }
+        }
+    }
+
     /// The memory block holding `pfn`. The C counterpart is `scamem_memory_block_info()`.
     public func memoryBlock(containing pfn: UInt64) throws(ScamemError) -> MemoryBlockInfo {
         guard pfn < endPfn else { throw .outOfRange }
@@ -111,7 +148,9 @@ extension Machine {
     /// early block that holds several zones the zone ranges inside it, 16
     /// bytes each (a pfn and a zone index). Inline strategies read the zone
     /// from the word and need none of it.
-    var pfnZoneTableBytes: UInt64 {
+    public var pfnZoneTableBytes: UInt64 { lock.withLock { pfnZoneTableBytesLocked } }
+
+    var pfnZoneTableBytesLocked: UInt64 {
         var bytes = UInt64(nrMemoryBlocks) * 2
         for r in zoneRanges {
             var b = Int(r.startPfn >> memoryBlockShift)

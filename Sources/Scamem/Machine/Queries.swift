@@ -56,6 +56,7 @@ public struct ZoneInfo: Hashable, Sendable {
     /// migratetype, as /proc/pagetypeinfo prints them. The C counterpart is
     /// `scamem_machine_zone_pagetypeinfo()`.
     public var nrFreeByType: [[UInt64]]
+    /// All zero from `zoneInfo(_:pageblocks: false)`.
     public var nrPageblocks: [UInt64]
 }
 
@@ -274,21 +275,28 @@ extension Machine {
 
     /// The zones in node then zone order. The C counterpart is `scamem_machine_zone()`.
     public func zoneInfos() -> [ZoneInfo] {
-        lock.withLock {
-            (0..<nrZones).map { z in
-                ZoneInfo(nid: zones[z].nid, zone: zones[z].zone, startPfn: zones[z].startPfn,
-                         spannedPages: zones[z].endPfn - zones[z].startPfn,
-                         presentPages: zones[z].presentPages, managedPages: zones[z].managedPages,
-                         freePages: zones[z].freePages,
-                         nrFree: (0...maxPageOrder).map { zones[z].nrFree($0) },
-                         watermark: zones[z].watermark, lowmemReserve: zones[z].lowmemReserve,
-                         freeCmaPages: zones[z].freeCmaPages, isolatedFreePages: zones[z].isolatedFreePages,
-                         nrFreeByType: (0...maxPageOrder).map { o in
-                             (0..<MigrateType.count).map { zones[z].area(o, MigrateType(rawValue: UInt8($0))).pointee.nrFree }
-                         },
-                         nrPageblocks: pageblockCounts(z))
-            }
-        }
+        lock.withLock { (0..<nrZones).map { zoneInfoLocked($0, pageblocks: true) } }
+    }
+
+    /// Zone number `index` of `zoneInfos()`, or nil past the last; its
+    /// pageblock counts (a walk of the zone's pageblocks) only if asked. The
+    /// C functions that report one zone read it here.
+    public func zoneInfo(_ index: Int, pageblocks: Bool = true) -> ZoneInfo? {
+        lock.withLock { index >= 0 && index < nrZones ? zoneInfoLocked(index, pageblocks: pageblocks) : nil }
+    }
+
+    func zoneInfoLocked(_ z: Int, pageblocks: Bool) -> ZoneInfo {
+        ZoneInfo(nid: zones[z].nid, zone: zones[z].zone, startPfn: zones[z].startPfn,
+                 spannedPages: zones[z].endPfn - zones[z].startPfn,
+                 presentPages: zones[z].presentPages, managedPages: zones[z].managedPages,
+                 freePages: zones[z].freePages,
+                 nrFree: (0...maxPageOrder).map { zones[z].nrFree($0) },
+                 watermark: zones[z].watermark, lowmemReserve: zones[z].lowmemReserve,
+                 freeCmaPages: zones[z].freeCmaPages, isolatedFreePages: zones[z].isolatedFreePages,
+                 nrFreeByType: (0...maxPageOrder).map { o in
+                     (0..<MigrateType.count).map { zones[z].area(o, MigrateType(rawValue: UInt8($0))).pointee.nrFree }
+                 },
+                 nrPageblocks: pageblocks ? pageblockCounts(z) : [UInt64](repeating: 0, count: MigrateType.count))
     }
 
     /// pagetypeinfo_showblockcount(): the pageblocks of zone `z`, counted by

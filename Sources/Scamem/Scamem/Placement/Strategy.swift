@@ -250,7 +250,7 @@ extension PlacementStrategy {
     /// beside it; PFN_LOOKUP's hwpoison side table and pfn-to-zone table.
     func cost(in m: Machine) -> StrategyCost {
         StrategyCost(bytesPerPage: UInt64(DescriptorSize.word), objectBytes: liveObjectBytes(in: m),
-                     extraBytes: kind == .pfnLookup ? hwpoisonSideBytes(in: m) + m.pfnZoneTableBytes : 0)
+                     extraBytes: kind == .pfnLookup ? hwpoisonSideBytes(in: m) + m.pfnZoneTableBytesLocked : 0)
     }
 
     /// PG_hwpoison of scamem pages in use where neither the word nor the
