@@ -1308,6 +1308,9 @@ static int run(int nthreads, double seconds, int strategy, uint64_t base_seed)
 	struct scamem_machine_info mi0, mi1;
 	CALL0(scamem_machine_info(m, &mi0), NONE);
 	EXPECT(mi0.free_pages == mi0.managed_pages);
+	/* What a strategy keeps with no scamem live (PFN_LOOKUP's pfn-to-zone table). */
+	struct scamem_strategy_cost cost0 = { 0 };
+	CALL0(scamem_machine_strategy_cost(m, &cost0), NONE);
 	g_end_pfn = mi0.end_pfn;
 	g_managed = mi0.managed_pages;
 	g_nr_zones = mi0.nr_zones;
@@ -1379,9 +1382,9 @@ static int run(int nthreads, double seconds, int strategy, uint64_t base_seed)
 		uint64_t live = 0;
 		for (int t = 0; t < SCAMEM_NR_TYPES; t++)
 			live += md.nr_desc[t];
-		if (live != 0 || md.scamem_bytes != 0)
-			fail(main_c, "%" PRIu64 " descriptors (%" PRIu64 " scamem bytes) live after the release", live,
-			     md.scamem_bytes);
+		if (live != 0 || cost0.object_bytes != 0 || md.scamem_bytes != cost0.extra_bytes)
+			fail(main_c, "%" PRIu64 " descriptors (%" PRIu64 " scamem bytes, %" PRIu64 " at creation) live after the release",
+			     live, md.scamem_bytes, cost0.extra_bytes);
 	}
 
 	/* Report. */
