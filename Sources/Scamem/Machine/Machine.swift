@@ -95,8 +95,7 @@ public final class Machine: @unchecked Sendable {
         for z in desc.zones {
             guard z.nid >= 0, z.nid < desc.nrNodes, z.zone.rawValue < UInt32(ZoneType.count),
                   z.zone.rawValue < 1 << desc.profile.zonesShift,
-                  z.spannedPages > 0, z.startPfn < maxPfn, z.spannedPages <= maxPfn - z.startPfn,
-                            z.spannedPages > 0, z.startPfn < maxPfn, z.spannedPages <= maxPfn - z.startPfn
+                  z.spannedPages > 0, z.startPfn < maxPfn, z.spannedPages <= maxPfn - z.startPfn
             else { throw .invalid }
         }
         // Entries never overlap; a zone given in several entries (its span
