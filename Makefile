@@ -198,12 +198,13 @@ fuzz:
 	bash scripts/fuzz.sh replay $(FUZZ_TARGETS); r=$$?; bash scripts/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_TARGETS) && exit $$r
 
 # Benchmarks: numbers go in docs/performance.md, never in tests.
+# BENCH_ARGS=--smoke runs each once (CI: they must run and print).
 bench: all
 	@mkdir -p $(BUILD)/bin
 	@for b in bench import; do \
 		$(CC) -std=c11 -O2 -Wall -Wextra -Werror bench/$$b.c -o $(BUILD)/bin/bench-$$b \
 			$$(PKG_CONFIG_PATH=$(CURDIR)/$(PCDIR) pkg-config --cflags --libs scamem) -Wl,-rpath,$(CURDIR)/$(LIB) || exit 1; \
 	done
-	$(BUILD)/bin/bench-bench
+	$(BUILD)/bin/bench-bench $(BENCH_ARGS)
 	@echo
 	$(BUILD)/bin/bench-import

@@ -189,6 +189,12 @@ step stress-tsan stress_tsan_check
 step fuzz-regressions bash scripts/fuzz.sh replay
 step fuzz-run bash scripts/fuzz.sh run "${FUZZ_SECONDS:-60}"
 
+# 16. The benchmarks in smoke mode (they run and print; no time is judged),
+# then the callgrind gate: pin + unpin instructions per page of a mapped
+# 512-page vmalloc_user area within 20 % of bench/callgrind.baseline.
+step bench-smoke make --no-print-directory bench BENCH_ARGS=--smoke
+step callgrind-gup bash scripts/callgrind-gate.sh "$out"
+
 for name in "${selected[@]}"; do
 	[[ " ${ran[*]} " == *" $name "* ]] || { failed=$((failed + 1)) && failures+=("$name(no such step)"); }
 done
