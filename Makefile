@@ -202,9 +202,11 @@ fuzz:
 bench: all
 	@mkdir -p $(BUILD)/bin
 	@for b in bench import; do \
-		$(CC) -std=c11 -O2 -Wall -Wextra -Werror bench/$$b.c -o $(BUILD)/bin/bench-$$b \
+		$(CC) -std=c11 -O2 -pthread -Wall -Wextra -Werror bench/$$b.c -o $(BUILD)/bin/bench-$$b \
 			$$(PKG_CONFIG_PATH=$(CURDIR)/$(PCDIR) pkg-config --cflags --libs scamem) -Wl,-rpath,$(CURDIR)/$(LIB) || exit 1; \
 	done
 	$(BUILD)/bin/bench-bench $(BENCH_ARGS)
 	@echo
 	$(BUILD)/bin/bench-import
+	@echo
+	bash scripts/bench-callgrind.sh $(BUILD)/bin/bench-bench

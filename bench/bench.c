@@ -1,17 +1,23 @@
 /*
  * Benchmarks of the C face, on the default machine (2.36 M pfns).
- * Build and run: make bench. Prints one row per operation: ns per item,
- * best of several rounds (the VM is noisy; the best round is the least
- * disturbed one). --smoke (CI's check) runs one round: it shows the
- * benchmarks run and print, and gates nothing on time.
+ * Build and run: make bench. Prints one row per operation (ns per item, best
+ * of several rounds: the VM is noisy, the best round the least disturbed),
+ * then issue 12's targets, each as a ratio to a baseline timed in the same
+ * run. --smoke (CI's check) runs one round: it shows the benchmarks run and
+ * print, and gates nothing on time. --callgrind NAME ITERS runs benchmark
+ * NAME once, then ITERS times with callgrind's instrumentation on (run it
+ * with --instr-atstart=no): scripts/bench-callgrind.sh divides the count by
+ * ITERS and the items of one iteration. --list names them with their items.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <scamem.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <valgrind/callgrind.h>
 
 static double now_ns(void)
 {
@@ -20,121 +26,420 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static int rounds = 5;
-#define BENCH(name, items, body)                                                          \
-	do {                                                                              \
-		double best = 1e300;                                                      \
-		for (int round_ = 0; round_ < rounds; round_++) {                         \
-			double t0_ = now_ns();                                            \
-			body;                                                             \
-			double dt_ = now_ns() - t0_;                                      \
-			if (dt_ < best)                                                   \
-				best = dt_;                                               \
-		}                                                                         \
-		printf("| %-44s | %12.2f |\n", name, best / (double)(items));             \
-	} while (0)
-
 static volatile uint64_t sink;
 
-int main(int argc, char **argv)
+#define GUP_PAGES 512
+#define VMALLOC_PAGES 256
+#define NID_CALLS 4096
+#define FA_BIG 4096
+
+/* What the benchmarks work on, set up once. */
+static scamem_machine *m, *fa; /* the default machine; a SCAMEM_FLAGS_ARRAY one */
+static const uint64_t *w, *fa_w;
+static uint64_t nr, fa_nr;
+static struct scamem_layout l;
+static struct scamem_mm *mm;
+static uint64_t vm_k, vm_u, small_u, large_u;
+static uint64_t gup_pfns[GUP_PAGES], floor_out[GUP_PAGES];
+
+static void die(const char *what)
 {
-	if (argc > 1 && strcmp(argv[1], "--smoke") == 0)
-		rounds = 1;
-	else if (argc > 1)
-		return fprintf(stderr, "usage: bench-bench [--smoke]\n"), 64;
-	scamem_machine *m;
+	fprintf(stderr, "bench: %s failed\n", what);
+	exit(1);
+}
+
+/* A mapped driver buffer (vmalloc_user, remap_vmalloc_range()) and two
+ * private anonymous areas faulted in as small and as order-9 folios. */
+static void setup(void)
+{
+	uint64_t pfn;
 	if (scamem_machine_new_default(&m) < 0)
-		return 1;
-	const uint64_t *w;
-	uint64_t nr, pfn;
-	struct scamem_layout l;
+		die("machine");
 	scamem_machine_words(m, &w, &nr);
 	scamem_machine_layout(m, &l);
-
-	/* Populate: a realistic mix so decoders see every kind of word. */
+	/* A realistic mix so decoders see every kind of word. */
 	for (int i = 0; i < 100000; i++)
 		scamem_folio_alloc(m, i % 3 ? SCAMEM_TYPE_FILE : SCAMEM_TYPE_ANON, 0, (uint32_t)i % 3, i % 2, &pfn);
 	for (int i = 0; i < 10000; i++)
 		scamem_slab_alloc(m, 1, 128, 0, 0, i % 2, &pfn);
+	if (scamem_mm_new(m, &mm) || scamem_vmalloc_user(m, GUP_PAGES * SCAMEM_PAGE_SIZE, &vm_k) ||
+	    scamem_mmap(m, mm, 0, GUP_PAGES * SCAMEM_PAGE_SIZE, SCAMEM_MAP_SHARED, &vm_u) ||
+	    scamem_remap_vmalloc_range(m, mm, vm_u, vm_k, 0))
+		die("vmalloc_user mapping");
+	/* A 2 MiB-aligned area each, so order 9 fits. */
+	const uint64_t anon = SCAMEM_MAP_PRIVATE | SCAMEM_MAP_ANONYMOUS | SCAMEM_MAP_FIXED;
+	small_u = 0x40000000;
+	large_u = 0x40200000;
+	if (scamem_mmap(m, mm, small_u, GUP_PAGES * SCAMEM_PAGE_SIZE, (uint32_t)anon, &small_u) ||
+	    scamem_mmap(m, mm, large_u, GUP_PAGES * SCAMEM_PAGE_SIZE, (uint32_t)anon, &large_u))
+		die("anonymous mappings");
+	if (scamem_pin_user_pages(m, mm, small_u, GUP_PAGES, SCAMEM_FOLL_WRITE, gup_pfns) != GUP_PAGES ||
+	    scamem_unpin_user_pages(m, gup_pfns, GUP_PAGES) != GUP_PAGES)
+		die("small folio fault-in");
+	scamem_machine_set_anon_order(m, 9);
+	if (scamem_pin_user_pages(m, mm, large_u, GUP_PAGES, SCAMEM_FOLL_WRITE, gup_pfns) != GUP_PAGES ||
+	    scamem_unpin_user_pages(m, gup_pfns, GUP_PAGES) != GUP_PAGES)
+		die("large folio fault-in");
+	scamem_machine_set_anon_order(m, 0);
+	if (scamem_pin_user_pages(m, mm, vm_u, GUP_PAGES, SCAMEM_FOLL_WRITE, gup_pfns) != GUP_PAGES ||
+	    scamem_unpin_user_pages(m, gup_pfns, GUP_PAGES) != GUP_PAGES)
+		die("vmalloc pin");
+
+	struct scamem_machine_desc d;
+	scamem_machine_desc_default(&d);
+	d.strategy = SCAMEM_STRATEGY_FLAGS_ARRAY;
+	if (scamem_machine_new(&d, &fa) < 0)
+		die("FLAGS_ARRAY machine");
+	scamem_machine_words(fa, &fa_w, &fa_nr);
+}
+
+/* Each benchmark: one iteration does `items` of something. */
+static void b_scan(void)
+{
+	uint64_t c[SCAMEM_NR_TYPES] = {0};
+	for (uint64_t p = 0; p < nr; p++)
+		c[scamem_word_type(w[p])]++;
+	sink = c[1];
+}
+
+static void b_classify(void)
+{
+	uint64_t c[SCAMEM_NR_TYPES] = {0};
+	scamem_classify_range(m, 0, nr, c);
+	sink = c[1];
+}
+
+/* page_to_nid() of NID_CALLS free pages of node 1 (BUDDY words, inline):
+ * the header's inline decode of the same words is its baseline. */
+#define NID_PFN(i) (0x200000 + ((uint64_t)(i) * 97 & 0x3ffff))
+static void b_nid_inline(void)
+{
+	uint64_t s = 0;
+	for (uint64_t i = 0; i < NID_CALLS; i++) {
+		uint64_t x = w[NID_PFN(i)];
+		if (scamem_type_is_inline(scamem_word_type(x)))
+			s += scamem_memdesc_nid(&l, x);
+	}
+	sink = s;
+}
+
+static void b_nid_call(void)
+{
+	uint64_t s = 0;
+	for (uint64_t i = 0; i < NID_CALLS; i++)
+		s += (uint64_t)scamem_page_to_nid(m, NID_PFN(i));
+	sink = s;
+}
+
+static void b_word_decode(void)
+{
+	struct scamem_word_info wi;
+	uint64_t s = 0;
+	for (uint64_t i = 0; i < NID_CALLS; i++) {
+		scamem_word_decode(&l, w[NID_PFN(i)], &wi);
+		s += wi.nid;
+	}
+	sink = s;
+}
+
+static void b_folio(void)
+{
+	uint64_t pfn;
+	scamem_folio_alloc(m, SCAMEM_TYPE_FILE, 0, 0, 1, &pfn);
+	scamem_folio_put(m, pfn);
+}
+
+static void b_order9(void)
+{
+	uint64_t pfn;
+	scamem_alloc_pages(m, 0, 9, 0, &pfn);
+	scamem_free_pages(m, pfn, 9);
+}
+
+static void b_order0_256(void)
+{
+	static uint64_t pfns[VMALLOC_PAGES];
+	for (int i = 0; i < VMALLOC_PAGES; i++)
+		scamem_alloc_pages(m, 0, 0, 0, &pfns[i]);
+	for (int i = 0; i < VMALLOC_PAGES; i++)
+		scamem_free_pages(m, pfns[i], 0);
+}
+
+static void vmalloc_vfree(scamem_machine *on, uint64_t pages)
+{
+	uint64_t k;
+	if (scamem_vmalloc(on, pages * SCAMEM_PAGE_SIZE, &k) == 0)
+		scamem_vfree(on, k);
+}
+
+static void b_vmalloc(void) { vmalloc_vfree(m, VMALLOC_PAGES); }
+static void b_fa_vmalloc_small(void) { vmalloc_vfree(fa, VMALLOC_PAGES); }
+static void b_fa_vmalloc_big(void) { vmalloc_vfree(fa, FA_BIG); }
+
+static void b_check(void) { sink = (uint64_t)scamem_machine_check(m, NULL, NULL); }
+
+/* The checker of the FLAGS_ARRAY machine with 64 areas of FA_BIG pages (an
+ * eighth of its memory), per pfn: about the default machine's, if the
+ * areas' pages cost no search of pages[] each. */
+static uint64_t fa_areas[64];
+static void b_fa_check(void) { sink = (uint64_t)scamem_machine_check(fa, NULL, NULL); }
+
+static void gup_pin(uint64_t u)
+{
+	if (scamem_pin_user_pages(m, mm, u, GUP_PAGES, SCAMEM_FOLL_WRITE, gup_pfns) != GUP_PAGES)
+		die("pin");
+}
+
+static void gup_unpin(void)
+{
+	if (scamem_unpin_user_pages(m, gup_pfns, GUP_PAGES) != GUP_PAGES)
+		die("unpin");
+}
+
+static void b_gup_vmalloc(void) { gup_pin(vm_u); gup_unpin(); }
+static void b_gup_small(void) { gup_pin(small_u); gup_unpin(); }
+static void b_gup_large(void) { gup_pin(large_u); gup_unpin(); }
+
+/* The least pin_user_pages() must do per page, in C: read the page's word,
+ * hand back its pfn and count the reference. */
+static void b_gup_floor(void)
+{
+	static uint64_t refs[SCAMEM_NR_TYPES];
+	for (int i = 0; i < GUP_PAGES; i++) {
+		uint64_t pfn = gup_pfns[i];
+		refs[scamem_word_type(w[pfn])]++;
+		floor_out[i] = pfn;
+	}
+	sink = refs[0] + floor_out[GUP_PAGES - 1];
+}
+
+struct bench {
+	const char *name;
+	const char *what;
+	void (*run)(void);
+	uint64_t items; /* 0: nr (pfns of the default machine) */
+	double best;    /* ns per item */
+};
+
+static struct bench benches[] = {
+	{"scan", "inline scan: scamem_word_type() over the view, per pfn", b_scan, 0, 0},
+	{"classify", "scamem_classify_range() whole machine, per pfn", b_classify, 0, 0},
+	{"nid_inline", "inline decode: memdesc_nid of the words", b_nid_inline, NID_CALLS, 0},
+	{"nid_call", "scamem_page_to_nid() call", b_nid_call, NID_CALLS, 0},
+	{"word_decode", "scamem_word_decode() call", b_word_decode, NID_CALLS, 0},
+	{"folio", "folio_alloc + folio_put, order 0", b_folio, 1, 0},
+	{"order9", "alloc_pages + free_pages, order 9 (split+merge)", b_order9, 1, 0},
+	{"order0_256", "256 x alloc_pages order 0, then free, per page", b_order0_256, VMALLOC_PAGES, 0},
+	{"vmalloc", "vmalloc + vfree, 256 pages, per page", b_vmalloc, VMALLOC_PAGES, 0},
+	{"check", "scamem_machine_check(), per pfn", b_check, 0, 0},
+	{"gup_floor", "C loop: word, pfn and a count per page", b_gup_floor, GUP_PAGES, 0},
+	{"gup_vmalloc", "pin + unpin, 512 vmalloc_user pages, per page", b_gup_vmalloc, GUP_PAGES, 0},
+	{"gup_small", "pin + unpin, 512 small anon folios, per page", b_gup_small, GUP_PAGES, 0},
+	{"gup_large", "pin + unpin, one order-9 anon folio, per page", b_gup_large, GUP_PAGES, 0},
+	{"fa_vmalloc_small", "FLAGS_ARRAY vmalloc + vfree, 256 pages, per page", b_fa_vmalloc_small, VMALLOC_PAGES, 0},
+	{"fa_vmalloc_big", "FLAGS_ARRAY vmalloc + vfree, 4096 pages, per page", b_fa_vmalloc_big, FA_BIG, 0},
+	{"fa_check", "FLAGS_ARRAY machine_check(), 64 x 4096-page areas, per pfn", b_fa_check, 0, 0},
+};
+#define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))
+
+static struct bench *find(const char *name)
+{
+	for (size_t i = 0; i < NR_BENCHES; i++)
+		if (strcmp(benches[i].name, name) == 0)
+			return &benches[i];
+	return NULL;
+}
+
+static uint64_t items_of(const struct bench *b)
+{
+	if (b->items)
+		return b->items;
+	return b->run == b_fa_check ? fa_nr : nr;
+}
+
+/* Best of `rounds`, each of enough iterations to take about 20 ms. */
+static double measure(struct bench *b, int rounds)
+{
+	double t0 = now_ns();
+	b->run();
+	double once = now_ns() - t0;
+	long iters = once > 0 ? (long)(2e7 / once) : 1;
+	if (iters < 1)
+		iters = 1;
+	double best = 1e300;
+	for (int r = 0; r < rounds; r++) {
+		t0 = now_ns();
+		for (long i = 0; i < iters; i++)
+			b->run();
+		double dt = (now_ns() - t0) / (double)iters;
+		if (dt < best)
+			best = dt;
+	}
+	return best / (double)items_of(b);
+}
+
+/* Threads pinning and unpinning 512 mapped vmalloc_user pages, `rounds` times each. */
+struct worker {
+	struct scamem_mm *mm;
+	uint64_t u;
+	long rounds;
+	int failed;
+};
+
+static void *work(void *arg)
+{
+	struct worker *k = arg;
+	uint64_t pfns[GUP_PAGES];
+	for (long i = 0; i < k->rounds; i++) {
+		if (scamem_pin_user_pages(m, k->mm, k->u, GUP_PAGES, SCAMEM_FOLL_WRITE, pfns) != GUP_PAGES ||
+		    scamem_unpin_user_pages(m, pfns, GUP_PAGES) != GUP_PAGES)
+			k->failed = 1;
+	}
+	return NULL;
+}
+
+/* Wall time of `n` threads running workers `k` at once. */
+static double run_threads(struct worker *k, int n)
+{
+	pthread_t t[2];
+	double t0 = now_ns();
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, work, &k[i]);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	double dt = now_ns() - t0;
+	for (int i = 0; i < n; i++)
+		if (k[i].failed)
+			die("threaded pin");
+	return dt;
+}
+
+/* Throughput of two threads over one thread's, best of `rounds`: on
+ * different mms and areas (`same` 0), or both on the same area. */
+static double thread_ratio(int rounds, int same)
+{
+	struct scamem_mm *mm2;
+	uint64_t k2, u2;
+	if (scamem_mm_new(m, &mm2) || scamem_vmalloc_user(m, GUP_PAGES * SCAMEM_PAGE_SIZE, &k2) ||
+	    scamem_mmap(m, mm2, 0, GUP_PAGES * SCAMEM_PAGE_SIZE, SCAMEM_MAP_SHARED, &u2) ||
+	    scamem_remap_vmalloc_range(m, mm2, u2, k2, 0))
+		die("second mapping");
+	const long n = 200;
+	double best = 0;
+	for (int r = 0; r < rounds; r++) {
+		struct worker one = {mm, vm_u, 2 * n, 0};
+		double t1 = run_threads(&one, 1);
+		struct worker two[2] = {{mm, vm_u, n, 0}, {same ? mm : mm2, same ? vm_u : u2, n, 0}};
+		double t2 = run_threads(two, 2);
+		double ratio = t1 / t2; /* same work: 2n rounds each way */
+		if (ratio > best)
+			best = ratio;
+	}
+	scamem_mm_exit(m, mm2);
+	scamem_vfree(m, k2);
+	return best;
+}
+
+static void target(const char *what, double value, const char *unit, double baseline, const char *base_what,
+		   const char *goal, int met)
+{
+	printf("| %-46s | %9.2f %-4s | %-30s %9.2f | %7.2fx | %-26s | %s |\n", what, value, unit, base_what, baseline,
+	       baseline > 0 ? value / baseline : 0, goal, met ? "met" : "MISSED");
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = 5;
+	if (argc == 4 && strcmp(argv[1], "--callgrind") == 0) {
+		struct bench *b = find(argv[2]);
+		long iters = strtol(argv[3], NULL, 10);
+		if (!b || iters < 0)
+			return fprintf(stderr, "bench: no benchmark %s\n", argv[2]), 64;
+		setup();
+		for (int i = 0; i < 64; i++)
+			if (scamem_vmalloc(fa, FA_BIG * SCAMEM_PAGE_SIZE, &fa_areas[i]))
+				die("FLAGS_ARRAY areas");
+		b->run(); /* first-use costs stay out of the count */
+		CALLGRIND_START_INSTRUMENTATION;
+		for (long i = 0; i < iters; i++)
+			b->run();
+		CALLGRIND_STOP_INSTRUMENTATION;
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		setup();
+		for (size_t i = 0; i < NR_BENCHES; i++)
+			printf("%s %" PRIu64 "\n", benches[i].name, items_of(&benches[i]));
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--smoke") == 0)
+		rounds = 1;
+	else if (argc > 1)
+		return fprintf(stderr, "usage: bench-bench [--smoke | --list | --callgrind NAME ITERS]\n"), 64;
+	setup();
 
 	printf("| operation (default machine, %" PRIu64 " pfns) | ns per item |\n", nr);
 	printf("|---|---|\n");
-
-	BENCH("inline scan: scamem_word_type() over the view", nr, {
-		uint64_t c[SCAMEM_NR_TYPES] = {0};
-		for (uint64_t p = 0; p < nr; p++)
-			c[scamem_word_type(w[p])]++;
-		sink = c[1];
-	});
-	BENCH("inline decode: type + memdesc_nid (inline words)", nr, {
-		uint64_t s = 0;
-		for (uint64_t p = 0; p < nr; p++)
-			if (scamem_type_is_inline(scamem_word_type(w[p])))
-				s += scamem_memdesc_nid(&l, w[p]);
-		sink = s;
-	});
-	BENCH("scamem_classify_range() whole machine, per pfn", nr, {
-		uint64_t c[SCAMEM_NR_TYPES] = {0};
-		scamem_classify_range(m, 0, nr, c);
-		sink = c[1];
-	});
-	BENCH("scamem_page_to_nid() call", 1000000, {
-		uint64_t s = 0;
-		for (uint64_t p = 0; p < 1000000; p++)
-			s += (uint64_t)scamem_page_to_nid(m, 0x100000 + (p & 0xfffff));
-		sink = s;
-	});
-	BENCH("scamem_word_decode() call", 1000000, {
-		struct scamem_word_info wi;
-		uint64_t s = 0;
-		for (uint64_t p = 0; p < 1000000; p++) {
-			scamem_word_decode(&l, w[0x100000 + (p & 0xfffff)], &wi);
-			s += wi.nid;
+	for (size_t i = 0; i < NR_BENCHES; i++) {
+		if (benches[i].run == b_fa_check) {
+			for (int a = 0; a < 64; a++)
+				if (scamem_vmalloc(fa, FA_BIG * SCAMEM_PAGE_SIZE, &fa_areas[a]))
+					die("FLAGS_ARRAY areas");
 		}
-		sink = s;
-	});
-	BENCH("folio_alloc + folio_put, order 0", 100000, {
-		for (int i = 0; i < 100000; i++) {
-			scamem_folio_alloc(m, SCAMEM_TYPE_FILE, 0, 0, 1, &pfn);
-			scamem_folio_put(m, pfn);
-		}
-	});
-	BENCH("alloc_pages + free_pages, order 9 (split+merge)", 10000, {
-		for (int i = 0; i < 10000; i++) {
-			scamem_alloc_pages(m, 0, 9, 0, &pfn);
-			scamem_free_pages(m, pfn, 9);
-		}
-	});
-	BENCH("scamem_machine_check(), per pfn", nr, { sink = (uint64_t)scamem_machine_check(m, NULL, NULL); });
-
-	/* GUP on a driver's buffer: 512 pages of vmalloc_user, remap_vmalloc_range()d
-	 * (callgrind's count of the same loop: scripts/callgrind-gate.sh). */
-	struct scamem_mm *mm;
-	uint64_t k, u;
-	static uint64_t pfns[512];
-	if (scamem_mm_new(m, &mm) || scamem_vmalloc_user(m, 512 * SCAMEM_PAGE_SIZE, &k) ||
-	    scamem_mmap(m, mm, 0, 512 * SCAMEM_PAGE_SIZE, SCAMEM_MAP_SHARED, &u) ||
-	    scamem_remap_vmalloc_range(m, mm, u, k, 0))
-		return 1;
-	double best_pin = 1e300, best_unpin = 1e300;
+		benches[i].best = measure(&benches[i], rounds);
+		printf("| %-58s | %10.2f |\n", benches[i].what, benches[i].best);
+	}
+	/* pin and unpin apart, per page, as the kernel's gup_test reports them. */
+	double pin = 1e300, unpin = 1e300;
 	for (int r = 0; r < rounds; r++) {
-		double pin = 0, unpin = 0;
+		double p = 0, u = 0;
 		for (int i = 0; i < 100; i++) {
 			double t0 = now_ns();
-			sink = (uint64_t)scamem_pin_user_pages(m, mm, u, 512, SCAMEM_FOLL_WRITE, pfns);
+			gup_pin(vm_u);
 			double t1 = now_ns();
-			sink += (uint64_t)scamem_unpin_user_pages(m, pfns, 512);
+			gup_unpin();
 			double t2 = now_ns();
-			pin += t1 - t0;
-			unpin += t2 - t1;
+			p += t1 - t0;
+			u += t2 - t1;
 		}
-		best_pin = pin < best_pin ? pin : best_pin;
-		best_unpin = unpin < best_unpin ? unpin : best_unpin;
+		pin = p < pin ? p : pin;
+		unpin = u < unpin ? u : unpin;
 	}
-	printf("| %-44s | %12.2f |\n", "pin_user_pages, 512 vmalloc_user pages, per page", best_pin / (100 * 512));
-	printf("| %-44s | %12.2f |\n", "unpin_user_pages of the same, per page", best_unpin / (100 * 512));
+	pin /= 100.0 * GUP_PAGES;
+	unpin /= 100.0 * GUP_PAGES;
+	printf("| %-58s | %10.2f |\n", "pin_user_pages alone, 512 vmalloc_user pages, per page", pin);
+	printf("| %-58s | %10.2f |\n", "unpin_user_pages alone, per page", unpin);
+	double threads_apart = thread_ratio(rounds, 0), threads_same = thread_ratio(rounds, 1);
+	printf("| %-58s | %9.2fx |\n", "2 threads / 1 thread throughput, different areas", threads_apart);
+	printf("| %-58s | %9.2fx |\n", "2 threads / 1 thread throughput, the same area", threads_same);
+
+	/* Issue 12's targets: each against a baseline from this run. */
+	double gup = find("gup_vmalloc")->best, floor_ns = find("gup_floor")->best;
+	double small = find("gup_small")->best, large = find("gup_large")->best;
+	double nid = find("nid_call")->best, nid_inline = find("nid_inline")->best;
+	double vm = find("vmalloc")->best, o0 = find("order0_256")->best;
+	double cl = find("classify")->best, scan = find("scan")->best;
+	double fa_small = find("fa_vmalloc_small")->best, fa_big = find("fa_vmalloc_big")->best;
+	double fa_chk = find("fa_check")->best, chk = find("check")->best;
+	printf("\n| target | measured | baseline (same run) | ratio | goal | |\n|---|---|---|---|---|---|\n");
+	target("pin + unpin, vmalloc_user, per page", gup, "ns", floor_ns, "C loop over the same pages", "ratio only", 1);
+	target("pin alone, per page", pin, "ns", floor_ns, "C loop over the same pages", "< 30 ns", pin < 30);
+	target("unpin alone, per page", unpin, "ns", floor_ns, "C loop over the same pages", "< 15 ns", unpin < 15);
+	target("pin + unpin, small anon folios, per page", small, "ns", large, "one order-9 folio", ">= 5x the large", small >= 5 * large);
+	target("2 threads, different areas (throughput)", threads_apart, "x", 1, "one thread", ">= 1.6x", threads_apart >= 1.6);
+	target("2 threads, the same area (throughput)", threads_same, "x", 1, "one thread", ">= 1x", threads_same >= 1.0);
+	target("scamem_page_to_nid()", nid, "ns", nid_inline, "inline decode", "< 5 ns, <= 4x", nid < 5 && nid <= 4 * nid_inline);
+	target("vmalloc + vfree 256 pages, per page", vm, "ns", o0, "alloc_pages+free_pages order 0", "< 40 ns", vm < 40);
+	target("classify whole machine, per pfn", cl, "ns", scan, "C -O2 loop over the view", "<= 2x", cl <= 2 * scan);
+	target("FLAGS_ARRAY vmalloc+vfree, 4096 pages, per page", fa_big, "ns", fa_small, "the same, 256 pages", "linear: ~1x", fa_big <= 1.5 * fa_small);
+	target("FLAGS_ARRAY check with 64 areas, per pfn", fa_chk, "ns", chk, "PFN_LOOKUP check, per pfn", "linear: ~1x", fa_chk <= 1.5 * chk);
+	printf("\n(import targets: bench-import below; instructions: scripts/bench-callgrind.sh)\n");
+
 	scamem_mm_exit(m, mm);
-	scamem_vfree(m, k);
+	scamem_vfree(m, vm_k);
+	for (int a = 0; a < 64; a++)
+		scamem_vfree(fa, fa_areas[a]);
+	scamem_machine_free(fa);
 	scamem_machine_free(m);
 	return 0;
 }

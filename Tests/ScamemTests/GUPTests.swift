@@ -116,4 +116,89 @@ import Scamem
         try m.mmExit(mm)
         expectClean(m)
     }
+
+    /// try_grab_folio(folio, refs) and gup_put_folio(folio, refs): a run of
+    /// one folio's pages is taken and dropped at once, and runs of several
+    /// folios, small and large, interleaved in any order come out exact.
+    @Test(arguments: Strategy.allCases)
+    func runsOfOneFolioAreTakenAtOnce(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, addr: 0x4000_0000, length: 24 * 4096, flags: [.private, .anonymous, .fixed])
+        try m.setAnonFolioOrder(3)
+        // Two order-3 folios, then (order 0 again) eight small ones.
+        _ = try m.getUserPages(mm, start: a, nrPages: 16, flags: .write).map { try m.putPage($0) }
+        try m.setAnonFolioOrder(0)
+        let pfns = try m.pinUserPages(mm, start: a + 4 * 4096, nrPages: 20, flags: .write)
+        #expect(pfns.count == 20)
+        let first = try m.pageInfo(pfns[0]), second = try m.pageInfo(pfns[4])
+        #expect(first.order == 3 && first.pincount == 4 && first.refcount == 8 + 4)
+        #expect(second.order == 3 && second.pincount == 8 && second.refcount == 8 + 8)
+        for pfn in pfns[12...] { #expect(try m.pageInfo(pfn).refcount == 1 + 1024) }
+        // FOLL_GET of the same range adds one per page, a run at a time.
+        let got = try m.getUserPages(mm, start: a, nrPages: 24)
+        #expect(try m.pageInfo(got[0]).refcount == 8 + 4 + 8)
+        expectClean(m)
+        // Released backwards, and interleaved with the gets.
+        try unpin(m, Array(pfns.reversed()))
+        for pfn in got.reversed() { try m.putPage(pfn) }
+        #expect(try m.pageInfo(pfns[0]).pincount == 0 && m.pageInfo(pfns[0]).refcount == 8)
+        expectClean(m)
+        try m.mmExit(mm)
+        expectClean(m)
+    }
+
+    /// unpin_user_pages() stops at the first page it does not hold; the run
+    /// before it is released, the pages after it stay pinned. A page listed
+    /// twice in a row is unpinned twice (two pins).
+    @Test(arguments: Strategy.allCases)
+    func unpinStopsAtAPageNotHeld(strategy: Strategy) throws {
+        let m = try tinyMachine(strategy)
+        let (mm, k, u) = try mappedVmallocUser(m, pages: 4)
+        try m.setAnonFolioOrder(2)
+        let a = try m.mmap(mm, addr: 0x4000_0000, length: 4 * 4096, flags: [.private, .anonymous, .fixed])
+        let v = try m.pinUserPages(mm, start: u, nrPages: 4)
+        let f = try m.pinUserPages(mm, start: a, nrPages: 4, flags: .write)
+        _ = try m.pinUserPages(mm, start: u, nrPages: 1)
+        let free = try m.allocPages(order: 0)
+        let list = [v[0], v[0], v[1], f[0], f[1], free, v[2], f[2]]
+        #expect(try unpin(m, list) == 5)
+        #expect(try m.pageInfo(f[0]).pincount == 2)
+        if strategy.wholeObject { #expect(try m.scamemStat(m.findVmArea(k)!.scamem).gupRefs == 2) }
+        expectClean(m)
+        #expect(throws: ScamemError.invalid) { try m.unpinUserPage(v[0]) }
+        try unpin(m, [v[2], v[3], f[2], f[3]])
+        #expect(try m.pageInfo(f[0]).pincount == 0)
+        try m.freePages(free, order: 0)
+        try m.vfree(k)
+        try m.mmExit(mm)
+        expectClean(m)
+    }
+
+    /// The ledger keeps a section's cells apart from the next one's: pins
+    /// of pages in several sections (1024-page sections) are each refused
+    /// a second release, and the checker sees them all.
+    @Test func ledgerSpansSections() throws {
+        let m = try Machine(Fixtures.mini())
+        let mm = m.mmNew()
+        let a = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
+        var pfns: [UInt64] = []
+        for nid in [0, 1] {
+            try m.setLocalNode(nid)
+            pfns += try m.pinUserPages(mm, start: a + UInt64(nid) * 2 * 4096, nrPages: 2, flags: .write)
+        }
+        let sections = Set(pfns.map { $0 >> 10 })
+        #expect(sections.count >= 2)
+        expectClean(m)
+        try unpin(m, pfns)
+        for pfn in pfns { #expect(throws: ScamemError.invalid) { try m.unpinUserPage(pfn) } }
+        try m.mmExit(mm)
+        expectClean(m)
+    }
+}
+
+/// unpin_user_pages() of an array's pfns.
+@discardableResult
+func unpin(_ m: Machine, _ pfns: [UInt64]) throws -> Int {
+    try pfns.withUnsafeBufferPointer { try m.unpinUserPages($0) }
 }

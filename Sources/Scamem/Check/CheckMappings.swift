@@ -143,13 +143,13 @@ extension Machine {
                 folios[w.descriptorID, default: Holds()].cache += 1
             }
         }
-        for (pfn, h) in gupLedger {
-            let w = PageWord(rawValue: pfn < endPfn ? words[Int(pfn)] : 0)
-            if pfn == zeroPfn { continue }
-            if strategy.page(pfn, word: w, through: nil, in: self) != nil { continue }
+        gupLedger.forEach { pfn, h in
+            let w = PageWord(rawValue: words[Int(pfn)])
+            if pfn == zeroPfn { return }
+            if strategy.page(pfn, word: w, through: nil, in: self) != nil { return }
             guard PageType.folioTypes & w.type.bit != 0, descriptors.lookup(w.descriptorID) != nil else {
                 bad(pfn, .refcount, "GUP holds \(h.gets) gets and \(h.pins) pins on a \(w.type) page")
-                continue
+                return
             }
             folios[w.descriptorID, default: Holds()].gets += Int64(h.gets)
             folios[w.descriptorID, default: Holds()].pins += Int64(h.pins)

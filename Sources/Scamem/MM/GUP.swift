@@ -17,55 +17,207 @@ public struct FollFlags: OptionSet, Hashable, Sendable {
 /// GUP_PIN_COUNTING_BIAS: what a pin adds to a small folio's refcount.
 public let gupPinCountingBias: Int32 = 1 << 10
 
-/// References GUP holds on one page (the model's ledger).
-struct GupHolds: Hashable {
-    var gets: UInt32 = 0
-    var pins: UInt32 = 0
+/// What one GUP reference on a page is taken on: nothing (the zero page),
+/// a scamem (or, LEGACY, the pages' own struct pages: no object), or a
+/// folio. Consecutive pages with one holder are a run whose references are
+/// taken or dropped at once, as try_grab_folio(folio, refs, flags) and
+/// gup_put_folio(folio, refs, flags) do for a folio's pages.
+struct GupHolder: Equatable {
+    enum Kind: UInt8 { case none, zeroPage, scamem, folio }
+    let kind: Kind
+    /// The scamem's slot (-1: LEGACY's pages, no object) or the folio's descriptor id.
+    let id: Int
+
+    static let none = GupHolder(kind: .none, id: 0)
+    static let zeroPage = GupHolder(kind: .zeroPage, id: 0)
+    @inline(__always) static func scamem(_ slot: Int?) -> GupHolder { GupHolder(kind: .scamem, id: slot ?? -1) }
+    @inline(__always) static func folio(_ id: UInt64) -> GupHolder { GupHolder(kind: .folio, id: Int(bitPattern: UInt(id))) }
+    /// The scamem slot of a `.scamem` holder (nil under LEGACY).
+    var slot: Int? { id < 0 ? nil : id }
+
+    @inline(__always) static func == (a: GupHolder, b: GupHolder) -> Bool { a.kind == b.kind && a.id == b.id }
+}
+
+/// A run of pages `start..<start + count` of the caller's array with one
+/// holder. `word` is its first page's word: where the word alone names the
+/// holder (`byWord`: a folio's pointer word, or a scamem's where the
+/// strategy's word names the object), a next page with the same word is
+/// the same holder without asking again, as gup_folio_next() compares
+/// page_folio() of each page, here the memdesc pointer in the word.
+struct GupRun {
+    var holder = GupHolder.none
+    var word: UInt64 = 0
+    var byWord = false
+    var start = 0
+    var count = 0
+
+    /// Page `index` with word `w` belongs to this run as it is.
+    @inline(__always)
+    func continues(_ w: UInt64, at index: Int) -> Bool { byWord && w == word && count > 0 && start + count == index }
 }
 
 /// get_user_pages(), pin_user_pages() and their release given the page alone.
 extension Machine {
-    /// try_grab_folio() and its scamem twin: one GUP reference on the page,
-    /// found through the VMA that maps object `vmaObject` (if any).
-    func grab(_ pfn: UInt64, pin: Bool, vmaObject: Int?) throws(ScamemError) {
-        let w = PageWord(rawValue: words[Int(pfn)])
-        if pfn == zeroPfn {
-            // try_grab_folio(): no pin on the zero page, "it's not going
-            // anywhere"; a FOLL_GET's count the model keeps in the ledger alone.
-        } else if let p = strategy.page(pfn, word: w, through: vmaObject, in: self) {
-            // A scamem page: the strategy says what the reference holds.
-            try strategy.gupTaken(p, pin: pin, in: self)
-        } else if let (_, d) = try? descriptor(of: pfn, PageType.folioTypes) {
-            let add: Int32 = pin && d.pointee.order == 0 ? gupPinCountingBias : 1
-            guard d.pointee.refcount <= Int32.max - add, d.pointee.pincount < Int32.max else { throw .overflow }
-            d.pointee.refcount += add
-            if pin && d.pointee.order > 0 { d.pointee.pincount += 1 }
-        } else {
-            throw .fault
+    /// The holder a GUP reference on `pfn` (word `w`, mapped by a VMA whose
+    /// object is scamem slot `vmaObject`, if any) is taken on; `.fault` for
+    /// a page with nothing to hold (the kernel's try_grab_folio() of a page
+    /// that is no folio).
+    func gupHolder(_ pfn: UInt64, _ w: PageWord, vmaObject: Int?) throws(ScamemError) -> GupHolder {
+        // try_grab_folio(): no pin on the zero page, "it's not going
+        // anywhere"; a FOLL_GET's count the model keeps in the ledger alone.
+        if pfn == zeroPfn { return .zeroPage }
+        // A folio's pointer word (no strategy's scamem page has one).
+        if PageType.folioTypes & w.type.bit != 0 {
+            guard descriptors.lookup(w.descriptorID) != nil else { throw .fault }
+            return .folio(w.descriptorID)
         }
-        if pin { gupLedger[pfn, default: GupHolds()].pins += 1 } else { gupLedger[pfn, default: GupHolds()].gets += 1 }
+        // A scamem page: the strategy says what the reference holds.
+        guard let p = strategy.page(pfn, word: w, through: vmaObject, in: self) else { throw .fault }
+        return .scamem(p.slot)
+    }
+
+    /// A new run for page `index` with word `w` and holder `h`.
+    @inline(__always)
+    func gupRun(_ h: GupHolder, _ w: UInt64, at index: Int) -> GupRun {
+        GupRun(holder: h, word: w, byWord: h.kind != .scamem || strategyWordNamesObject, start: index, count: 1)
+    }
+
+    /// Adds page `index` (`pfn`, mapped by a VMA whose object is scamem slot
+    /// `vmaObject`) to the run, taking the run's references first when the
+    /// holder changes. The page's ledger section is made ready here, so that
+    /// taking the run's holds cannot fail.
+    @inline(__always)
+    func gupExtend(_ run: inout GupRun, _ pfn: UInt64, vmaObject: Int?, index: Int,
+                   pfns: UnsafeMutablePointer<UInt64>, pin: Bool) throws(ScamemError) {
+        guard pfn < endPfn else { throw .fault }
+        guard gupLedger.prepare(pfn) else { throw .noMemory }
+        let w = words[Int(pfn)]
+        if run.continues(w, at: index) {
+            run.count += 1
+            return
+        }
+        let h = try gupHolder(pfn, PageWord(rawValue: w), vmaObject: vmaObject)
+        if h == run.holder && run.start + run.count == index {
+            run.count += 1
+            return
+        }
+        try gupGrab(&run, pfns, pin: pin)
+        run = gupRun(h, w, at: index)
+    }
+
+    /// try_grab_folio(folio, refs, flags) for the run, all or nothing, and
+    /// its holds into the ledger; the run is empty afterwards if it worked.
+    func gupGrab(_ run: inout GupRun, _ pfns: UnsafeMutablePointer<UInt64>, pin: Bool) throws(ScamemError) {
+        let r = run
+        guard r.count > 0 else { return }
+        let pages = UnsafeBufferPointer(start: pfns + r.start, count: r.count)
+        switch r.holder.kind {
+        case .none, .zeroPage:
+            break
+        case .scamem:
+            try strategy.gupTaken(pages, slot: r.holder.slot, pin: pin, in: self)
+        case .folio:
+            // A large folio counts pins in _pincount and adds one reference
+            // per pin; a small one adds GUP_PIN_COUNTING_BIAS per pin.
+            let d = descriptors.lookup(UInt64(r.holder.id)).unsafelyUnwrapped
+            let large = d.pointee.order > 0
+            let add = Int64(pin && !large ? gupPinCountingBias : 1) * Int64(r.count)
+            guard Int64(d.pointee.refcount) + add <= Int64(Int32.max),
+                  !pin || !large || Int64(d.pointee.pincount) + Int64(r.count) <= Int64(Int32.max) else { throw .overflow }
+            d.pointee.refcount += Int32(add)
+            if pin && large { d.pointee.pincount += Int32(r.count) }
+        }
+        gupLedger.take(pages, pin: pin)
+        run = GupRun()
     }
 
     /// __get_user_pages(): walks `nrPages` pages from `start`, faulting in
     /// what is missing or must be copied first, and takes a reference on
-    /// each into `out`. Returns how many were taken; an error after the
-    /// first page ends the walk early, as the kernel returns a short count.
+    /// each into `out`, a run of one holder's pages at a time. Returns how
+    /// many were taken; an error after the first page ends the walk early,
+    /// as the kernel returns a short count.
     func gupLocked(_ s: Int, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
                    out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
-        for i in 0..<nrPages {
-            do throws(ScamemError) {
+        var run = GupRun()
+        var i = 0
+        do throws(ScamemError) {
+            while i < nrPages {
                 let addr = start + UInt64(i) * 4096
                 guard let vi = mms[s].index(containing: addr) else { throw .fault }
                 try checkVMAFlags(mms[s].vmas[vi], flags)
-                let pfn = try followPageForGUP(s, vi, addr, flags)
-                try grab(pfn, pin: pin, vmaObject: mms[s].vmas[vi].object.flatMap { scamems.slot(handle: $0) })
+                let n = min(nrPages - i, Int((mms[s].vmas[vi].end - addr) >> 12))
+                let object = mms[s].vmas[vi].object.flatMap { scamems.slot(handle: $0) }
+                let j = try followPresentPtes(s, vi, addr, n, flags, object: object, &run, out: out, base: i, pin: pin)
+                i += j
+                guard j < n else { continue }
+                // This page needs a fault (which may allocate): the run so far
+                // is held first, then the faulted page on its own.
+                try gupGrab(&run, out, pin: pin)
+                let pfn = try followPageForGUP(s, vi, start + UInt64(i) * 4096, flags)
                 out[i] = pfn
-            } catch {
-                if i == 0 { throw error }
-                return i
+                try gupExtend(&run, pfn, vmaObject: object, index: i, pfns: out, pin: pin)
+                try gupGrab(&run, out, pin: pin)
+                i += 1
             }
+            try gupGrab(&run, out, pin: pin)
+            return nrPages
+        } catch {
+            // The pages before the run are held, and the run's too if its
+            // grab works now (it failed if the error was its own). With no
+            // run, every page before the failing one `i` is held.
+            var taken = i
+            if run.count > 0 {
+                let (first, count) = (run.start, run.count)
+                taken = (try? gupGrab(&run, out, pin: pin)) != nil ? first + count : first
+            }
+            if taken == 0 { throw error }
+            return taken
         }
-        return nrPages
+    }
+
+    /// The pages from `addr` (at most `n`, inside VMA `vi`) whose ptes GUP
+    /// can follow as they are (follow_page_pte() with no fault to take),
+    /// added to the run: one read of the page table, no fault. Returns how
+    /// many; the next one, if any, needs a fault.
+    func followPresentPtes(_ s: Int, _ vi: Int, _ addr: UInt64, _ n: Int, _ flags: FollFlags, object: Int?,
+                           _ run: inout GupRun, out: UnsafeMutablePointer<UInt64>, base: Int,
+                           pin: Bool) throws(ScamemError) -> Int {
+        // A copy of the VMA for the walk: it goes before any fault writes the
+        // page table, which then needs no copy-on-write of it.
+        let v = mms[s].vmas[vi]
+        return try v.ptes.withUnsafeBufferPointer { (ptes) throws(ScamemError) -> Int in
+            let first = v.pteIndex(addr)
+            let write = flags.contains(.write)
+            var j = 0
+            while j < n {
+                let pte = ptes[first + j]
+                guard PTE.isPresent(pte) else { break }
+                if write {
+                    guard canFollowWritePte(v, pte, flags) else { break }
+                } else if !v.writable(pte), gupMustUnshare(v, pte, flags) {
+                    break
+                }
+                let pfn = PTE.pfn(pte)
+                out[base + j] = pfn
+                try gupExtend(&run, pfn, vmaObject: object, index: base + j, pfns: out, pin: pin)
+                j += 1
+                guard run.holder.kind == .folio else { continue }
+                // folio_pte_batch(): the ptes that follow with the same bits
+                // and the next pfns of this folio are its pages too, followed
+                // alike (one section's ledger cells: a folio never crosses one).
+                let d = descriptors.lookup(UInt64(run.holder.id)).unsafelyUnwrapped
+                let folioEnd = d.pointee.pfn &+ (1 &<< UInt64(d.pointee.order))
+                var next = pte &+ 1, nextPfn = pfn &+ 1
+                while j < n, nextPfn < folioEnd, ptes[first + j] == next {
+                    out[base + j] = nextPfn
+                    run.count &+= 1
+                    j += 1
+                    next &+= 1
+                    nextPfn &+= 1
+                }
+            }
+            return j
+        }
     }
 
     /// check_vma_flags(): raw pfns have no page to reference; a write needs
@@ -195,8 +347,8 @@ extension Machine {
             heads.insert((try? descriptor(of: pfn, PageType.folioTypes))?.desc.pointee.pfn ?? pfn)
         }
         guard !heads.isEmpty else { return false }
-        // Each was pinned just now, so each release succeeds.
-        for pfn in pfns { try? release(pfn, pin: true) }
+        // Each was pinned just now, so the release succeeds.
+        _ = try? releasePages(pfns, pin: true)
         guard migrateFolios(heads, to: MigrationTarget(gfp: .kernel, nid: nil)).failed.isEmpty else { throw .noMemory }
         return true
     }
@@ -238,26 +390,86 @@ extension Machine {
         return Array(pfns.prefix(n))
     }
 
-    /// Releases one GUP reference given the page alone: the scamem behind a
-    /// scamem page, the folio otherwise. A page GUP does not hold is refused.
-    func release(_ pfn: UInt64, pin: Bool) throws(ScamemError) {
-        let w = try checkedWord(pfn)
-        guard let held = gupLedger[pfn], pin ? held.pins > 0 : held.gets > 0 else {
-            throw w.type == .buddy ? .alreadyFree : .invalid
+    /// The holder of a GUP reference the ledger says `pfn` carries: the
+    /// scamem behind a scamem page, the folio otherwise.
+    func gupHeldHolder(_ pfn: UInt64, _ w: PageWord) -> GupHolder? {
+        if pfn == zeroPfn { return .zeroPage }
+        if PageType.folioTypes & w.type.bit != 0 {
+            return descriptors.lookup(w.descriptorID) != nil ? .folio(w.descriptorID) : nil
         }
-        if pfn == zeroPfn {
+        return strategy.page(pfn, word: w, through: nil, in: self).map { .scamem($0.slot) }
+    }
+
+    /// gup_put_folio(folio, refs, flags) for the run; empty afterwards.
+    func gupPut(_ run: inout GupRun, _ pfns: UnsafeBufferPointer<UInt64>, pin: Bool) {
+        let r = run
+        run = GupRun()
+        guard r.count > 0 else { return }
+        switch r.holder.kind {
+        case .none, .zeroPage:
             // gup_put_folio(): nothing was taken on the zero page.
-        } else if let p = strategy.page(pfn, word: w, through: nil, in: self) {
-            strategy.gupReleased(p, pin: pin, in: self)
-        } else {
-            let (id, d) = try descriptor(of: pfn, PageType.folioTypes)
-            if pin && d.pointee.order > 0 { d.pointee.pincount -= 1 }
-            d.pointee.refcount -= pin && d.pointee.order == 0 ? gupPinCountingBias : 1
+            break
+        case .scamem:
+            strategy.gupReleased(UnsafeBufferPointer(rebasing: pfns[r.start..<r.start + r.count]), slot: r.holder.slot,
+                                 pin: pin, in: self)
+        case .folio:
+            let id = UInt64(r.holder.id)
+            let d = descriptors.lookup(id).unsafelyUnwrapped
+            let large = d.pointee.order > 0
+            if pin && large { d.pointee.pincount -= Int32(r.count) }
+            d.pointee.refcount -= (pin && !large ? gupPinCountingBias : 1) * Int32(r.count)
             if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
         }
-        var h = held
-        if pin { h.pins -= 1 } else { h.gets -= 1 }
-        gupLedger[pfn] = h == GupHolds() ? nil : h
+    }
+
+    /// unpin_user_pages() (or put_page() of each, `pin` false) given the
+    /// pages alone: gup_folio_next() runs of one holder, each released at
+    /// once. Stops at the first page GUP does not hold, returning how many
+    /// were released before it (throwing if none were).
+    func releasePages(_ pfns: UnsafeBufferPointer<UInt64>, pin: Bool) throws(ScamemError) -> Int {
+        var run = GupRun()
+        var i = 0
+        while i < pfns.count {
+            let pfn = pfns[i]
+            // The run goes on: the page has its word (so it has a memmap).
+            // Each page joins the run or starts the next, so runs are contiguous.
+            if run.byWord, pfn < endPfn, words[Int(truncatingIfNeeded: pfn)] == run.word, gupLedger.drop(pfn, pin: pin) {
+                run.count &+= 1
+                i &+= 1
+                continue
+            }
+            let w: PageWord, h: GupHolder
+            do throws(ScamemError) {
+                w = try checkedWord(pfn)
+                guard gupLedger.drop(pfn, pin: pin) else { throw w.type == .buddy ? .alreadyFree : .invalid }
+                guard let held = gupHeldHolder(pfn, w) else {
+                    // The ledger and the page disagree: the checker reports it.
+                    gupLedger.take(pfn, pin: pin)
+                    throw .invalid
+                }
+                h = held
+            } catch {
+                gupPut(&run, pfns, pin: pin)
+                if i == 0 { throw error }
+                return i
+            }
+            if h == run.holder {
+                run.count &+= 1
+            } else {
+                gupPut(&run, pfns, pin: pin)
+                run = gupRun(h, w.rawValue, at: i)
+            }
+            i &+= 1
+        }
+        gupPut(&run, pfns, pin: pin)
+        return pfns.count
+    }
+
+    /// Releases one GUP reference given the page alone.
+    func release(_ pfn: UInt64, pin: Bool) throws(ScamemError) {
+        _ = try withUnsafePointer(to: pfn) { (p) throws(ScamemError) -> Int in
+            try releasePages(UnsafeBufferPointer(start: p, count: 1), pin: pin)
+        }
     }
 
     /// put_page() for a get_user_pages() reference. The C counterpart is
@@ -276,15 +488,7 @@ extension Machine {
     /// The C counterpart is `scamem_unpin_user_pages()`.
     @discardableResult
     public func unpinUserPages(_ pfns: UnsafeBufferPointer<UInt64>) throws(ScamemError) -> Int {
-        try lock.withLock { () throws(ScamemError) -> Int in
-            for (i, pfn) in pfns.enumerated() {
-                do throws(ScamemError) { try release(pfn, pin: true) } catch {
-                    if i == 0 { throw error }
-                    return i
-                }
-            }
-            return pfns.count
-        }
+        try lock.withLock { () throws(ScamemError) -> Int in try releasePages(pfns, pin: true) }
     }
 
     /// folio_maybe_dma_pinned(): a large folio's pincount, a small folio's

@@ -47,6 +47,8 @@ public final class Machine: @unchecked Sendable {
     var descriptors = DescriptorTable()
     var scamems = SlotTable<ScamemRecord>()
     let strategy: any PlacementStrategy
+    /// `strategy.wordNamesObject`, read once: GUP's runs ask it per run.
+    let strategyWordNamesObject: Bool
     var vmalloc = VmallocSpace()
     var mms = SlotTable<MMState>()
     /// The files behind shared anonymous mappings.
@@ -54,9 +56,10 @@ public final class Machine: @unchecked Sendable {
     /// The zero page, once a read fault needed it.
     var zeroPfn: UInt64?
     /// Pages held by get_user_pages/pin_user_pages, per pfn: the model's
-    /// debug ledger (like CONFIG_PAGE_PINNER), used to refuse a put or unpin
-    /// that was never taken. No strategy's metadata: the kernel has none.
-    var gupLedger: [UInt64: GupHolds] = [:]
+    /// debug ledger (like CONFIG_PAGE_PINNER, in page_ext-style section
+    /// arrays), used to refuse a put or unpin that was never taken. No
+    /// strategy's metadata: the kernel has none.
+    let gupLedger: GupLedger
     /// Pages a plain vmap() (no VM_MAP_PUT_PAGES) maps, per pfn: how many
     /// times live areas list it. The kernel's vmap users must keep such pages
     /// until vunmap(); the model refuses a free that would break that
@@ -152,6 +155,7 @@ public final class Machine: @unchecked Sendable {
         let hostBytes = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))) &* UInt64(max(0, sysconf(Int32(_SC_PAGESIZE))))
         guard endPfn <= hostBytes / 8 else { throw .noMemory }
         strategy = try desc.strategy.make(endPfn: endPfn, layout: layout, packedIndexBits: desc.packedIndexBits)
+        strategyWordNamesObject = strategy.wordNamesObject
         let pagesPerSection: UInt64 = 1 << UInt64(layout.pfnSectionShift)
         nrSections = (endPfn + pagesPerSection - 1) / pagesPerSection
         // The holes merged and sorted: the complement of what they leave.
@@ -176,10 +180,16 @@ public final class Machine: @unchecked Sendable {
         let zs = hostAllocate(ZoneState.self, count: nrZones)
         let nrPageblocks = Int((endPfn + (1 << UInt64(pageblockOrder)) - 1) >> UInt64(pageblockOrder))
         let pb = hostAllocate(UInt8.self, count: nrPageblocks)
-        guard let sm, let zt, let mb, let zs, let pb, let w = WordArray(count: Int(endPfn)) else {
+        guard let sm, let zt, let mb, let zs, let pb,
+              let gl = GupLedger(nrSections: Int(nrSections), sectionShift: UInt64(layout.pfnSectionShift)) else {
             free(sm); free(zt); free(mb); free(zs); free(pb)
             throw .noMemory
         }
+        guard let w = WordArray(count: Int(endPfn)) else {
+            free(sm); free(zt); free(mb); free(zs); free(pb); gl.deallocate()
+            throw .noMemory
+        }
+        gupLedger = gl
         words = w; sectionHasMemmap = sm; zoneIndexTable = zt; memoryBlocks = mb; zones = zs; pageblockFlags = pb
         // memmap_init() makes every pageblock MIGRATE_MOVABLE; kernel
         // allocations then claim theirs from it.
@@ -219,7 +229,7 @@ public final class Machine: @unchecked Sendable {
         }
         if failed {
             for i in 0..<built { for l in 0..<nrFreeLists { zs[i].areas[l].release() }; free(zs[i].areas) }
-            w.deallocate(); free(sm); free(zt); free(mb); free(zs); free(pb)
+            w.deallocate(); gl.deallocate(); free(sm); free(zt); free(mb); free(zs); free(pb)
             throw .noMemory
         }
         zoneRanges = ranges.enumerated().flatMap { i, list in
@@ -261,7 +271,7 @@ public final class Machine: @unchecked Sendable {
             for l in 0..<nrFreeLists { zones[i].areas[l].release() }
             free(zones[i].areas)
         }
-        words.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(memoryBlocks); free(zones); free(pageblockFlags)
+        words.deallocate(); gupLedger.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(memoryBlocks); free(zones); free(pageblockFlags)
         descriptors.release()
         for s in scamems.liveSlots { scamems[s].block.deallocate() }
     }

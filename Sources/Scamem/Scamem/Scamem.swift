@@ -178,18 +178,19 @@ extension Machine {
         return strategy.holdsCallerPages && range.contains(where: strategy.holdsCallerPage)
     }
 
-    /// refcount_inc()
-    func scamemGetLocked(_ slot: Int) throws(ScamemError) {
+    /// refcount_add(refs) (refcount_inc() for one).
+    func scamemGetLocked(_ slot: Int, refs: Int32 = 1) throws(ScamemError) {
         let rc = scamems[slot].block.refcount
-        guard rc.pointee.load(ordering: .relaxed) < Int32.max else { throw .overflow }
-        rc.pointee.add(1, ordering: .relaxed)
+        guard rc.pointee.load(ordering: .relaxed) <= Int32.max - refs else { throw .overflow }
+        rc.pointee.add(refs, ordering: .relaxed)
     }
 
-    /// refcount_dec_and_test(): the last reference frees the object; its
+    /// refcount_sub_and_test(refs) (refcount_dec_and_test() for one): the
+    /// last reference frees the object; its
     /// pages go as the strategy says (with it, or one by one under LEGACY).
-    func scamemPutLocked(_ slot: Int) {
+    func scamemPutLocked(_ slot: Int, refs: Int32 = 1) {
         let block = scamems[slot].block
-        guard block.refcount.pointee.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+        guard block.refcount.pointee.subtract(refs, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         if !scamems[slot].ownsPages { releaseVmapHolds(slot) }
         strategy.objectReleased(slot: slot, in: self)
         strategy.detach(slot: slot, in: self)

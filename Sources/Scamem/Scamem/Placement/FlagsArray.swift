@@ -4,6 +4,7 @@
 /// cost Wilcox names in the seed mail, measured here.
 final class FlagsArrayStrategy: PlacementStrategy {
     let kind = Strategy.flagsArray
+    var wordNamesObject: Bool { true }
     var extraBytesPerPage: Int { 8 }
 
     func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError) {

@@ -88,12 +88,17 @@ final class LegacyStrategy: PlacementStrategy {
         }
     }
 
-    func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
-        try get(p.pfn, pin ? gupPinCountingBias : 1)
+    /// Each page's own count; the room for the whole run is checked first
+    /// (a page the run lists twice, a ringbuf's, needs it twice).
+    func gupTaken(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) throws(ScamemError) {
+        let n = pin ? gupPinCountingBias : 1
+        let room = Int64(Int32.max) - Int64(n) * Int64(pfns.count)
+        for pfn in pfns where Int64(refcount[Int(pfn)]) > room { throw .overflow }
+        for pfn in pfns { refcount[Int(pfn)] += n }
     }
 
-    func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine) {
-        put(p.pfn, pin ? gupPinCountingBias : 1, in: m)
+    func gupReleased(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) {
+        for pfn in pfns { put(pfn, pin ? gupPinCountingBias : 1, in: m) }
     }
 
     func maybeDmaPinned(_ p: ScamemPage, in m: Machine) -> Bool { refcount[Int(p.pfn)] >= gupPinCountingBias }
@@ -120,7 +125,7 @@ final class LegacyStrategy: PlacementStrategy {
                 }
             }
         }
-        for (pfn, h) in m.gupLedger {
+        m.gupLedger.forEach { pfn, h in
             let w = PageWord(rawValue: m.words[Int(pfn)])
             if w.type == .misc, w.subtype == MiscSubtype.vmalloc.rawValue || w.subtype == MiscSubtype.unknown.rawValue {
                 expectRef[pfn, default: 0] += Int64(h.gets) + Int64(h.pins) * Int64(gupPinCountingBias)

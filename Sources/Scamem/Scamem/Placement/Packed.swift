@@ -6,6 +6,7 @@
 /// index in use (an XArray's slots, as a lower bound).
 final class PackedStrategy: PlacementStrategy {
     let kind = Strategy.packed
+    var wordNamesObject: Bool { true }
     /// Bits for the index: from bit 4 up to the lowest layout field, or fewer
     /// if the machine asks for fewer.
     let indexBits: Int

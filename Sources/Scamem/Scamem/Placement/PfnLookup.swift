@@ -6,6 +6,7 @@
 /// node under NODE_NOT_IN_PAGE_FLAGS.
 final class PfnLookupStrategy: PlacementStrategy {
     let kind = Strategy.pfnLookup
+    var wordNamesObject: Bool { true }
 
     func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError) {
         writePointerWords(slot: slot, in: m)

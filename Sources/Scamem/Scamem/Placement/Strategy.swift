@@ -87,6 +87,9 @@ protocol PlacementStrategy: AnyObject {
     /// or (GUP) through the object the VMA maps. LEGACY pages have no object
     /// to find: `slot` is nil.
     func page(_ pfn: UInt64, word: PageWord, through vmaObject: Int?, in m: Machine) -> ScamemPage?
+    /// The word of a scamem page names its object alone: two pages with one
+    /// word are pages of one scamem (a pointer or an index in the word).
+    var wordNamesObject: Bool { get }
 
     // MARK: References
 
@@ -100,9 +103,12 @@ protocol PlacementStrategy: AnyObject {
     /// A VMA's ptes for `pfns` went (zap, COW); `object` is what it mapped,
     /// `last` if the VMA maps none of it any more.
     func unmapped(object: UInt64, pfns: [UInt64], last: Bool, in m: Machine)
-    /// GUP took or released a reference on a scamem page.
-    func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError)
-    func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine)
+    /// GUP takes a reference on each of `pfns`, scamem pages of object
+    /// `slot` (nil under LEGACY) found by `page()`: all of them or, throwing,
+    /// none, as try_grab_folio(folio, refs, flags) takes `refs` at once.
+    func gupTaken(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) throws(ScamemError)
+    /// GUP releases one reference on each of `pfns` (gup_put_folio()).
+    func gupReleased(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine)
     /// True if the strategy itself keeps an alloc_pages() page from being
     /// freed (LEGACY: a struct page reference from a mapping or GUP), and
     /// whether it holds any at all (so a free need not ask page by page).
@@ -129,6 +135,7 @@ struct ScamemPage {
 
 extension PlacementStrategy {
     var extraBytesPerPage: Int { 0 }
+    var wordNamesObject: Bool { false }
     func objectBytes(nr: Int) -> Int { kind.objectBytes(nr: nr) }
     func detach(slot: Int, in m: Machine) {}
     /// Whole-object strategies hold a caller's pages through the scamem (the vmap ledger).
@@ -188,16 +195,17 @@ extension PlacementStrategy {
         m.scamemPutLocked(slot)
     }
 
-    func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
-        guard let slot = p.slot else { throw .fault }
-        try m.scamemGetLocked(slot)
-        m.scamems[slot].gupRefs += 1
+    /// One reference on the object per page (the run is at most 2^30 pages).
+    func gupTaken(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) throws(ScamemError) {
+        guard let slot else { throw .fault }
+        try m.scamemGetLocked(slot, refs: Int32(truncatingIfNeeded: pfns.count))
+        m.scamems[slot].gupRefs += Int32(truncatingIfNeeded: pfns.count)
     }
 
-    func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine) {
-        guard let slot = p.slot else { return }
-        m.scamems[slot].gupRefs -= 1
-        m.scamemPutLocked(slot)
+    func gupReleased(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) {
+        guard let slot else { return }
+        m.scamems[slot].gupRefs -= Int32(truncatingIfNeeded: pfns.count)
+        m.scamemPutLocked(slot, refs: Int32(truncatingIfNeeded: pfns.count))
     }
 
     /// One count per object cannot tell get from pin, nor one page from another.
@@ -228,7 +236,7 @@ extension PlacementStrategy {
                 mapRefs[slot, default: 0] += 1
             }
         }
-        for (pfn, h) in m.gupLedger {
+        m.gupLedger.forEach { pfn, h in
             if let slot = page(pfn, word: PageWord(rawValue: m.words[Int(pfn)]), through: nil, in: m)?.slot {
                 gupRefs[slot, default: 0] += Int32(h.gets + h.pins)
             }

@@ -28,21 +28,27 @@ final class VmaPrivateStrategy: PlacementStrategy {
         return reverseMap[pfn].map { ScamemPage(pfn: pfn, slot: $0.slot) }
     }
 
-    func gupTaken(_ p: ScamemPage, pin: Bool, in m: Machine) throws(ScamemError) {
-        guard let slot = p.slot else { throw .fault }
+    /// The object's references at once; a reverse-map entry per page.
+    func gupTaken(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) throws(ScamemError) {
+        guard let slot else { throw .fault }
         // One scamem per reverse-map entry: a caller page two user-mapped
         // plain vmap() areas share is held through the first one only.
-        if let e = reverseMap[p.pfn], e.slot != slot { throw .fault }
-        try m.scamemGetLocked(slot)
-        m.scamems[slot].gupRefs += 1
-        reverseMap[p.pfn, default: (slot, 0)].refs += 1
+        for pfn in pfns { if let e = reverseMap[pfn], e.slot != slot { throw .fault } }
+        let n = Int32(truncatingIfNeeded: pfns.count)
+        try m.scamemGetLocked(slot, refs: n)
+        m.scamems[slot].gupRefs += n
+        for pfn in pfns { reverseMap[pfn, default: (slot, 0)].refs += 1 }
     }
 
-    func gupReleased(_ p: ScamemPage, pin: Bool, in m: Machine) {
-        guard let slot = p.slot, let e = reverseMap[p.pfn] else { return }
-        reverseMap[p.pfn] = e.refs > 1 ? (e.slot, e.refs - 1) : nil
-        m.scamems[slot].gupRefs -= 1
-        m.scamemPutLocked(slot)
+    func gupReleased(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) {
+        guard let slot else { return }
+        for pfn in pfns {
+            guard let e = reverseMap[pfn] else { continue }
+            reverseMap[pfn] = e.refs > 1 ? (e.slot, e.refs - 1) : nil
+        }
+        let n = Int32(truncatingIfNeeded: pfns.count)
+        m.scamems[slot].gupRefs -= n
+        m.scamemPutLocked(slot, refs: n)
     }
 
     func check(in m: Machine, _ bad: Machine.Report) {
@@ -53,7 +59,8 @@ final class VmaPrivateStrategy: PlacementStrategy {
             for i in 0..<b.nr { owner[b.pages[i]] = slot }
         }
         for (pfn, e) in reverseMap {
-            let held = m.gupLedger[pfn].map { Int($0.gets + $0.pins) } ?? 0
+            let h = m.gupLedger.holds(pfn)
+            let held = Int(h.gets + h.pins)
             // A plain vmap() scamem owns nothing but lists the page.
             let lists = owner[pfn] == nil && m.scamems.slot(descriptorID: UInt64(e.slot + 1)) != nil
                 && !m.scamems[e.slot].ownsPages
@@ -62,8 +69,10 @@ final class VmaPrivateStrategy: PlacementStrategy {
                 bad(pfn, .refcount, "reverse map says scamem \(e.slot + 1) with \(e.refs) GUP references; the page belongs to \(owner[pfn].map { "scamem \($0 + 1)" } ?? "none") with \(held)")
             }
         }
-        for (pfn, h) in m.gupLedger where owner[pfn] != nil && reverseMap[pfn] == nil {
-            bad(pfn, .refcount, "GUP holds \(h.gets + h.pins) references on a scamem page the reverse map does not have")
+        m.gupLedger.forEach { pfn, h in
+            if owner[pfn] != nil && reverseMap[pfn] == nil {
+                bad(pfn, .refcount, "GUP holds \(h.gets + h.pins) references on a scamem page the reverse map does not have")
+            }
         }
         // Every vmalloc word belongs to a live scamem.
         for pfn in 0..<Int(m.endPfn) {
