@@ -204,7 +204,9 @@ extension Machine {
                 guard run.holder.kind == .folio else { continue }
                 // folio_pte_batch(): the ptes that follow with the same bits
                 // and the next pfns of this folio are its pages too, followed
-                // alike (one section's ledger cells: a folio never crosses one).
+                // alike, in one section's ledger cells: a folio is aligned to
+                // its size, at most 2^MAX_PAGE_ORDER pages, and FlagsLayout
+                // refuses a section smaller than that.
                 let d = descriptors.lookup(UInt64(run.holder.id)).unsafelyUnwrapped
                 let folioEnd = d.pointee.pfn &+ (1 &<< UInt64(d.pointee.order))
                 var next = pte &+ 1, nextPfn = pfn &+ 1
