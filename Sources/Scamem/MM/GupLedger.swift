@@ -97,13 +97,13 @@ struct GupLedger {
     func take(_ pfns: UnsafeBufferPointer<UInt64>, pin: Bool) {
         let unit = Self.unit(pin: pin)
         var section = UInt64.max
-        var c = UnsafeMutablePointer<Atomic<UInt64>>(bitPattern: 8).unsafelyUnwrapped
+        var c: UnsafeMutablePointer<Atomic<UInt64>>? = nil
         for pfn in pfns {
             if pfn &>> sectionShift != section {
                 section = pfn &>> sectionShift
-                c = cells(pfn).unsafelyUnwrapped
+                c = cells(pfn)
             }
-            c[index(pfn)].wrappingAdd(unit, ordering: .relaxed)
+            c.unsafelyUnwrapped[index(pfn)].wrappingAdd(unit, ordering: .relaxed)
         }
     }
 
