@@ -392,16 +392,6 @@ extension Machine {
         return Array(pfns.prefix(n))
     }
 
-    /// The holder of a GUP reference the ledger says `pfn` carries: the
-    /// scamem behind a scamem page, the folio otherwise.
-    func gupHeldHolder(_ pfn: UInt64, _ w: PageWord) -> GupHolder? {
-        if pfn == zeroPfn { return .zeroPage }
-        if PageType.folioTypes & w.type.bit != 0 {
-            return descriptors.lookup(w.descriptorID) != nil ? .folio(w.descriptorID) : nil
-        }
-        return strategy.page(pfn, word: w, through: nil, in: self).map { .scamem($0.slot) }
-    }
-
     /// gup_put_folio(folio, refs, flags) for the run; empty afterwards.
     func gupPut(_ run: inout GupRun, _ pfns: UnsafeBufferPointer<UInt64>, pin: Bool) {
         let r = run
@@ -444,7 +434,8 @@ extension Machine {
             do throws(ScamemError) {
                 w = try checkedWord(pfn)
                 guard gupLedger.drop(pfn, pin: pin) else { throw w.type == .buddy ? .alreadyFree : .invalid }
-                guard let held = gupHeldHolder(pfn, w) else {
+                // The holder from the page alone (no VMA to ask).
+                guard let held = try? gupHolder(pfn, w, vmaObject: nil) else {
                     // The ledger and the page disagree: the checker reports it.
                     gupLedger.take(pfn, pin: pin)
                     throw .invalid
