@@ -259,6 +259,32 @@ enum Captures {
         try FileManager.default.copyItem(atPath: Captures.hostile + "/index-claims-2-37.xz", toPath: c.dir + "/kpageflags.xz")
         expectRefused(c, .io, "kpageflags.xz")
     }
+
+    /// Compound pages laid down one by one share the unknown word, but a
+    /// vmalloc area never takes them (fuzz_import found the unknown count
+    /// going below zero when it did).
+    @Test func vmallocAreasSkipCompoundPages() throws {
+        let c = try SyntheticCapture.plain("vmalloc-compound")
+        let buddy: UInt64 = 1 << 10, head: UInt64 = 1 << 15, tail: UInt64 = 1 << 16
+        var f = [UInt64](repeating: buddy, count: 65536)
+        f[1] = head                                          // a head without tails
+        f[5] = head; f[6] = tail; f[7] = tail                // a run of 3: page by page
+        f[10] = 0; f[11] = 0                                 // the only unknown pages
+        try c.flags(f)
+        try c.write("vmallocinfo", "0x1-0x2 12288 a+0x1/0x2 pages=2 vmalloc\n")
+        let (m, r) = try Machine.importMachine(from: .directory(c.dir))
+        #expect(r.vmallocPlaced == 2)
+        #expect(r.categories[PageCategory.compound.rawValue] == 4)
+        #expect(r.categories[PageCategory.unknown.rawValue] == 0 && r.categories[PageCategory.vmalloc.rawValue] == 2)
+        #expect(r.categories.reduce(0, +) == r.pfns)
+        m.withWords { words in
+            for p in [1, 5, 6, 7] {
+                let w = PageWord(rawValue: words[p])
+                #expect(w.type == .misc && w.subtype == MiscSubtype.unknown.rawValue, "pfn \(p)")
+            }
+        }
+        #expect(r.checkerIssues == 0)
+    }
 }
 
 /// Expects the import of `c` to fail with `code` at `file`:`line`

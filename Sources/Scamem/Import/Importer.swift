@@ -116,10 +116,10 @@ extension Machine {
             compoundTails: 0, mappedPages: 0, mapcountSum: 0, vmallocAreas: 0, vmallocPages: 0,
             vmallocPlaced: 0, crossChecks: [], checkerIssues: 0, options: options, notes: notes)
         try m.lock.withLock { () throws(ImportError) in
-            try m.classifyPages(&flags, source, &result, progress)
+            let compoundPages = try m.classifyPages(&flags, source, &result, progress)
             // The watermarks follow the managed pages the import found.
             m.initPerZoneWmarkMin()
-            try m.placeVmallocAreas(source, &result)
+            try m.placeVmallocAreas(source, &result, skipping: compoundPages)
             try m.crossCheck(source, zones, &result)
         }
         result.checkerIssues = m.check().count
@@ -241,8 +241,10 @@ extension Machine {
 
     /// The page walk: kpageflags and kpagecount in lockstep, a chunk at a
     /// time. A capture's kpageflags must hold the bytes its size or index said.
+    /// Returns, in pfn order, the compound pages that got single unknown
+    /// words (PageWalk.compoundPages).
     func classifyPages(_ flagsFile: inout any ByteSource, _ source: CaptureSource, _ r: inout ImportResult,
-                       _ progress: ((String) -> Void)?) throws(ImportError) {
+                       _ progress: ((String) -> Void)?) throws(ImportError) -> [UInt64] {
         var countFile: (any ByteSource)?
         do { countFile = try source.binary("kpagecount") } catch {
             guard error.error == .notFound else { throw error }
@@ -279,11 +281,16 @@ extension Machine {
             throw ImportError(.io, file: flagsFile.name, offset: pfn * 8, reason: "ends here, \(flagsFile.size) bytes expected")
         }
         if pfn < endPfn { r.notes.append("kpageflags ends at pfn \(pfn), before the last zone's end \(endPfn)") }
+        return walk.compoundPages
     }
 
     /// vmalloc areas become scamems over pages drawn, in pfn order, from the
-    /// unknown pool: /proc does not say which pfns back an area.
-    func placeVmallocAreas(_ source: CaptureSource, _ r: inout ImportResult) throws(ImportError) {
+    /// unknown pool: /proc does not say which pfns back an area. Compound
+    /// pages (`compoundPages`, ascending) share the unknown word but not the
+    /// pool: vmalloc's pages are never compound (vm_area_alloc_pages()
+    /// split_page()s its high-order allocations).
+    func placeVmallocAreas(_ source: CaptureSource, _ r: inout ImportResult,
+                           skipping compoundPages: [UInt64]) throws(ImportError) {
         guard let text = try source.text("vmallocinfo") else {
             r.notes.append("vmallocinfo missing: no scamems")
             return
@@ -292,12 +299,17 @@ extension Machine {
         r.vmallocAreas = areas.count
         r.vmallocPages = areas.reduce(0) { $0 + $1.pages }
         var next: UInt64 = 0
+        var compound = 0
         let unknown = PageWord.inline(.misc, subtype: MiscSubtype.unknown.rawValue, flags: 0)
         for (i, a) in areas.enumerated() {
             var pfns: [UInt64] = []
             while pfns.count < a.pages && next < endPfn {
+                while compound < compoundPages.count, compoundPages[compound] < next { compound += 1 }
                 let w = PageWord(rawValue: words[Int(next)])
-                if w.type == .misc, w.subtype == unknown.subtype, w.order == 0 { pfns.append(next) }
+                if w.type == .misc, w.subtype == unknown.subtype, w.order == 0,
+                   compound == compoundPages.count || compoundPages[compound] != next {
+                    pfns.append(next)
+                }
                 next += 1
             }
             guard pfns.count == a.pages else { break }
@@ -375,6 +387,9 @@ struct PageWalk {
     private var runEnd: UInt64 = 0
     private var runZone = 0
     private var holeCursor = 0
+    /// Compound pages put one by one (a run not naturally aligned, or a head
+    /// without tails): unknown order-0 words the unknown count does not hold.
+    private(set) var compoundPages: [UInt64] = []
 
     init(machine: Machine, file: String) { m = machine; self.file = file }
 
@@ -430,7 +445,7 @@ struct PageWalk {
     /// One page (or a whole aligned block of 2^order) of a category. The
     /// pages a release call can hand back to the allocator (descriptors'
     /// and unknown blocks freePages() takes) count as managed.
-    private func put(_ pfn: UInt64, _ z: Int, _ c: PageCategory, order: Int = 0, _ r: inout ImportResult) throws(ImportError) {
+    private mutating func put(_ pfn: UInt64, _ z: Int, _ c: PageCategory, order: Int = 0, _ r: inout ImportResult) throws(ImportError) {
         let pages: UInt64 = 1 << UInt64(order)
         r.categories[c.rawValue] += pages
         let flags = m.pageFlags(z, pfn)
@@ -452,6 +467,7 @@ struct PageWalk {
         default:
             let subtype = c.miscSubtype
             m.setWords(pfn, order, .inline(.misc, subtype: subtype.rawValue, order: UInt8(order), flags: flags))
+            if c == .compound, order == 0 { compoundPages.append(pfn) }
             if subtype == .unknown, order <= maxPageOrder { m.zones[z].managedPages += pages }
         }
     }
