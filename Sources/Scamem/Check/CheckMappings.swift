@@ -160,7 +160,8 @@ extension Machine {
             if PageType.folioTypes & w.type.bit != 0 { folios[w.descriptorID, default: Holds()].hwpoison += 1 }
         }
         // Every folio's counts are exactly its holders'.
-        descriptors.forEach { id, d in
+        descriptors.forEach { id, p in
+            let d = p.pointee, refs = p.refs, pins = p.pins
             guard PageType.folioTypes & d.type.bit != 0 else { return }
             let h = folios[id, default: Holds()]
             let small = d.order == 0
@@ -169,11 +170,11 @@ extension Machine {
             }
             let need = Int64(d.callerRefs) + h.maps + h.cache + h.gets + h.hwpoison
                 + (small ? h.pins * Int64(gupPinCountingBias) : h.pins)
-            if Int64(d.refcount) != need {
-                bad(d.pfn, .refcount, "folio refcount \(d.refcount), its holders make \(need) (callers \(d.callerRefs), maps \(h.maps), cache \(h.cache), gets \(h.gets), pins \(h.pins), memory_failure \(h.hwpoison))")
+            if Int64(refs) != need {
+                bad(d.pfn, .refcount, "folio refcount \(refs), its holders make \(need) (callers \(d.callerRefs), maps \(h.maps), cache \(h.cache), gets \(h.gets), pins \(h.pins), memory_failure \(h.hwpoison))")
             }
-            if Int64(d.pincount) != (small ? 0 : h.pins) {
-                bad(d.pfn, .refcount, "folio pincount \(d.pincount), GUP holds \(h.pins) pins")
+            if Int64(pins) != (small ? 0 : h.pins) {
+                bad(d.pfn, .refcount, "folio pincount \(pins), GUP holds \(h.pins) pins")
             }
         }
     }

@@ -182,14 +182,15 @@ extension Machine {
         checkScenarios(bad)
         strategy.check(in: self, bad)
 
-        descriptors.forEach { id, d in
+        descriptors.forEach { id, p in
+            let d = p.pointee, refs = p.refs, pins = p.pins
             let n = UInt64(1) << UInt64(d.order)
             if pagesOf[Int(id)] != n {
                 bad(d.pfn, .descriptor, "\(d.type) descriptor of \(n) pages is named by \(pagesOf[Int(id)]) words")
             }
-            if d.refcount < 1 { bad(d.pfn, .refcount, "live \(d.type) with refcount \(d.refcount)") }
+            if refs < 1 { bad(d.pfn, .refcount, "live \(d.type) with refcount \(refs)") }
             if d.mapcount < 0 { bad(d.pfn, .refcount, "mapcount \(d.mapcount)") }
-            if d.pincount < 0 || d.pincount > d.refcount { bad(d.pfn, .refcount, "pincount \(d.pincount) against refcount \(d.refcount)") }
+            if pins < 0 || pins > refs { bad(d.pfn, .refcount, "pincount \(pins) against refcount \(refs)") }
         }
 
         for z in 0..<nrZones {

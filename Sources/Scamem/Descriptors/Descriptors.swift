@@ -11,11 +11,11 @@ extension Machine {
 
     /// Pages and a descriptor with refcount 1, pointer words written. Under the lock.
     func createDescriptor(_ type: PageType, order: Int, gfp: GFP, nid: Int?, cacheID: UInt32 = 0,
-                          objects: UInt32 = 0) throws(ScamemError) -> (pfn: UInt64, desc: UnsafeMutablePointer<Memdesc>) {
+                          objects: UInt32 = 0, refcount: Int32 = 1) throws(ScamemError) -> (pfn: UInt64, desc: UnsafeMutablePointer<Memdesc>) {
         let (pfn, z) = try allocBlock(order: order, gfp: gfp, nid: nid)
-        let desc = Memdesc(flags: pageFlags(z, pfn), pfn: pfn, refcount: 1, mapcount: 0, pincount: 0,
-                           type: type, order: UInt8(order), cacheID: cacheID, objects: objects)
-        guard let id = try? descriptors.allocate(desc), let d = descriptors.lookup(id) else {
+        let desc = Memdesc(flags: pageFlags(z, pfn), pfn: pfn, mapcount: 0, type: type, order: UInt8(order),
+                           cacheID: cacheID, objects: objects)
+        guard let id = try? descriptors.allocate(desc, refcount: refcount), let d = descriptors.lookup(id) else {
             freeBlock(pfn, order, flags: desc.flags)
             throw .noMemory
         }

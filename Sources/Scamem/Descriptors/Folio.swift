@@ -13,10 +13,10 @@ extension Machine {
     public func folioGet(_ pfn: UInt64) throws(ScamemError) -> Int {
         try lock.withLock { () throws(ScamemError) -> Int in
             let (_, d) = try descriptor(of: pfn, PageType.folioTypes)
-            guard d.pointee.refcount < Int32.max else { throw .overflow }
-            d.pointee.refcount += 1
+            guard d.refs < Int32.max else { throw .overflow }
+            d.refAdd(1)
             d.pointee.callerRefs += 1
-            return Int(d.pointee.refcount)
+            return Int(d.refs)
         }
     }
 
@@ -33,8 +33,7 @@ extension Machine {
             // A vmap() area maps it and relies on the caller's reference.
             if d.pointee.callerRefs == 1, vmapped(d.pointee.pfn, order: Int(d.pointee.order)) { throw .busy }
             d.pointee.callerRefs -= 1
-            d.pointee.refcount -= 1
-            let left = Int(d.pointee.refcount)
+            let left = Int(d.refSub(1))
             if left == 0 { destroyDescriptor(id, d) }
             return left
         }

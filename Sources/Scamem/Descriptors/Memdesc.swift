@@ -1,18 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// A separately allocated descriptor: what a pointer word points to.
 /// One record type serves folios, slabs and ptdescs; `type` tells them apart.
+/// Its _refcount and _pincount are atomics beside it (`refcount`,
+/// `pincount` of its pointer), which GUP-fast takes without the lock.
 struct Memdesc {
     /// memdesc_flags_t: node/zone/section of all its pages, copied once.
     var flags: UInt64
     /// The first pfn (folio->pfn in the memdesc plan); the next free slot's
     /// id while the slot is free.
     var pfn: UInt64
-    var refcount: Int32
     var mapcount: Int32
-    var pincount: Int32
     var type: PageType
     var order: UInt8
     var cacheID: UInt32
@@ -26,6 +27,52 @@ struct Memdesc {
     var lru = false
 
     var isLive: Bool { type != .reserved }
+}
+
+/// A descriptor's atomic counts, in the 8 bytes before its record: the
+/// kernel's folio->_refcount (atomic_t) and _pincount. Every access is
+/// atomic, since GUP-fast and unpin_user_pages() change them without the
+/// machine lock.
+extension UnsafeMutablePointer where Pointee == Memdesc {
+    @inline(__always) var refcount: UnsafeMutablePointer<Atomic<Int32>> {
+        (UnsafeMutableRawPointer(self) - 8).assumingMemoryBound(to: Atomic<Int32>.self)
+    }
+    @inline(__always) var pincount: UnsafeMutablePointer<Atomic<Int32>> {
+        (UnsafeMutableRawPointer(self) - 4).assumingMemoryBound(to: Atomic<Int32>.self)
+    }
+    /// folio_ref_count()
+    @inline(__always) var refs: Int32 { refcount.pointee.load(ordering: .relaxed) }
+    /// folio_maybe_dma_pinned()'s _pincount
+    @inline(__always) var pins: Int32 { pincount.pointee.load(ordering: .relaxed) }
+
+    /// folio_ref_add(): the caller already holds a reference.
+    @inline(__always) func refAdd(_ n: Int32) { refcount.pointee.wrappingAdd(n, ordering: .relaxed) }
+    /// folio_ref_sub_return(): the count left; at zero the caller frees it.
+    @inline(__always) func refSub(_ n: Int32) -> Int32 {
+        refcount.pointee.wrappingSubtract(n, ordering: .acquiringAndReleasing).newValue
+    }
+    /// folio_ref_try_add() (page_ref_add_unless(page, refs, 0)): adds `n`
+    /// unless the count is zero (free, or frozen by folio_ref_freeze()) or
+    /// would pass Int32.max.
+    @inline(__always) func refTryAdd(_ n: Int32) -> Bool {
+        var old = refcount.pointee.load(ordering: .relaxed)
+        while old > 0, old <= Int32.max - n {
+            let (done, seen) = refcount.pointee.weakCompareExchange(expected: old, desired: old + n,
+                                                                     ordering: .acquiring)
+            if done { return true }
+            old = seen
+        }
+        return false
+    }
+    /// folio_ref_freeze(): the count from exactly `expected` to zero, so
+    /// that no try-get succeeds until folio_ref_unfreeze().
+    @inline(__always) func refFreeze(_ expected: Int32) -> Bool {
+        refcount.pointee.compareExchange(expected: expected, desired: 0, ordering: .acquiring).exchanged
+    }
+    /// folio_ref_unfreeze()
+    @inline(__always) func refUnfreeze(_ count: Int32) { refcount.pointee.store(count, ordering: .releasing) }
+    @inline(__always) func pinAdd(_ n: Int32) { pincount.pointee.wrappingAdd(n, ordering: .relaxed) }
+    @inline(__always) func pinSub(_ n: Int32) { pincount.pointee.wrappingSubtract(n, ordering: .relaxed) }
 }
 
 /// Bytes each descriptor type costs when allocated separately: the real
@@ -57,59 +104,109 @@ public enum DescriptorSize {
     }
 }
 
-/// The descriptor slab: records in one growable buffer, ids from 1 (0 is
-/// NULL), freed slots reused last-in first-out.
+/// The descriptor slab: ids from 1 (0 is NULL), freed slots reused
+/// last-in first-out. Type-stable, as a SLAB_TYPESAFE_BY_RCU cache is: the
+/// records sit in chunks that never move and are only freed with the
+/// machine, and a slot that once held a folio only ever holds folios (the
+/// folio cache is its own), so a lockless reader (GUP-fast) with a stale id
+/// reads a folio's counts, never freed memory, and tells a reused slot by
+/// rechecking the page's word. A folio's slot is freed only at count zero
+/// (its last put, or folio_ref_freeze()), so a try-get never revives one.
 struct DescriptorTable {
-    private var slots: UnsafeMutablePointer<Memdesc>?
-    private var capacity = 0
+    /// Records per chunk.
+    private static let chunkShift = 10
+    private static let chunkSlots = 1 << chunkShift
+    /// A slot: the atomic counts, then the record.
+    private static let slotStride = 8 + MemoryLayout<Memdesc>.stride
+    private let chunks: UnsafeMutablePointer<Atomic<UInt>>
+    private let nrChunks: Int
     /// Slots handed out so far; ids are 1...used.
     private(set) var used = 0
-    private var freeHead: UInt64 = 0
+    /// The free lists: folios' slots, everything else's.
+    private var freeFolios: UInt64 = 0
+    private var freeOthers: UInt64 = 0
     /// Live descriptors per type.
     private(set) var live = [UInt64](repeating: 0, count: PageType.count)
 
-    func release() { free(slots) }
+    /// Room for `capacity` live descriptors (each owns a page at least, so
+    /// a machine's pfns bound them), or nil without host memory.
+    init?(capacity: Int) {
+        let n = capacity / Self.chunkSlots + 1
+        guard let c = hostAllocate(UInt.self, count: n, zeroed: true) else { return nil }
+        chunks = UnsafeMutableRawPointer(c).bindMemory(to: Atomic<UInt>.self, capacity: n)
+        nrChunks = n
+    }
 
-    /// The live descriptor with this id, or nil.
+    func release() {
+        for i in 0..<nrChunks { free(UnsafeMutableRawPointer(bitPattern: chunks[i].load(ordering: .relaxed))) }
+        free(chunks)
+    }
+
+    /// The record of slot `id` in a chunk that exists, live or not: what a
+    /// lockless reader may look at (its counts) before taking a reference.
+    @inline(__always)
+    func slot(_ id: UInt64) -> UnsafeMutablePointer<Memdesc>? {
+        let i = Int(truncatingIfNeeded: id &- 1)
+        guard id >= 1, i >> Self.chunkShift < nrChunks,
+              let base = UnsafeMutableRawPointer(bitPattern: chunks[i >> Self.chunkShift].load(ordering: .acquiring)) else { return nil }
+        return (base + (i & (Self.chunkSlots - 1)) * Self.slotStride + 8).assumingMemoryBound(to: Memdesc.self)
+    }
+
+    /// The live descriptor with this id, or nil. Under the machine lock.
     @inline(__always)
     func lookup(_ id: UInt64) -> UnsafeMutablePointer<Memdesc>? {
-        guard id >= 1, id <= UInt64(used), let slots else { return nil }
-        let d = slots + Int(id - 1)
+        guard id <= UInt64(used), let d = slot(id) else { return nil }
         return d.pointee.isLive ? d : nil
     }
 
-    /// A new descriptor; `.noMemory` if the host runs out.
-    mutating func allocate(_ d: Memdesc) throws(ScamemError) -> UInt64 {
+    /// A new descriptor with `refcount` references; `.noMemory` if the host
+    /// (or the table) runs out.
+    mutating func allocate(_ d: Memdesc, refcount: Int32 = 1) throws(ScamemError) -> UInt64 {
         let id: UInt64
-        if freeHead != 0 {
-            id = freeHead
-            freeHead = slots![Int(id - 1)].pfn
+        let folio = PageType.folioTypes & d.type.bit != 0
+        if folio ? freeFolios != 0 : freeOthers != 0 {
+            id = folio ? freeFolios : freeOthers
+            let next = slot(id).unsafelyUnwrapped.pointee.pfn
+            if folio { freeFolios = next } else { freeOthers = next }
         } else {
-            if used == capacity {
-                let newCapacity = max(64, capacity * 2)
-                guard let grown = realloc(slots, newCapacity * MemoryLayout<Memdesc>.stride) else { throw .noMemory }
-                slots = grown.bindMemory(to: Memdesc.self, capacity: newCapacity)
-                capacity = newCapacity
+            let i = used
+            guard i >> Self.chunkShift < nrChunks else { throw .noMemory }
+            if i & (Self.chunkSlots - 1) == 0 {
+                guard let raw = calloc(Self.chunkSlots, Self.slotStride) else { throw .noMemory }
+                for k in 0..<Self.chunkSlots {
+                    let s = raw + k * Self.slotStride
+                    s.bindMemory(to: Atomic<Int32>.self, capacity: 2)
+                    (s + 8).bindMemory(to: Memdesc.self, capacity: 1)
+                }
+                chunks[i >> Self.chunkShift].store(UInt(bitPattern: raw), ordering: .releasing)
             }
             used += 1
             id = UInt64(used)
         }
-        (slots! + Int(id - 1)).initialize(to: d)
+        let p = slot(id).unsafelyUnwrapped
+        // The record, then its counts (only ever touched atomically): the
+        // count is published last, so a try-get that sees it sees the record.
+        p.initialize(to: d)
+        p.pincount.pointee.store(0, ordering: .relaxed)
+        p.refcount.pointee.store(refcount, ordering: .releasing)
         live[Int(d.type.rawValue)] += 1
         return id
     }
 
+    /// Frees a live descriptor (a folio's at count zero).
     mutating func deallocate(_ id: UInt64) {
         guard let d = lookup(id) else { return }
         live[Int(d.pointee.type.rawValue)] -= 1
+        let folio = PageType.folioTypes & d.pointee.type.bit != 0
         d.pointee.type = .reserved
-        d.pointee.pfn = freeHead
-        freeHead = id
+        d.pointee.pfn = folio ? freeFolios : freeOthers
+        if folio { freeFolios = id } else { freeOthers = id }
     }
 
     /// Every live descriptor with its id.
-    func forEach(_ body: (UInt64, Memdesc) -> Void) {
-        guard let slots else { return }
-        for i in 0..<used where slots[i].isLive { body(UInt64(i + 1), slots[i]) }
+    func forEach(_ body: (UInt64, UnsafeMutablePointer<Memdesc>) -> Void) {
+        for i in 0..<used {
+            if let d = slot(UInt64(i + 1)), d.pointee.isLive { body(UInt64(i + 1), d) }
+        }
     }
 }

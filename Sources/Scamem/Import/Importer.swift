@@ -521,7 +521,7 @@ struct PageWalk {
 extension Machine {
     /// A descriptor over pages the import found in use: pointer words in.
     func installDescriptor(_ type: PageType, pfn: UInt64, order: Int, flags: UInt64) throws(ScamemError) {
-        let d = Memdesc(flags: flags, pfn: pfn, refcount: 1, mapcount: 0, pincount: 0, type: type,
+        let d = Memdesc(flags: flags, pfn: pfn, mapcount: 0, type: type,
                         order: UInt8(min(order, 255)), cacheID: 0, objects: 0)
         let id = try descriptors.allocate(d)
         setWords(pfn, order, .pointer(type, descriptor: id))

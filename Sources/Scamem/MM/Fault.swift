@@ -76,9 +76,9 @@ extension Machine {
             if order == 0 || (base >= start && base + span <= end
                               && mms[s].vmas[vi].ptes[first..<first + (1 << order)].allSatisfy { $0 == 0 }) {
                 do throws(ScamemError) {
-                    let (pfn, d) = try createDescriptor(.anon, order: order, gfp: .highuserMovable, nid: nil)
+                    let (pfn, d) = try createDescriptor(.anon, order: order, gfp: .highuserMovable, nid: nil,
+                                                        refcount: Int32(1 << order))
                     d.pointee.mapcount = Int32(1 << order)
-                    d.pointee.refcount = Int32(1 << order)
                     d.pointee.callerRefs = 0
                     d.pointee.lru = true
                     for k in 0..<1 << order {
@@ -102,7 +102,7 @@ extension Machine {
         let pte = mms[s].vmas[vi].ptes[idx]
         let pfn = PTE.pfn(pte)
         if pte & PTE.anon != 0, let (_, d) = try? descriptor(of: pfn, PageType.anon.bit),
-           d.pointee.order == 0, d.pointee.refcount == 1 {
+           d.pointee.order == 0, d.refs == 1 {
             mms[s].vmas[vi].ptes[idx] |= PTE.exclusive
             return pfn
         }

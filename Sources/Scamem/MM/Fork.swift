@@ -61,7 +61,7 @@ extension Machine {
             let pfn = PTE.pfn(pte)
             if pte & PTE.anon != 0 {
                 let (_, d) = try descriptor(of: pfn, PageType.anon.bit)
-                let pinned = d.pointee.order > 0 ? d.pointee.pincount > 0 : d.pointee.refcount >= gupPinCountingBias
+                let pinned = d.pointee.order > 0 ? d.pins > 0 : d.refs >= gupPinCountingBias
                 if pte & PTE.exclusive != 0, mms[s].hasPinned, pinned {
                     // copy_present_page(): the pinned page stays the parent's.
                     let (copy, nd) = try createDescriptor(.anon, order: 0, gfp: .highuserMovable, nid: nil)

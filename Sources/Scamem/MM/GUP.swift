@@ -122,10 +122,10 @@ extension Machine {
             let d = descriptors.lookup(UInt64(r.holder.id)).unsafelyUnwrapped
             let large = d.pointee.order > 0
             let add = Int64(pin && !large ? gupPinCountingBias : 1) * Int64(r.count)
-            guard Int64(d.pointee.refcount) + add <= Int64(Int32.max),
-                  !pin || !large || Int64(d.pointee.pincount) + Int64(r.count) <= Int64(Int32.max) else { throw .overflow }
-            d.pointee.refcount += Int32(add)
-            if pin && large { d.pointee.pincount += Int32(r.count) }
+            guard Int64(d.refs) + add <= Int64(Int32.max),
+                  !pin || !large || Int64(d.pins) + Int64(r.count) <= Int64(Int32.max) else { throw .overflow }
+            d.refAdd(Int32(add))
+            if pin && large { d.pinAdd(Int32(r.count)) }
         }
         gupLedger.take(pages, pin: pin)
         run = GupRun()
@@ -408,9 +408,8 @@ extension Machine {
             let id = UInt64(r.holder.id)
             let d = descriptors.lookup(id).unsafelyUnwrapped
             let large = d.pointee.order > 0
-            if pin && large { d.pointee.pincount -= Int32(r.count) }
-            d.pointee.refcount -= (pin && !large ? gupPinCountingBias : 1) * Int32(r.count)
-            if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
+            if pin && large { d.pinSub(Int32(r.count)) }
+            if d.refSub((pin && !large ? gupPinCountingBias : 1) * Int32(r.count)) == 0 { destroyDescriptor(id, d) }
         }
     }
 
@@ -494,7 +493,7 @@ extension Machine {
             let w = try checkedWord(pfn)
             if let p = strategy.page(pfn, word: w, through: nil, in: self) { return strategy.maybeDmaPinned(p, in: self) }
             guard !w.type.isInline, let (_, d) = try? descriptor(of: pfn, PageType.folioTypes) else { return false }
-            return d.pointee.order > 0 ? d.pointee.pincount > 0 : d.pointee.refcount >= gupPinCountingBias
+            return d.pointee.order > 0 ? d.pins > 0 : d.refs >= gupPinCountingBias
         }
     }
 }

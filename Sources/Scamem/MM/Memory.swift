@@ -112,8 +112,8 @@ extension Machine {
                 } else if w.type == .file {
                     guard mms[s].vmas[vi].object == nil else { throw .busy }
                     guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
-                    guard d.pointee.refcount < Int32.max, d.pointee.mapcount < Int32.max else { throw .overflow }
-                    d.pointee.refcount += 1
+                    guard d.refs < Int32.max, d.pointee.mapcount < Int32.max else { throw .overflow }
+                    d.refAdd(1)
                     d.pointee.mapcount += 1
                     mms[s].vmas[vi].ptes[first + k] = pfn + 1
                 } else {

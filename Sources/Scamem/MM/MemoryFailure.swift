@@ -81,7 +81,7 @@ extension Machine {
             }
             // get_hwpoison_page() -> HWPoisonHandlable(): PageLRU only.
             guard PageType.folioTypes & w.type.bit != 0, let d = descriptors.lookup(w.descriptorID), d.pointee.lru,
-                  d.pointee.refcount < Int32.max else {
+                  d.refs < Int32.max else {
                 hwpoisonInUse[pfn] = false
                 throw .busy
             }
@@ -90,14 +90,14 @@ extension Machine {
                 hwpoisonInUse[pfn] = false
                 throw .hwpoison
             }
-            d.pointee.refcount += 1
+            d.refAdd(1)
             hwpoisonInUse[pfn] = true
             hwpoisonUserMappings(pfn, d)
             if d.pointee.type == .anon { return }
             // Torn down by someone else: an LRU folio with no mapping.
             guard inShmemPageCache(pfn) else { throw .busy }
             // me_pagecache_clean() for shmem: extra_pins, the cache's reference.
-            if d.pointee.refcount - 1 - 1 > 0 { throw .busy }
+            if d.refs - 1 - 1 > 0 { throw .busy }
         }
     }
 
@@ -150,7 +150,7 @@ extension Machine {
             guard PTE.pfn(pte) == pfn else { return }
             pte = PTE.hwpoison | (pfn + 1)
             d.pointee.mapcount -= 1
-            d.pointee.refcount -= 1
+            _ = d.refSub(1)
         }
     }
 
@@ -194,7 +194,7 @@ extension Machine {
             case .file, .anon:
                 guard let d = descriptors.lookup(w.descriptorID) else { throw .busy }
                 guard held else { break }
-                guard d.pointee.refcount == 1, d.pointee.mapcount == 0, !inShmemPageCache(pfn) else { throw .busy }
+                guard d.pointee.mapcount == 0, !inShmemPageCache(pfn), d.refFreeze(1) else { throw .busy }
                 hwpoisonInUse[pfn] = nil
                 destroyDescriptor(w.descriptorID, d)
                 return

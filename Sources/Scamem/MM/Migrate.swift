@@ -39,10 +39,16 @@ extension Machine {
     /// not on the LRU): `.invalid` otherwise. Its references must be exactly
     /// its ptes' and the cache's; any other (a GUP get or pin, a caller's, a
     /// vmap()) is the kernel's -EAGAIN, which migrate_pages() retries and
-    /// then counts as failed: `.busy` here.
-    func checkMigratable(_ d: Memdesc, cached: Bool) throws(ScamemError) {
-        guard d.type == .anon || d.type == .file && cached else { throw .invalid }
-        guard d.refcount == d.mapcount + (cached ? 1 : 0) else { throw .busy }
+    /// then counts as failed: `.busy` here. The check is
+    /// __folio_migrate_mapping()'s folio_ref_freeze(): the count goes from
+    /// the expected one to zero, so a GUP-fast try-get racing with the move
+    /// fails instead of pinning a folio about to be freed. Returns the
+    /// expected count, for the new folio (or folio_ref_unfreeze()).
+    func freezeMigratable(_ d: UnsafeMutablePointer<Memdesc>, cached: Bool) throws(ScamemError) -> Int32 {
+        guard d.pointee.type == .anon || d.pointee.type == .file && cached else { throw .invalid }
+        let expected = d.pointee.mapcount + (cached ? 1 : 0)
+        guard d.refFreeze(expected) else { throw .busy }
+        return expected
     }
 
     /// migrate_pages() with alloc_migration_target(): moves each folio whose
@@ -79,13 +85,17 @@ extension Machine {
         var dest: [UInt64: UInt64] = [:] // old descriptor id -> new first pfn
         var order: [UInt64] = [] // the ids moving, lowest pfn first
         for (id, pfn) in sources.sorted(by: { $0.value < $1.value }) {
-            // A copy: a new descriptor may move the table.
-            let src = descriptors.lookup(id)!.pointee
+            let sd = descriptors.lookup(id)!, src = sd.pointee
             do throws(ScamemError) {
-                try checkMigratable(src, cached: cache[id] != nil)
+                let refs = try freezeMigratable(sd, cached: cache[id] != nil)
                 let nid = target.nid ?? layout.nid(src.flags)
-                let (new, nd) = try createDescriptor(src.type, order: Int(src.order), gfp: target.gfp, nid: nid)
-                nd.pointee.refcount = src.refcount
+                let new: UInt64, nd: UnsafeMutablePointer<Memdesc>
+                do throws(ScamemError) {
+                    (new, nd) = try createDescriptor(src.type, order: Int(src.order), gfp: target.gfp, nid: nid, refcount: refs)
+                } catch {
+                    sd.refUnfreeze(refs)
+                    throw error
+                }
                 nd.pointee.mapcount = src.mapcount
                 nd.pointee.callerRefs = 0
                 dest[id] = new

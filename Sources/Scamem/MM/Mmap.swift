@@ -209,15 +209,14 @@ extension Machine {
     func dropFolioReference(_ pfn: UInt64, mapped: Bool) {
         guard let (id, d) = try? descriptor(of: pfn, PageType.folioTypes) else { return }
         if mapped { d.pointee.mapcount -= 1 }
-        d.pointee.refcount -= 1
-        if d.pointee.refcount == 0 { destroyDescriptor(id, d) }
+        if d.refSub(1) == 0 { destroyDescriptor(id, d) }
     }
 
     /// A new pte's folio reference and map count.
     func takeFolioMapping(_ pfn: UInt64) throws(ScamemError) {
         let (_, d) = try descriptor(of: pfn, PageType.folioTypes)
-        guard d.pointee.refcount < Int32.max, d.pointee.mapcount < Int32.max else { throw .overflow }
-        d.pointee.refcount += 1
+        guard d.refs < Int32.max, d.pointee.mapcount < Int32.max else { throw .overflow }
+        d.refAdd(1)
         d.pointee.mapcount += 1
     }
 

@@ -44,7 +44,7 @@ public final class Machine: @unchecked Sendable {
     var nrMemmapPages: UInt64
     /// Pages with memmap (present sections' pages).
     public var memmapPages: UInt64 { lock.withLock { nrMemmapPages } }
-    var descriptors = DescriptorTable()
+    var descriptors: DescriptorTable
     var scamems = SlotTable<ScamemRecord>()
     let strategy: any PlacementStrategy
     /// `strategy.wordNamesObject`, read once: GUP's runs ask it per run.
@@ -189,7 +189,12 @@ public final class Machine: @unchecked Sendable {
             free(sm); free(zt); free(mb); free(zs); free(pb); gl.deallocate()
             throw .noMemory
         }
+        guard let dt = DescriptorTable(capacity: Int(endPfn)) else {
+            free(sm); free(zt); free(mb); free(zs); free(pb); gl.deallocate(); w.deallocate()
+            throw .noMemory
+        }
         gupLedger = gl
+        descriptors = dt
         words = w; sectionHasMemmap = sm; zoneIndexTable = zt; memoryBlocks = mb; zones = zs; pageblockFlags = pb
         // memmap_init() makes every pageblock MIGRATE_MOVABLE; kernel
         // allocations then claim theirs from it.

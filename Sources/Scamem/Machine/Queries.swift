@@ -146,9 +146,9 @@ extension Machine {
                 info.flags = d.pointee.flags
                 info.headPfn = d.pointee.pfn
                 info.order = Int(d.pointee.order)
-                info.refcount = Int(d.pointee.refcount)
+                info.refcount = Int(d.refs)
                 info.mapcount = Int(d.pointee.mapcount)
-                info.pincount = Int(d.pointee.pincount)
+                info.pincount = Int(d.pins)
                 info.cacheID = d.pointee.cacheID
                 info.objects = d.pointee.objects
             }
