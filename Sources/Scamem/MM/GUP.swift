@@ -182,44 +182,40 @@ extension Machine {
     func followPresentPtes(_ s: Int, _ vi: Int, _ addr: UInt64, _ n: Int, _ flags: FollFlags, object: Int?,
                            _ run: inout GupRun, out: UnsafeMutablePointer<UInt64>, base: Int,
                            pin: Bool) throws(ScamemError) -> Int {
-        // A copy of the VMA for the walk: it goes before any fault writes the
-        // page table, which then needs no copy-on-write of it.
-        let v = mms[s].vmas[vi]
-        return try v.ptes.withUnsafeBufferPointer { (ptes) throws(ScamemError) -> Int in
-            let first = v.pteIndex(addr)
-            let write = flags.contains(.write)
-            var j = 0
-            while j < n {
-                let pte = ptes[first + j]
-                guard PTE.isPresent(pte) else { break }
-                if write {
-                    guard canFollowWritePte(v, pte, flags) else { break }
-                } else if !v.writable(pte), gupMustUnshare(v, pte, flags) {
-                    break
-                }
-                let pfn = PTE.pfn(pte)
-                out[base + j] = pfn
-                try gupExtend(&run, pfn, vmaObject: object, index: base + j, pfns: out, pin: pin)
-                j += 1
-                guard run.holder.kind == .folio else { continue }
-                // folio_pte_batch(): the ptes that follow with the same bits
-                // and the next pfns of this folio are its pages too, followed
-                // alike, in one section's ledger cells: a folio is aligned to
-                // its size, at most 2^MAX_PAGE_ORDER pages, and FlagsLayout
-                // refuses a section smaller than that.
-                let d = descriptors.lookup(UInt64(run.holder.id)).unsafelyUnwrapped
-                let folioEnd = d.pointee.pfn &+ (1 &<< UInt64(d.pointee.order))
-                var next = pte &+ 1, nextPfn = pfn &+ 1
-                while j < n, nextPfn < folioEnd, ptes[first + j] == next {
-                    out[base + j] = nextPfn
-                    run.count &+= 1
-                    j += 1
-                    next &+= 1
-                    nextPfn &+= 1
-                }
+        let v = mms[s].vmas[vi], ptes = v.ptes
+        let first = v.pteIndex(addr)
+        let write = flags.contains(.write)
+        var j = 0
+        while j < n {
+            let pte = ptes[first + j]
+            guard PTE.isPresent(pte) else { break }
+            if write {
+                guard canFollowWritePte(v, pte, flags) else { break }
+            } else if !v.writable(pte), gupMustUnshare(v, pte, flags) {
+                break
             }
-            return j
+            let pfn = PTE.pfn(pte)
+            out[base + j] = pfn
+            try gupExtend(&run, pfn, vmaObject: object, index: base + j, pfns: out, pin: pin)
+            j += 1
+            guard run.holder.kind == .folio else { continue }
+            // folio_pte_batch(): the ptes that follow with the same bits
+            // and the next pfns of this folio are its pages too, followed
+            // alike, in one section's ledger cells: a folio is aligned to
+            // its size, at most 2^MAX_PAGE_ORDER pages, and FlagsLayout
+            // refuses a section smaller than that.
+            let d = descriptors.lookup(UInt64(run.holder.id)).unsafelyUnwrapped
+            let folioEnd = d.pointee.pfn &+ (1 &<< UInt64(d.pointee.order))
+            var next = pte &+ 1, nextPfn = pfn &+ 1
+            while j < n, nextPfn < folioEnd, ptes[first + j] == next {
+                out[base + j] = nextPfn
+                run.count &+= 1
+                j += 1
+                next &+= 1
+                nextPfn &+= 1
+            }
         }
+        return j
     }
 
     /// check_vma_flags(): raw pfns have no page to reference; a write needs

@@ -125,7 +125,7 @@ struct VMA {
     /// vm_pgoff: the VMA's offset in pages into what it maps (0 at mmap(),
     /// moved by a split, the first pfn of a private remap_pfn_range()).
     var pgoff: UInt64
-    var ptes: [UInt64]
+    var ptes: PteTable
 
     var nrPages: Int { Int((end - start) / 4096) }
     func pteIndex(_ addr: UInt64) -> Int { Int((addr - start) / 4096) }

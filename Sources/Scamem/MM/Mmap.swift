@@ -65,7 +65,7 @@ extension Machine {
             var vflags = prot.vmFlags.union([.mayRead, .mayWrite, .mayExec])
             if flags.contains(.shared) { vflags.formUnion([.shared, .mayShare]) }
             var vma = VMA(start: start, end: start + len, flags: vflags, anonymous: flags.contains(.anonymous),
-                          object: nil, pgoff: 0, ptes: [UInt64](repeating: 0, count: Int(len / 4096)))
+                          object: nil, pgoff: 0, ptes: try PteTable.copy([], count: Int(len / 4096)))
             if vma.anonymous && flags.contains(.shared) { vma.shmem = shmemZeroSetup(nrPages: vma.nrPages) }
             mms[s].vmas.insert(vma, at: lowerVMA(s, start))
             return start
@@ -135,7 +135,7 @@ extension Machine {
     /// the driver's: here, a part keeps the scamem while it maps a page of it.
     func splitVMA(_ s: Int, _ i: Int, at addr: UInt64) throws(ScamemError) {
         let v = mms[s].vmas[i]
-        var lo = slice(v, v.start, addr), hi = slice(v, addr, v.end)
+        var lo = try slice(v, v.start, addr), hi = try slice(v, addr, v.end)
         if let f = v.shmem { try shmemGetFile(f) }
         if let o = v.object {
             if !lo.mapsObject { lo.object = nil }
@@ -152,13 +152,13 @@ extension Machine {
         mms[s].vmas.replaceSubrange(i...i, with: [lo, hi])
     }
 
-    /// The part `[from, to)` of a VMA, with its ptes.
-    func slice(_ v: VMA, _ from: UInt64, _ to: UInt64) -> VMA {
+    /// The part `[from, to)` of a VMA, with a copy of its ptes.
+    func slice(_ v: VMA, _ from: UInt64, _ to: UInt64) throws(ScamemError) -> VMA {
         var p = v
         p.start = from
         p.end = to
         p.pgoff = v.pgoff + (from - v.start) / 4096
-        p.ptes = Array(v.ptes[v.pteIndex(from)..<v.pteIndex(to)])
+        p.ptes = try PteTable.copy(v.ptes[v.pteIndex(from)..<v.pteIndex(to)], count: v.pteIndex(to) - v.pteIndex(from))
         p.objectPtes = v.object == nil ? 0 : p.ptes.reduce(0) { $0 + (PTE.isSource($1) ? 1 : 0) }
         return p
     }

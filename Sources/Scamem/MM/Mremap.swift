@@ -43,7 +43,7 @@ extension Machine {
             if oldLen == v.end - oldAddr, newLen - oldLen <= taskSize - v.end, isFree(s, v.end, newLen - oldLen) {
                 // vma_expandable(): grow in place.
                 guard v.end + (newLen - oldLen) - v.start <= maxVMABytes else { throw .noMemory }
-                mms[s].vmas[vi].ptes += [UInt64](repeating: 0, count: Int((newLen - oldLen) / 4096))
+                mms[s].vmas[vi].ptes = try PteTable.copy(v.ptes, count: v.nrPages + Int((newLen - oldLen) / 4096))
                 mms[s].vmas[vi].end += newLen - oldLen
                 return oldAddr
             }
@@ -95,10 +95,10 @@ extension Machine {
         var moved = mms[s].vmas[i]
         moved.start = to
         moved.end = to + newLen
-        moved.ptes += [UInt64](repeating: 0, count: Int((newLen - oldLen) / 4096))
+        if newLen > oldLen { moved.ptes = try PteTable.copy(moved.ptes, count: moved.nrPages) }
         if dontUnmap {
             if let f = moved.shmem { try shmemGetFile(f) }
-            mms[s].vmas[i].ptes = [UInt64](repeating: 0, count: mms[s].vmas[i].nrPages)
+            mms[s].vmas[i].ptes = try PteTable.copy([], count: mms[s].vmas[i].nrPages)
             mms[s].vmas[i].object = nil
             mms[s].vmas[i].objectPtes = 0
             // unlink_anon_vmas(): the old VMA's anon pages moved away.
