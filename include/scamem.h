@@ -1368,6 +1368,29 @@ SCAMEM_API int64_t scamem_pin_user_pages(scamem_machine *m, struct scamem_mm *mm
 					 uint32_t gup_flags, uint64_t *pfns);
 
 /*
+ * get_user_pages_fast() and pin_user_pages_fast(), since 0.2: as
+ * scamem_get_user_pages() and scamem_pin_user_pages() (same flags, results
+ * and errors, release alike), but first without the machine lock, as
+ * gup_fast() walks without mmap_lock: the pte and the page's word are read,
+ * the folio's or scamem's reference taken with try-get-unless-zero, then the
+ * word and pte rechecked; what that cannot take (a missing or read-only pte,
+ * a page to fault in or unshare, the zero page, a MISC page, a scamem whose
+ * word does not point at it: LEGACY, SCAMEM_PACKED, SCAMEM_VMA_PRIVATE, a
+ * migrating folio, an mm whose VMAs changed since the last locked GUP, a
+ * fork() copying the mm) goes to the locked walk (gup_fast_fallback()).
+ * Threads pinning different areas, or the same one, do not wait for each
+ * other. Where the model differs from the kernel: FOLL_LONGTERM always
+ * takes the locked walk, and the VMA's flags (not pte bits) say what may be
+ * written. The locked GUP publishes an mm's VMAs for the next fast one.
+ * Unpins and puts (scamem_unpin_user_pages() and the rest) likewise take no
+ * lock for such pages, unless theirs is the last reference.
+ */
+SCAMEM_API int64_t scamem_get_user_pages_fast(scamem_machine *m, struct scamem_mm *mm, uint64_t start,
+					      uint64_t nr_pages, uint32_t gup_flags, uint64_t *pfns);
+SCAMEM_API int64_t scamem_pin_user_pages_fast(scamem_machine *m, struct scamem_mm *mm, uint64_t start,
+					      uint64_t nr_pages, uint32_t gup_flags, uint64_t *pfns);
+
+/*
  * put_page() of a get_user_pages() reference, given the page alone. Errors:
  * -EINVAL (GUP holds no get on it), -EALREADY (a free page), -ERANGE, -ENXIO.
  */

@@ -9,7 +9,7 @@ func mmID(_ mm: OpaquePointer?) -> MMID { MMID(rawValue: UInt64(UInt(bitPattern:
 public func scamem_mm_new(_ m: OpaquePointer!, _ out: UnsafeMutablePointer<OpaquePointer?>!) -> Int32 {
     onMachine(m) { m throws(ScamemError) in
         guard let out else { throw .invalid }
-        out.pointee = OpaquePointer(bitPattern: UInt(m.mmNew().rawValue))
+        out.pointee = OpaquePointer(bitPattern: UInt(try m.mmNew().rawValue))
         return 0
     }
 }
@@ -128,13 +128,17 @@ public func scamem_find_vma(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ addr: U
 }
 
 func userPages(_ m: OpaquePointer?, _ mm: OpaquePointer?, _ start: UInt64, _ nr: UInt64, _ flags: UInt32,
-               _ pfns: UnsafeMutablePointer<UInt64>?, pin: Bool) -> Int64 {
+               _ pfns: UnsafeMutablePointer<UInt64>?, pin: Bool, fast: Bool = false) -> Int64 {
     withMachine(m, orElse: Int64(-EINVAL)) { m in
         errnoResult64 { () throws(ScamemError) -> Int64 in
             guard let pfns, nr <= 1 << 30 else { throw .invalid }
-            let f = FollFlags(rawValue: flags)
-            return Int64(pin ? try m.pinUserPages(mmID(mm), start: start, nrPages: Int(nr), flags: f, into: pfns)
-                             : try m.getUserPages(mmID(mm), start: start, nrPages: Int(nr), flags: f, into: pfns))
+            let f = FollFlags(rawValue: flags), n = Int(nr), mm = mmID(mm)
+            switch (pin, fast) {
+            case (true, true): return Int64(try m.pinUserPagesFast(mm, start: start, nrPages: n, flags: f, into: pfns))
+            case (false, true): return Int64(try m.getUserPagesFast(mm, start: start, nrPages: n, flags: f, into: pfns))
+            case (true, false): return Int64(try m.pinUserPages(mm, start: start, nrPages: n, flags: f, into: pfns))
+            case (false, false): return Int64(try m.getUserPages(mm, start: start, nrPages: n, flags: f, into: pfns))
+            }
         }
     }
 }
@@ -149,6 +153,18 @@ public func scamem_get_user_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ s
 public func scamem_pin_user_pages(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ start: UInt64, _ nr: UInt64,
                                   _ flags: UInt32, _ pfns: UnsafeMutablePointer<UInt64>!) -> Int64 {
     userPages(m, mm, start, nr, flags, pfns, pin: true)
+}
+
+@c @implementation
+public func scamem_get_user_pages_fast(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ start: UInt64, _ nr: UInt64,
+                                       _ flags: UInt32, _ pfns: UnsafeMutablePointer<UInt64>!) -> Int64 {
+    userPages(m, mm, start, nr, flags, pfns, pin: false, fast: true)
+}
+
+@c @implementation
+public func scamem_pin_user_pages_fast(_ m: OpaquePointer!, _ mm: OpaquePointer!, _ start: UInt64, _ nr: UInt64,
+                                       _ flags: UInt32, _ pfns: UnsafeMutablePointer<UInt64>!) -> Int64 {
+    userPages(m, mm, start, nr, flags, pfns, pin: true, fast: true)
 }
 
 @c @implementation

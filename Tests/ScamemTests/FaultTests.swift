@@ -8,7 +8,7 @@ import Scamem
     func readFaultsMapTheZeroPageAndWritesCopyIt(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let z = try m.fixupUserFault(mm, a, flags: [])
         #expect(try m.fixupUserFault(mm, a + 4096, flags: []) == z && m.zeroPagePfn == z)
@@ -35,7 +35,7 @@ import Scamem
     func writesToAPrivateDriverMappingCopyTheVmallocPage(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let k = try m.vmallocUser(size: 2 * 4096)
         let u = try m.mmap(mm, length: 2 * 4096, flags: .private)
         try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
@@ -68,7 +68,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func longtermReadOnlyPinsUnshareAndSharedAnonIsUnsharedForPins(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let k = try m.vmallocUser(size: 4096)
         let u = try m.mmap(mm, length: 4096, flags: .private)
         try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
@@ -97,7 +97,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func protectionsAndFollForce(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let ro = try m.mmap(mm, length: 2 * 4096, prot: .read, flags: [.private, .anonymous])
         #expect(try m.findVMA(mm, ro).flags.isSuperset(of: [.read, .mayRead, .mayWrite]))
         #expect(try !m.findVMA(mm, ro).flags.contains(.write))

@@ -7,7 +7,7 @@ import Scamem
     func anonPagesAreSharedCopyOnWrite(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let p = try m.handleMMFault(mm, a)
         let child = try m.fork(mm)
@@ -37,7 +37,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func aPinnedAnonPageIsCopiedForTheChild(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let pinned = try m.pinUserPages(mm, start: a, nrPages: 1, flags: [.write, .longterm])
         let got = try m.getUserPages(mm, start: a + 4096, nrPages: 1, flags: .write)
@@ -87,7 +87,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func dontForkLeavesTheRangeOutOfTheChild(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
         _ = try m.handleMMFault(mm, a + 4096)
         try m.madvise(mm, addr: a + 4096, length: 2 * 4096, advice: .dontFork)
@@ -107,7 +107,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func insertedFoliosAreMappedTwice(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let f = try m.folioAlloc(.file)
         let u = try m.mmap(mm, length: 4096, flags: .shared)
         var num = 1

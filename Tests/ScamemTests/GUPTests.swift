@@ -6,7 +6,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func smallAnonFolioFollowsTheBias(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         // A FOLL_WRITE GUP faults the pages in (a read would find the zero page).
         let got = try m.getUserPages(mm, start: a, nrPages: 2, flags: .write)
@@ -37,7 +37,7 @@ import Scamem
     func largeAnonFolioCountsPinsExactly(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         try m.setAnonFolioOrder(3)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 8 * 4096, flags: [.private, .anonymous, .fixed])
         let pfns = try m.pinUserPages(mm, start: a, nrPages: 3, flags: .write)
         let info = try m.pageInfo(pfns[0])
@@ -89,7 +89,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func shortCountAndMisuse(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         // The walk stops at the unmapped third page: a short count.
         let got = try m.getUserPages(mm, start: a, nrPages: 3)
@@ -123,7 +123,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func runsOfOneFolioAreTakenAtOnce(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 24 * 4096, flags: [.private, .anonymous, .fixed])
         try m.setAnonFolioOrder(3)
         // Two order-3 folios, then (order 0 again) eight small ones.
@@ -180,7 +180,7 @@ import Scamem
     /// a second release, and the checker sees them all.
     @Test func ledgerSpansSections() throws {
         let m = try Machine(Fixtures.mini())
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
         var pfns: [UInt64] = []
         for nid in [0, 1] {

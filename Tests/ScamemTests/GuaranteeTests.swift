@@ -26,7 +26,7 @@ import Scamem
         init(_ strategy: Strategy) throws {
             self.strategy = strategy
             machine = try tinyMachine(strategy)
-            mm = machine.mmNew()
+            mm = try machine.mmNew()
             kaddr = try machine.vmallocUser(size: 3 * 4096)
             uaddr = try machine.mmap(mm, length: 3 * 4096, flags: .shared)
             try machine.remapVmallocRange(mm, uaddr: uaddr, kaddr: kaddr, pgoff: 0)
@@ -152,7 +152,7 @@ import Scamem
             let free0 = totalFree(m)
             let (rb, k) = try m.bpfRingbufAlloc(dataSize: 2 * 4096)
             let pages = try (0..<5).map { (i: UInt64) throws(ScamemError) -> UInt64 in try m.vmallocToPfn(k + i * 4096) }
-            let mm = m.mmNew()
+            let mm = try m.mmNew()
             let cons = try m.mmap(mm, length: 4096, flags: .shared)
             let data = try m.mmap(mm, length: 5 * 4096, prot: .read, flags: .shared)
             try m.bpfRingbufMmap(rb, mm, uaddr: cons, pgoff: 0)

@@ -6,7 +6,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func mmapPlacesAndRefuses(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 3 * 4096, flags: [.private, .anonymous])
         let b = try m.mmap(mm, length: 4096, flags: .shared)
         #expect(a == 0x1000_0000 && b == a + 3 * 4096)
@@ -32,7 +32,7 @@ import Scamem
     func anonymousFaultsAndUnmap(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
         #expect(throws: ScamemError.fault) { try m.followPage(mm, a) }
         let pfn = try m.handleMMFault(mm, a + 100)
@@ -53,7 +53,7 @@ import Scamem
     func mthpFaultsLargeFolios(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         try m.setAnonFolioOrder(2)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 6 * 4096, flags: [.private, .anonymous, .fixed])
         let p = try m.handleMMFault(mm, a + 4096)
         let info = try m.pageInfo(p)
@@ -74,7 +74,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func remapVmallocRangeChecks(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let user = try m.vmallocUser(size: 4 * 4096)
         let plain = try m.vmalloc(size: 4 * 4096)
         let other = try m.vmallocUser(size: 4096)

@@ -7,7 +7,7 @@ import Scamem
     func dontNeedFreesAnonAndDropsADriverMappingsReference(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let p = try m.handleMMFault(mm, a)
         try m.madvise(mm, addr: a, length: 2 * 4096, advice: .dontNeed)
@@ -46,7 +46,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func pfnmapMappingsRefuseDontNeedAndGrowthButFork(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 4096, flags: [.private, .anonymous])
         let z = try m.fixupUserFault(mm, a, flags: [])
         // The zero page is reserved: remap_pfn_range() may map it.

@@ -89,7 +89,7 @@ import Scamem
     func anAnonFolioIsUnmappedEverywhereAndItsAddressFaultsHWPoison(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let p = try m.handleMMFault(mm, a)
         _ = try m.handleMMFault(mm, a + 4096)
@@ -128,7 +128,7 @@ import Scamem
     func shmemStaysInItsPageCacheAndAPinIsMFFailed(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.shared, .anonymous])
         let p0 = try m.handleMMFault(mm, a)
         let p1 = try m.handleMMFault(mm, a + 4096)
@@ -157,7 +157,7 @@ import Scamem
         let m = try tinyMachine(.pfnLookup)
         let free0 = totalFree(m)
         try m.setAnonFolioOrder(2)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
         let p = try m.handleMMFault(mm, a)
         #expect(try m.pageInfo(p).order == 2)

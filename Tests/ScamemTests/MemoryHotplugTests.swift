@@ -130,7 +130,7 @@ import Scamem
     func offlineMigratesFoliosToAnotherNode(strategy: Strategy) throws {
         let m = try Self.machine(strategy)
         try m.setLocalNode(1)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 8 * 4096, flags: [.private, .anonymous])
         let old = try (0..<8).map { try m.handleMMFault(mm, a + UInt64($0) * 4096) }
         // GFP_HIGHUSER_MOVABLE on node 1: its ZONE_MOVABLE, block 16.
@@ -206,7 +206,7 @@ import Scamem
         // long-term pin never blocks offlining a movable block.
         let m = try Self.machine()
         try m.setLocalNode(1)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
         for i in 0..<4 { _ = try m.handleMMFault(mm, a + UInt64(i) * 4096) }
         let pinned = try m.pinUserPages(mm, start: a, nrPages: 4, flags: [.longterm, .write])

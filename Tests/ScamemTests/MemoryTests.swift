@@ -10,7 +10,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func remapPfnRangeMapsSpecialPtesOnly(strategy: Strategy) throws {
         let m = try miniMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let drv = try m.mmap(mm, length: 4 * 4096, flags: .shared)
         // The reserved pfns at 0x1000 and the memmap-less section at 0x6000.
         try m.remapPfnRange(mm, uaddr: drv, pfn: 0x1000, size: 2 * 4096)
@@ -70,7 +70,7 @@ import Scamem
     func vmInsertPagesTakesAReferencePerPte(strategy: Strategy) throws {
         let m = try miniMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let drv = try m.mmap(mm, length: 4 * 4096, flags: .shared)
         let f = [try m.folioAlloc(.file), try m.folioAlloc(.file), try m.folioAlloc(.file, order: 1)]
         let pfns = [f[0], f[1], f[2], f[2] + 1]
@@ -97,7 +97,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func vmInsertPagesStopsAtABadPage(strategy: Strategy) throws {
         let m = try miniMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let drv = try m.mmap(mm, length: 4 * 4096, flags: .shared)
         let good = try m.folioAlloc(.file)
         let anon = try m.folioAlloc(.anon)
@@ -150,7 +150,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func vmMapPagesMapsTheWholeVMAFromPgoff(strategy: Strategy) throws {
         let m = try miniMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let f = try (0..<4).map { _ throws(ScamemError) in try m.folioAlloc(.file) }
         let drv = try m.mmap(mm, length: 4 * 4096, flags: .shared)
         // After the split the second part starts 1 page in: vm_pgoff 1.

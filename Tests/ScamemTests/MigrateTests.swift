@@ -20,7 +20,7 @@ import Glibc
     func anonFoliosMoveOutOfMovableBeforeALongtermPin(strategy: Strategy) throws {
         let m = try Self.movableMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
         let old = try (0..<4).map { try m.handleMMFault(mm, a + UInt64($0) * 4096) }
         #expect(try old.allSatisfy { try Self.isMovable(m, $0) })
@@ -56,7 +56,7 @@ import Glibc
             ZoneSpan(nid: 0, zone: .normal, startPfn: 0x1000, spannedPages: 0x4000),
         ], strategy: strategy, cma: [PfnRange(startPfn: 0x2000, nrPages: 0x3000)]))
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let old = try (0..<2).map { try m.handleMMFault(mm, a + UInt64($0) * 4096) }
         #expect(try old.allSatisfy { try m.pageblockMigratetype(of: $0) == .cma })
@@ -74,7 +74,7 @@ import Glibc
     @Test(arguments: Strategy.allCases)
     func faultsInsideALongtermPinAvoidMovable(strategy: Strategy) throws {
         let m = try Self.movableMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         // memalloc_pin_save(): the fault allocates without __GFP_MOVABLE...
         let p = try m.pinUserPages(mm, start: a, nrPages: 1, flags: [.longterm, .write])
@@ -92,7 +92,7 @@ import Glibc
         let m = try Self.movableMachine(strategy)
         let free0 = totalFree(m)
         try m.setAnonFolioOrder(3)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 8 * 4096, flags: [.private, .anonymous, .fixed])
         let head = try m.handleMMFault(mm, a)
         #expect(try m.pageInfo(head).order == 3 && Self.isMovable(m, head))
@@ -119,7 +119,7 @@ import Glibc
     func aSharedShmemFolioMovesWithEveryMapping(strategy: Strategy) throws {
         let m = try Self.movableMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.shared, .anonymous])
         let old = try m.handleMMFault(mm, a)
         let child = try m.fork(mm)
@@ -146,7 +146,7 @@ import Glibc
     @Test(arguments: Strategy.allCases)
     func noTargetIsNoMemoryAndHoldsNothing(strategy: Strategy) throws {
         let m = try Self.movableMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let old = try m.handleMMFault(mm, a)
         // GFP_KERNEL takes everything but ZONE_MOVABLE.
@@ -173,7 +173,7 @@ import Glibc
     @Test(arguments: Strategy.allCases)
     func aFolioPinnedElsewhereCannotMove(strategy: Strategy) throws {
         let m = try Self.movableMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let short = try m.pinUserPages(mm, start: a, nrPages: 1, flags: .write)
         let got = try m.getUserPages(mm, start: a + 4096, nrPages: 1, flags: .write)
@@ -209,7 +209,7 @@ import Glibc
     @Test(arguments: Strategy.allCases)
     func aScamemPageInMovableCannotBePinnedLongterm(strategy: Strategy) throws {
         let m = try Self.movableMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let k = try m.vmalloc(size: 4096, flags: .usermap, gfp: .movable)
         let u = try m.mmap(mm, length: 4096, flags: .shared)
         try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
@@ -244,7 +244,7 @@ import Glibc
     func anonPagesMoveToAnotherNode(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 3 * 4096, flags: [.private, .anonymous])
         let old = try (0..<2).map { try m.handleMMFault(mm, a + UInt64($0) * 4096) }
         _ = try m.fixupUserFault(mm, a + 2 * 4096, flags: []) // the zero page
@@ -267,7 +267,7 @@ import Glibc
     @Test(arguments: Strategy.allCases)
     func aForkSharedAnonFolioMovesWithMoveAll(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 4096, flags: [.private, .anonymous])
         let old = try m.handleMMFault(mm, a)
         let child = try m.fork(mm)
@@ -289,7 +289,7 @@ import Glibc
     func whatCannotMoveAndBadInput(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         try m.setAnonFolioOrder(2)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 4 * 4096, flags: [.private, .anonymous, .fixed])
         let head = try m.handleMMFault(mm, a)
         let k = try m.vmallocUser(size: 4096)

@@ -33,7 +33,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func privateAnonWritesAfterMprotect(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.private, .anonymous])
         let p = try m.handleMMFault(mm, a)
         try m.mprotect(mm, addr: a, length: 2 * 4096, prot: .read)
@@ -50,7 +50,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func misuseAndHoles(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 4096, flags: [.private, .anonymous, .fixed])
         _ = try m.mmap(mm, addr: 0x4000_2000, length: 4096, flags: [.private, .anonymous, .fixed])
         // A hole: the VMA before it is changed, then -ENOMEM (do_mprotect_pkey()).

@@ -7,7 +7,7 @@ import Scamem
     func anonymousMemoryShrinksGrowsAndMoves(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, addr: 0x4000_0000, length: 4 * 4096, flags: [.private, .anonymous, .fixed])
         let pfns = try (0..<4).map { (i: UInt64) throws(ScamemError) -> UInt64 in try m.handleMMFault(mm, a + i * 4096) }
         // Shrinking unmaps the tail.

@@ -16,8 +16,8 @@ import Scamem
 
         DispatchQueue.concurrentPerform(iterations: 4) { t in
             var rng = SplitMix64(seed: UInt64(t) + 100)
-            let mm = m.mmNew()
             do {
+                let mm = try m.mmNew()
                 let u = try m.mmap(mm, length: 4 * 4096, flags: .shared)
                 try m.remapVmallocRange(mm, uaddr: u, kaddr: shared, pgoff: 0)
                 for _ in 0..<300 {

@@ -17,7 +17,7 @@ import Scamem
         #expect(try m.pageToNid(m.vmallocToPfn(k)) == 1)
         expectClean(m)
 
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let cons = try m.mmap(mm, length: 4096, flags: .shared)
         let data = try m.mmap(mm, length: 9 * 4096, prot: .read, flags: .shared)
         let wide = try m.mmap(mm, length: 2 * 4096, flags: .shared)
@@ -78,7 +78,7 @@ import Scamem
         let m = try tinyMachine(strategy)
         let pages = try (0..<2).map { _ throws(ScamemError) in try m.allocPages(order: 0) }
         let k = try m.vmap(pages + pages, flags: [.usermap])
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let u = try m.mmap(mm, length: 4 * 4096, flags: .shared)
         try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)
         try m.vunmap(k)
@@ -104,7 +104,7 @@ import Scamem
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
         let (rb, k) = try m.bpfRingbufAlloc(dataSize: 2 * 4096, user: true)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let u = try m.mmap(mm, length: 2 * 4096, prot: .read, flags: .shared)
         let w = try m.mmap(mm, length: 3 * 4096, flags: .shared)
         #expect(throws: ScamemError.notPermitted) { try m.bpfRingbufMmap(rb, mm, uaddr: w, pgoff: 0) }
@@ -128,7 +128,7 @@ import Scamem
         #expect(throws: ScamemError.invalid) { try m.bpfRingbufAlloc(dataSize: 4096, nid: -3) }
         #expect(throws: ScamemError.noMemory) { try m.bpfRingbufAlloc(dataSize: 1 << 31) }
         let (rb, _) = try m.bpfRingbufAlloc(dataSize: 4096)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         #expect(throws: ScamemError.fault) { try m.bpfRingbufMmap(rb, mm, uaddr: 0x1000_0000, pgoff: 1) }
         let anon = try m.mmap(mm, length: 4096, flags: [.private, .anonymous])
         #expect(throws: ScamemError.invalid) { try m.bpfRingbufMmap(rb, mm, uaddr: anon, pgoff: 1) }
@@ -148,7 +148,7 @@ import Scamem
         let free0 = totalFree(m)
         let (r, k) = try m.ioUringRegionAlloc(size: 3 * 4096 - 100, single: single)
         #expect((m.findVmArea(k) != nil) == single)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let u = try m.mmap(mm, length: 4 * 4096, flags: .shared)
         try m.ioUringRegionMmap(r, mm, uaddr: u)
         let v = try m.findVMA(mm, u)
@@ -171,7 +171,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func ioUringRegisteredBuffers(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let u = try m.mmap(mm, length: 4 * 4096, flags: [.private, .anonymous])
         // 100 bytes straddling a page boundary pin two pages.
         let b = try m.ioUringRegisterBuffer(mm, uaddr: u + 4096 - 50, len: 100)
@@ -185,7 +185,7 @@ import Scamem
         #expect(word(m, p).type == .buddy)
         #expect(throws: ScamemError.badHandle) { try m.ioUringUnregisterBuffer(b) }
         // Misuse, as io_buffer_validate() and io_pin_pages() answer.
-        let mm2 = m.mmNew()
+        let mm2 = try m.mmNew()
         let v = try m.mmap(mm2, length: 2 * 4096, flags: [.private, .anonymous])
         #expect(throws: ScamemError.fault) { try m.ioUringRegisterBuffer(mm2, uaddr: 0, len: 4096) }
         #expect(throws: ScamemError.fault) { try m.ioUringRegisterBuffer(mm2, uaddr: v, len: (1 << 30) + 1) }
@@ -205,7 +205,7 @@ import Scamem
         #expect(throws: ScamemError.invalid) { try m.ioUringRegionAlloc(size: 0) }
         #expect(throws: ScamemError.invalid) { try m.ioUringRegionAlloc(size: 65536 * 4096) }
         let (r, _) = try m.ioUringRegionAlloc(size: 4096)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let anon = try m.mmap(mm, length: 4096, flags: [.private, .anonymous])
         #expect(throws: ScamemError.invalid) { try m.ioUringRegionMmap(r, mm, uaddr: anon) }
         #expect(throws: ScamemError.fault) { try m.ioUringRegionMmap(r, mm, uaddr: 0x2000_0000) }
@@ -220,7 +220,7 @@ import Scamem
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
         let (kc, k) = try m.kcovInitTrace(entries: 1024)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let u = try m.mmap(mm, length: 2 * 4096, flags: .shared)
         let wrong = try m.mmap(mm, length: 4096, flags: .shared)
         #expect(throws: ScamemError.invalid) { try m.kcovMmap(kc, mm, uaddr: wrong) }
@@ -241,7 +241,7 @@ import Scamem
         expectClean(m)
         // A buffer that is not whole pages can never be mapped.
         let (odd, _) = try m.kcovInitTrace(entries: 1000)
-        let mm2 = m.mmNew()
+        let mm2 = try m.mmNew()
         let w = try m.mmap(mm2, length: 8000, flags: .shared)
         #expect(throws: ScamemError.invalid) { try m.kcovMmap(odd, mm2, uaddr: w) }
         for e: UInt64 in [0, 1, UInt64(Int32.max) / 8 + 1, .max] {
@@ -258,7 +258,7 @@ import Scamem
         let m = try tinyMachine(strategy)
         let k = try m.vmallocUser(size: 2 * 4096)
         let pfns = [try m.vmallocToPfn(k), try m.vmallocToPfn(k + 4096)]
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let u = try m.mmap(mm, length: 2 * 4096, flags: .shared)
         var num = 2
         if strategy == .vmaPrivate {
@@ -286,7 +286,7 @@ import Scamem
         let free0 = totalFree(m)
         let (rb, k) = try m.perfRbAlloc(nrPages: 4)
         #expect(m.findVmArea(k)?.nrPages == 5)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let bad = try m.mmap(mm, length: 4 * 4096, flags: .shared)
         #expect(throws: ScamemError.invalid) { try m.perfRbMmap(rb, mm, uaddr: bad) }
         let u = try m.mmap(mm, length: 5 * 4096, flags: .shared)
@@ -310,13 +310,13 @@ import Scamem
     func videobuf2(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         // A read of untouched anon memory takes the zero page, never freed: take it first.
-        let warm = m.mmNew()
+        let warm = try m.mmNew()
         _ = try m.getUserPages(warm, start: try m.mmap(warm, length: 4096, flags: [.private, .anonymous]), nrPages: 1)
             .map { (p) throws(ScamemError) in try m.putPage(p) }
         try m.mmExit(warm)
         let free0 = totalFree(m)
         let (buf, _) = try m.vb2VmallocAlloc(size: 3 * 4096)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let u = try m.mmap(mm, length: 3 * 4096, flags: .shared)
         try m.vb2VmallocMmap(buf, mm, uaddr: u)
         let pinned = try m.pinUserPages(mm, start: u, nrPages: 3, flags: [.longterm, .write])
@@ -327,7 +327,7 @@ import Scamem
         for p in pinned { try m.unpinUserPage(p) }
         #expect(totalFree(m) == free0)
         // USERPTR: the user's own memory, pinned long-term.
-        let mm2 = m.mmNew()
+        let mm2 = try m.mmNew()
         let a = try m.mmap(mm2, length: 4 * 4096, flags: [.private, .anonymous])
         let up = try m.vb2VmallocGetUserptr(mm2, uaddr: a + 10, size: 2 * 4096, write: true)
         #expect(throws: ScamemError.badHandle) { try m.vb2VmallocPut(up) }
@@ -337,7 +337,7 @@ import Scamem
         try m.vb2VmallocPutUserptr(up)
         #expect(throws: ScamemError.badHandle) { try m.vb2VmallocPutUserptr(up) }
         #expect(totalFree(m) == free0)
-        let mm3 = m.mmNew()
+        let mm3 = try m.mmNew()
         let small = try m.mmap(mm3, length: 4096, flags: [.private, .anonymous])
         #expect(throws: ScamemError.fault) { try m.vb2VmallocGetUserptr(mm3, uaddr: small, size: 2 * 4096, write: false) }
         #expect(throws: ScamemError.invalid) { try m.vb2VmallocGetUserptr(mm3, uaddr: small, size: 0, write: false) }
@@ -367,7 +367,7 @@ import Scamem
         #expect(throws: ScamemError.busy) { try m.vmap([page], flags: .mapPutPages) }
         let other = try m.vmalloc(size: 5 * 4096)
         #expect(other == k)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let u = try m.mmap(mm, length: 4096, flags: .shared)
         #expect(throws: ScamemError.badHandle) { try m.bpfRingbufMmap(rb, mm, uaddr: u, pgoff: 0) }
         try m.bpfRingbufFree(rb)
@@ -397,7 +397,7 @@ import Scamem
     func forkedScenarioMappings(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let parent = m.mmNew()
+        let parent = try m.mmNew()
         let (rb, _) = try m.bpfRingbufAlloc(dataSize: 4096)
         try m.bpfRingbufMmap(rb, parent, uaddr: try m.mmap(parent, length: 3 * 4096, prot: .read, flags: .shared), pgoff: 1)
         let (r, _) = try m.ioUringRegionAlloc(size: 2 * 4096, single: true)

@@ -24,12 +24,12 @@ struct SequenceRunner {
     private var buffers: [IoUringBufferID] = []
     private var scenarioSteps = 0
 
-    init(_ machine: Machine, seed: UInt64) {
+    init(_ machine: Machine, seed: UInt64) throws {
         self.machine = machine
         rng = SplitMix64(seed: seed)
         free0 = totalFree(machine)
-        mms = [machine.mmNew()]
-        scenarioMM = machine.mmNew()
+        mms = [try machine.mmNew()]
+        scenarioMM = try machine.mmNew()
     }
 
     /// A driver VMA of `pages` in the scenario mm.
@@ -116,7 +116,7 @@ struct SequenceRunner {
             return "scenario munmap"
         default:
             try m.mmExit(scenarioMM)
-            scenarioMM = m.mmNew()
+            scenarioMM = try m.mmNew()
             return "scenario exit"
         }
     }
@@ -205,7 +205,7 @@ struct SequenceRunner {
                 if mms.count > 1 || rng.chance(30) {
                     try m.mmExit(mms.remove(at: mms.firstIndex(of: mm)!))
                     exits += 1
-                    if mms.isEmpty { mms.append(m.mmNew()) }
+                    if mms.isEmpty { mms.append(try m.mmNew()) }
                 }
             case 12:
                 line = "fork"
@@ -261,7 +261,7 @@ struct SequenceRunner {
                 pages = describe(folios)
             default:
                 line = "mm"
-                if mms.count < 4 { mms.append(m.mmNew()) }
+                if mms.count < 4 { mms.append(try m.mmNew()) }
             }
         } catch {
             // Running out of memory or GUP on unfaulted driver pages is part

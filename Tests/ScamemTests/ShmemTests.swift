@@ -7,7 +7,7 @@ import Scamem
     func sharedAnonymousMemoryIsShmem(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
         let free0 = totalFree(m)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let a = try m.mmap(mm, length: 2 * 4096, flags: [.shared, .anonymous])
         let p = try m.handleMMFault(mm, a)
         #expect(word(m, p).type == .file)

@@ -119,7 +119,7 @@ func tinyMachine(_ strategy: Strategy) throws -> Machine {
 /// A driver's buffer mapped to userspace: vmalloc_user() of `pages`, a shared
 /// mapping of the same size in a new mm, remap_vmalloc_range().
 func mappedVmallocUser(_ m: Machine, pages: Int) throws -> (mm: MMID, kaddr: UInt64, uaddr: UInt64) {
-    let mm = m.mmNew()
+    let mm = try m.mmNew()
     let k = try m.vmallocUser(size: UInt64(pages) * 4096)
     let u = try m.mmap(mm, length: UInt64(pages) * 4096, flags: .shared)
     try m.remapVmallocRange(mm, uaddr: u, kaddr: k, pgoff: 0)

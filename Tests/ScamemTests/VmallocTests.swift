@@ -144,7 +144,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func remapFromInsideAnArea(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let mm = m.mmNew()
+        let mm = try m.mmNew()
         let k = try m.vmallocUser(size: 4 * 4096)
         let u = try m.mmap(mm, length: 4 * 4096, flags: .shared)
         // Page 1 + pgoff 1 = page 2, two pages: the area's pages 2 and 3.

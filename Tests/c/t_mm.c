@@ -307,6 +307,48 @@ static void move_pages_calls(scamem_machine *m)
 	CLEAN(m);
 }
 
+/* GUP-fast: the first call goes the locked way (and publishes the VMAs),
+ * later ones need no lock; either way the same pages and counts. */
+static void gup_fast(scamem_machine *m)
+{
+	struct scamem_mm *mm;
+	uint64_t k, u, a, p[8], q[8];
+	EXPECT_OK(scamem_mm_new(m, &mm));
+	EXPECT_OK(scamem_vmalloc_user(m, 8 * PAGE, &k));
+	EXPECT_OK(scamem_mmap(m, mm, 0, 8 * PAGE, SCAMEM_MAP_SHARED, &u));
+	EXPECT_OK(scamem_remap_vmalloc_range(m, mm, u, k, 0));
+	EXPECT(scamem_pin_user_pages_fast(m, mm, u, 8, SCAMEM_FOLL_WRITE, p) == 8);
+	EXPECT(scamem_pin_user_pages_fast(m, mm, u, 8, SCAMEM_FOLL_WRITE, q) == 8);
+	for (int i = 0; i < 8; i++)
+		EXPECT((int64_t)p[i] == scamem_vmalloc_to_pfn(m, k + (uint64_t)i * PAGE) && q[i] == p[i]);
+	CLEAN(m);
+	EXPECT(scamem_unpin_user_pages(m, p, 8) == 8);
+	EXPECT(scamem_unpin_user_pages(m, q, 8) == 8);
+	EXPECT_ERR(scamem_unpin_user_pages(m, q, 8), -EINVAL);
+	/* Anon folios: faulted in by the first (locked) call. */
+	EXPECT_OK(scamem_do_mmap(m, mm, 0, 4 * PAGE, SCAMEM_PROT_READ | SCAMEM_PROT_WRITE,
+				 SCAMEM_MAP_PRIVATE | SCAMEM_MAP_ANONYMOUS, &a));
+	EXPECT(scamem_get_user_pages_fast(m, mm, a, 4, SCAMEM_FOLL_WRITE, p) == 4);
+	EXPECT(scamem_get_user_pages_fast(m, mm, a, 4, SCAMEM_FOLL_WRITE, q) == 4);
+	EXPECT(memcmp(p, q, sizeof(uint64_t) * 4) == 0 && info(m, p[0]).type == SCAMEM_TYPE_ANON);
+	CLEAN(m);
+	for (int i = 0; i < 4; i++) {
+		EXPECT_OK(scamem_put_page(m, p[i]));
+		EXPECT_OK(scamem_put_page(m, q[i]));
+	}
+	EXPECT_ERR(scamem_put_page(m, p[0]), -EINVAL);
+	EXPECT_ERR(scamem_pin_user_pages_fast(m, mm, u, 1, 0, NULL), -EINVAL);
+	EXPECT_ERR(scamem_pin_user_pages_fast(m, mm, u + 1, 1, 0, p), -EINVAL);
+	EXPECT_ERR(scamem_pin_user_pages_fast(m, mm, u, 1, SCAMEM_FOLL_PIN, p), -EINVAL);
+	EXPECT_ERR(scamem_get_user_pages_fast(m, mm, u, 1, SCAMEM_FOLL_LONGTERM, p), -EINVAL);
+	EXPECT_ERR(scamem_get_user_pages_fast(m, (struct scamem_mm *)0x1234, u, 1, 0, p), -EBADF);
+	EXPECT_ERR(scamem_get_user_pages_fast(m, mm, 0x1000, 1, 0, p), -EFAULT);
+	EXPECT_ERR(scamem_pin_user_pages_fast(NULL, mm, u, 1, 0, p), -EINVAL);
+	EXPECT_OK(scamem_mm_exit(m, mm));
+	EXPECT_OK(scamem_vfree(m, k));
+	CLEAN(m);
+}
+
 static void null_machine(void)
 {
 	uint64_t x = 0;
@@ -338,6 +380,7 @@ int main(void)
 		fork_and_release(m, s, 1);
 		vma_lifecycle(m, s);
 		move_pages_calls(m);
+		gup_fast(m);
 		struct scamem_mm *mm;
 		EXPECT_OK(scamem_mm_new(m, &mm));
 		EXPECT_ERR(scamem_fork(m, mm, NULL), -EINVAL);

@@ -20,9 +20,10 @@ extension Machine {
         for slot in scamems.liveSlots {
             let r = scamems[slot]
             let rc = r.block.refcount.pointee.load(ordering: .relaxed)
-            let holders = r.vmRefs + r.mapRefs + r.gupRefs + r.callerRefs
+            let gup = scamemCell(slot).gupRefs
+            let holders = r.vmRefs + r.mapRefs + gup + r.callerRefs
             if rc != holders || rc < 1 {
-                bad(nil, .refcount, "scamem \(slot + 1): refcount \(rc), holders \(holders) (vm \(r.vmRefs), maps \(r.mapRefs), gup \(r.gupRefs), callers \(r.callerRefs))")
+                bad(nil, .refcount, "scamem \(slot + 1): refcount \(rc), holders \(holders) (vm \(r.vmRefs), maps \(r.mapRefs), gup \(gup), callers \(r.callerRefs))")
             }
             if r.vmRefs != vmRefs[slot, default: 0] {
                 bad(nil, .refcount, "scamem \(slot + 1) counts \(r.vmRefs) vm areas, the machine has \(vmRefs[slot, default: 0])")
@@ -59,6 +60,22 @@ extension Machine {
         }
     }
 
+    /// What GUP-fast reads of mm `s` is the mm as it is: its cell names the
+    /// mm, and a published VMA list (`VMASnapshot`) is a copy of its VMAs,
+    /// page tables included. A stale one would let GUP-fast follow a pte no
+    /// VMA has any more.
+    func checkPublishedVMAs(_ s: Int, _ bad: Report) {
+        let c = mmCell(s)
+        if c.handle != mms.handle(s) { bad(nil, .descriptor, "mm \(s + 1)'s cell names \(hex(c.handle))") }
+        guard let snap = c.vmas else { return }
+        let vmas = mms[s].vmas
+        let same = snap.count == vmas.count && vmas.indices.allSatisfy { i in
+            let e = snap.entries[i]
+            return e.start == vmas[i].start && e.end == vmas[i].end && e.flags == vmas[i].flags && e.ptes == vmas[i].ptes.base
+        }
+        if !same { bad(nil, .descriptor, "mm \(s + 1)'s VMAs changed since GUP-fast's copy of them was published") }
+    }
+
     /// The guarantee itself: every pte and every GUP hold is on a live page
     /// of the right owner, and each folio's counts cover its holders (ptes,
     /// GUP, callers, the shmem page cache).
@@ -69,6 +86,7 @@ extension Machine {
         var exclusive: [UInt64] = [], ptesOf: [UInt64: Int] = [:]
         var fileRefs: [Int: Int32] = [:]
         for s in mms.liveSlots {
+            checkPublishedVMAs(s, bad)
             for v in mms[s].vmas {
                 if let f = v.shmem { fileRefs[f, default: 0] += 1 }
                 if v.object != nil, !v.mapsObject {

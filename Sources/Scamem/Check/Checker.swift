@@ -32,11 +32,17 @@ func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
 extension Machine {
     /// Every inconsistency between words, free lists, descriptors and
-    /// counters, found in one walk under the machine lock. The C counterpart
-    /// is `scamem_machine_check()`.
+    /// counters, found in one walk under the machine lock with GUP-fast and
+    /// the fast unpin turned away (they change counts without the lock), so
+    /// it sees every count at rest. The C counterpart is
+    /// `scamem_machine_check()`.
     public func check() -> [CheckIssue] {
         var issues: [CheckIssue] = []
-        lock.withLock { checkLocked { issues.append($0) } }
+        lock.withLock {
+            rcu.disable()
+            defer { rcu.enable() }
+            checkLocked { issues.append($0) }
+        }
         return issues
     }
 

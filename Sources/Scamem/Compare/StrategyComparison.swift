@@ -267,7 +267,7 @@ extension Machine {
 
     /// The workload on this (fresh) machine.
     func measure(_ workload: Workload) throws(ScamemError) -> StrategyComparison {
-        let mm = mmNew()
+        let mm = try mmNew()
         var subjects = Subjects()
         let run = try setUp(workload, mm, &subjects)
         let pfns = run.pfns, nrPages = pfns.count

@@ -51,19 +51,8 @@ extension UnsafeMutablePointer where Pointee == Memdesc {
     @inline(__always) func refSub(_ n: Int32) -> Int32 {
         refcount.pointee.wrappingSubtract(n, ordering: .acquiringAndReleasing).newValue
     }
-    /// folio_ref_try_add() (page_ref_add_unless(page, refs, 0)): adds `n`
-    /// unless the count is zero (free, or frozen by folio_ref_freeze()) or
-    /// would pass Int32.max.
-    @inline(__always) func refTryAdd(_ n: Int32) -> Bool {
-        var old = refcount.pointee.load(ordering: .relaxed)
-        while old > 0, old <= Int32.max - n {
-            let (done, seen) = refcount.pointee.weakCompareExchange(expected: old, desired: old + n,
-                                                                     ordering: .acquiring)
-            if done { return true }
-            old = seen
-        }
-        return false
-    }
+    /// folio_ref_try_add(): `n` more unless the count is zero.
+    @inline(__always) func refTryAdd(_ n: Int32) -> Bool { refcount.addUnlessZero(n) }
     /// folio_ref_freeze(): the count from exactly `expected` to zero, so
     /// that no try-get succeeds until folio_ref_unfreeze().
     @inline(__always) func refFreeze(_ expected: Int32) -> Bool {

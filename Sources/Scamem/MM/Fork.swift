@@ -11,14 +11,14 @@ extension Machine {
     public func fork(_ mm: MMID) throws(ScamemError) -> MMID {
         try lock.withLock { () throws(ScamemError) -> MMID in
             let s = try mmSlot(mm)
-            let c = mms.insert(MMState())
+            let c = try insertMM()
             do throws(ScamemError) {
                 for i in mms[s].vmas.indices where !mms[s].vmas[i].flags.contains(.dontCopy) {
                     try dupVMA(s, i, into: c)
                 }
             } catch {
                 while !mms[c].vmas.isEmpty { removeVMA(c, mms[c].vmas.count - 1) }
-                mms.remove(c)
+                removeMM(c)
                 throw error
             }
             return MMID(rawValue: mms.handle(c))
@@ -36,6 +36,12 @@ extension Machine {
         // vma_needs_copy(): a VMA without an anon_vma (shmem, or anonymous
         // memory only read so far) refaults in the child.
         guard !v.flags.isDisjoint(with: [.pfnMap, .mixedMap]) || v.anonVMA else { return }
+        // copy_page_range(): raw_write_seqcount_begin(&src_mm->write_protect_seq)
+        // around a COW mapping's copy, so a GUP-fast pin racing with
+        // folio_needs_cow_for_dma() gives its pins back (`gupFast`).
+        let cow = v.flags.isCOW, cell = mmCell(s)
+        if cow { cell.writeProtectSeqStep() }
+        defer { if cow { cell.writeProtectSeqStep() } }
         try copyPteRange(s, i, c, mms[c].vmas.count - 1)
     }
 
@@ -62,7 +68,7 @@ extension Machine {
             if pte & PTE.anon != 0 {
                 let (_, d) = try descriptor(of: pfn, PageType.anon.bit)
                 let pinned = d.pointee.order > 0 ? d.pins > 0 : d.refs >= gupPinCountingBias
-                if pte & PTE.exclusive != 0, mms[s].hasPinned, pinned {
+                if pte & PTE.exclusive != 0, mmCell(s).hasPinned, pinned {
                     // copy_present_page(): the pinned page stays the parent's.
                     let (copy, nd) = try createDescriptor(.anon, order: 0, gfp: .highuserMovable, nid: nil)
                     nd.pointee.mapcount = 1

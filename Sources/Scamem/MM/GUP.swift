@@ -144,7 +144,7 @@ extension Machine {
             while i < nrPages {
                 let addr = start + UInt64(i) * 4096
                 guard let vi = mms[s].index(containing: addr) else { throw .fault }
-                try checkVMAFlags(mms[s].vmas[vi], flags)
+                try checkVMAFlags(mms[s].vmas[vi].flags, flags)
                 let n = min(nrPages - i, Int((mms[s].vmas[vi].end - addr) >> 12))
                 let object = mms[s].vmas[vi].object.flatMap { scamems.slot(handle: $0) }
                 let j = try followPresentPtes(s, vi, addr, n, flags, object: object, &run, out: out, base: i, pin: pin)
@@ -190,8 +190,8 @@ extension Machine {
             let pte = ptes[first + j]
             guard PTE.isPresent(pte) else { break }
             if write {
-                guard canFollowWritePte(v, pte, flags) else { break }
-            } else if !v.writable(pte), gupMustUnshare(v, pte, flags) {
+                guard canFollowWritePte(v.flags, pte, flags) else { break }
+            } else if !v.flags.writable(pte), gupMustUnshare(v.flags, pte, flags) {
                 break
             }
             let pfn = PTE.pfn(pte)
@@ -220,11 +220,11 @@ extension Machine {
 
     /// check_vma_flags(): raw pfns have no page to reference; a write needs
     /// VM_WRITE, or FOLL_FORCE on a COW mapping; a read VM_READ, or FOLL_FORCE.
-    func checkVMAFlags(_ v: VMA, _ flags: FollFlags) throws(ScamemError) {
-        guard v.flags.isDisjoint(with: [.io, .pfnMap]) else { throw .fault }
+    func checkVMAFlags(_ v: VMAFlags, _ flags: FollFlags) throws(ScamemError) {
+        guard v.isDisjoint(with: [.io, .pfnMap]) else { throw .fault }
         if flags.contains(.write) {
-            if !v.flags.contains(.write), !flags.contains(.force) || !v.isCOW { throw .fault }
-        } else if !v.flags.contains(.read), !flags.contains(.force) || !v.flags.contains(.mayRead) {
+            if !v.contains(.write), !flags.contains(.force) || !v.isCOW { throw .fault }
+        } else if !v.contains(.read), !flags.contains(.force) || !v.contains(.mayRead) {
             throw .fault
         }
     }
@@ -247,8 +247,8 @@ extension Machine {
         if first & PTE.hwpoison != 0 { throw .hwpoison }
         let v = mms[s].vmas[vi], pte = v.ptes[idx]
         if write {
-            if !canFollowWritePte(v, pte, flags) { return try faultPage(s, vi, addr, .write) }
-        } else if !v.writable(pte), gupMustUnshare(v, pte, flags) {
+            if !canFollowWritePte(v.flags, pte, flags) { return try faultPage(s, vi, addr, .write) }
+        } else if !v.flags.writable(pte), gupMustUnshare(v.flags, pte, flags) {
             return try faultPage(s, vi, addr, .unshare)
         }
         return PTE.pfn(pte)
@@ -257,35 +257,42 @@ extension Machine {
     /// can_follow_write_pte(): a writable pte, or FOLL_FORCE on a private
     /// VMA without VM_WRITE (but VM_MAYWRITE) whose page is already an
     /// exclusive anon copy.
-    func canFollowWritePte(_ v: VMA, _ pte: UInt64, _ flags: FollFlags) -> Bool {
+    func canFollowWritePte(_ v: VMAFlags, _ pte: UInt64, _ flags: FollFlags) -> Bool {
         if v.writable(pte) { return true }
-        guard flags.contains(.force), v.isCOW, !v.flags.contains(.write) else { return false }
+        guard flags.contains(.force), v.isCOW, !v.contains(.write) else { return false }
         return pte & (PTE.anon | PTE.exclusive) == PTE.anon | PTE.exclusive
     }
 
     /// gup_must_unshare(): a R/O FOLL_PIN must not pin a page a later COW
     /// could replace: a shared anon page, or (FOLL_LONGTERM) any non-anon
     /// page of a COW mapping.
-    func gupMustUnshare(_ v: VMA, _ pte: UInt64, _ flags: FollFlags) -> Bool {
+    func gupMustUnshare(_ v: VMAFlags, _ pte: UInt64, _ flags: FollFlags) -> Bool {
         guard flags.contains(.pin), !flags.contains(.write) else { return false }
         if pte & PTE.anon == 0 { return flags.contains(.longterm) && v.isCOW }
         return pte & PTE.exclusive == 0
     }
 
-    func gup(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
-             out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
-        // is_valid_gup_args(): FOLL_PIN is internal (pin_user_pages() sets
-        // it), FOLL_GET and FOLL_PIN are exclusive, FOLL_LONGTERM pins only.
+    /// is_valid_gup_args(): FOLL_PIN is internal (pin_user_pages() sets
+    /// it), FOLL_GET and FOLL_PIN are exclusive, FOLL_LONGTERM pins only;
+    /// the range is whole pages inside TASK_SIZE.
+    func checkGupArgs(start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool) throws(ScamemError) {
         guard FollFlags.known.isSuperset(of: flags), !flags.contains(.pin), !pin || !flags.contains(.get),
               !flags.contains(.longterm) || pin,
               start & 4095 == 0, nrPages >= 0, nrPages <= 1 << 30,
               start <= taskSize, UInt64(nrPages) * 4096 <= taskSize - start else { throw .invalid }
+    }
+
+    func gup(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
+             out: UnsafeMutablePointer<UInt64>) throws(ScamemError) -> Int {
+        try checkGupArgs(start: start, nrPages: nrPages, flags: flags, pin: pin)
         return try lock.withLock { () throws(ScamemError) -> Int in
             // A stale mm is -EBADF even when there is nothing to take.
             let s = try mmSlot(mm)
             guard nrPages > 0 else { return 0 }
             // mm_set_has_pinned_flag(): fork() now checks for pinned anon pages.
-            if pin { mms[s].hasPinned = true }
+            if pin { mmCell(s).setHasPinned() }
+            // GUP-fast finds the VMAs from now on (until they change).
+            defer { publishVMAs(s) }
             return try gupLongtermLocked(s, start: start, nrPages: nrPages, flags: flags.union(pin ? .pin : .get),
                                          pin: pin, out: out)
         }
@@ -460,23 +467,28 @@ extension Machine {
         }
     }
 
-    /// put_page() for a get_user_pages() reference. The C counterpart is
-    /// `scamem_put_page()`.
+    /// put_page() for a get_user_pages() reference, without the lock where
+    /// it can (`gupRelease`). The C counterpart is `scamem_put_page()`.
     public func putPage(_ pfn: UInt64) throws(ScamemError) {
-        try lock.withLock { () throws(ScamemError) in try release(pfn, pin: false) }
+        _ = try withUnsafePointer(to: pfn) { (p) throws(ScamemError) -> Int in
+            try gupRelease(UnsafeBufferPointer(start: p, count: 1), pin: false)
+        }
     }
 
     /// unpin_user_page(). The C counterpart is `scamem_unpin_user_page()`.
     public func unpinUserPage(_ pfn: UInt64) throws(ScamemError) {
-        try lock.withLock { () throws(ScamemError) in try release(pfn, pin: true) }
+        _ = try withUnsafePointer(to: pfn) { (p) throws(ScamemError) -> Int in
+            try gupRelease(UnsafeBufferPointer(start: p, count: 1), pin: true)
+        }
     }
 
-    /// unpin_user_pages(): stops at the first page that is not pinned and
-    /// returns how many were unpinned before it (throwing if none were).
-    /// The C counterpart is `scamem_unpin_user_pages()`.
+    /// unpin_user_pages(), without the lock where it can (`gupRelease`):
+    /// stops at the first page that is not pinned and returns how many were
+    /// unpinned before it (throwing if none were). The C counterpart is
+    /// `scamem_unpin_user_pages()`.
     @discardableResult
     public func unpinUserPages(_ pfns: UnsafeBufferPointer<UInt64>) throws(ScamemError) -> Int {
-        try lock.withLock { () throws(ScamemError) -> Int in try releasePages(pfns, pin: true) }
+        try gupRelease(pfns, pin: true)
     }
 
     /// folio_maybe_dma_pinned(): a large folio's pincount, a small folio's

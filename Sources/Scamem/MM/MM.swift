@@ -30,6 +30,16 @@ public struct VMAFlags: OptionSet, Hashable, Sendable {
     public static let dontExpand = VMAFlags(rawValue: 0x40000)
     public static let dontDump = VMAFlags(rawValue: 0x0400_0000)
     public static let mixedMap = VMAFlags(rawValue: 0x1000_0000)
+
+    /// is_cow_mapping(): private and may be written.
+    var isCOW: Bool { intersection([.shared, .mayWrite]) == .mayWrite }
+
+    /// pte_write() of a pte in a VMA with these flags: a shared VMA's ptes
+    /// are writable with VM_WRITE; a private one's only for an exclusive anon
+    /// page (the rest are COW).
+    func writable(_ pte: UInt64) -> Bool {
+        contains(.write) && (contains(.shared) || pte & PTE.exclusive != 0)
+    }
 }
 
 /// mmap() flags, with the kernel's values. The C counterparts are `SCAMEM_MAP_*`.
@@ -130,16 +140,9 @@ struct VMA {
     var nrPages: Int { Int((end - start) / 4096) }
     func pteIndex(_ addr: UInt64) -> Int { Int((addr - start) / 4096) }
 
-    /// is_cow_mapping(): private and may be written.
-    var isCOW: Bool { flags.intersection([.shared, .mayWrite]) == .mayWrite }
     /// A private anonymous VMA (vma_is_anonymous()).
     var isPrivateAnon: Bool { anonymous && !flags.contains(.shared) }
 
-    /// pte_write(): a shared VMA's ptes are writable with VM_WRITE; a private
-    /// one's only for an exclusive anon page (the rest are COW).
-    func writable(_ pte: UInt64) -> Bool {
-        flags.contains(.write) && (flags.contains(.shared) || pte & PTE.exclusive != 0)
-    }
 
     /// Ptes that map pages of `object` (0 without one): kept as ptes come
     /// and go, so a COW or zap knows in O(1) whether it took the last one.
@@ -151,9 +154,6 @@ struct VMA {
 /// mm_struct: its VMAs, sorted and disjoint.
 struct MMState {
     var vmas: [VMA] = []
-    /// MMF_HAS_PINNED: FOLL_PIN was used on this mm; fork copies pinned
-    /// anon pages only then (folio_needs_cow_for_dma()).
-    var hasPinned = false
 
     /// find_vma() that also requires `addr` inside: the VMA holding it.
     func index(containing addr: UInt64) -> Int? {

@@ -93,6 +93,9 @@ extension Machine {
             d.refAdd(1)
             hwpoisonInUse[pfn] = true
             hwpoisonUserMappings(pfn, d)
+            // The ptes' references went: GUP-fast readers of them finish
+            // before anything frees the folio (`zap`).
+            rcu.synchronize()
             if d.pointee.type == .anon { return }
             // Torn down by someone else: an LRU folio with no mapping.
             guard inShmemPageCache(pfn) else { throw .busy }

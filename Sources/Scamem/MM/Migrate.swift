@@ -113,6 +113,9 @@ extension Machine {
             guard PageType.folioTypes & w.type.bit != 0, let to = dest[w.descriptorID] else { return }
             pte = pte & ~PTE.pfnMask | (to + (pfn - sources[w.descriptorID]!) + 1)
         }
+        // The TLB flush after try_to_migrate(): no GUP-fast reader still
+        // holds an old pte when the old folios go (`zap`).
+        rcu.synchronize()
         var moved: [UInt64: UInt64] = [:]
         for id in order {
             let to = dest[id]!

@@ -13,10 +13,10 @@ extension Machine {
     }
 
     /// mm_alloc(). The C counterpart is `scamem_mm_new()`.
-    public func mmNew() -> MMID {
-        lock.withLock {
-            let slot = mms.insert(MMState())
-            return MMID(rawValue: mms.handle(slot))
+    public func mmNew() throws(ScamemError) -> MMID {
+        try lock.withLock { () throws(ScamemError) -> MMID in
+            let s = try insertMM()
+            return MMID(rawValue: mms.handle(s))
         }
     }
 
@@ -27,7 +27,7 @@ extension Machine {
         try lock.withLock { () throws(ScamemError) in
             let s = try mmSlot(mm)
             while !mms[s].vmas.isEmpty { removeVMA(s, mms[s].vmas.count - 1) }
-            mms.remove(s)
+            removeMM(s)
         }
     }
 
@@ -67,6 +67,7 @@ extension Machine {
             var vma = VMA(start: start, end: start + len, flags: vflags, anonymous: flags.contains(.anonymous),
                           object: nil, pgoff: 0, ptes: try PteTable.copy([], count: Int(len / 4096)))
             if vma.anonymous && flags.contains(.shared) { vma.shmem = shmemZeroSetup(nrPages: vma.nrPages) }
+            vmasChanging(s)
             mms[s].vmas.insert(vma, at: lowerVMA(s, start))
             return start
         }
@@ -134,6 +135,7 @@ extension Machine {
     /// references, as vm_area_dup() takes the file's and `vm_ops->open()`
     /// the driver's: here, a part keeps the scamem while it maps a page of it.
     func splitVMA(_ s: Int, _ i: Int, at addr: UInt64) throws(ScamemError) {
+        vmasChanging(s)
         let v = mms[s].vmas[i]
         var lo = try slice(v, v.start, addr), hi = try slice(v, addr, v.end)
         if let f = v.shmem { try shmemGetFile(f) }
@@ -166,17 +168,24 @@ extension Machine {
     /// remove_vma() after unmap_region(): zaps the VMA, drops its file
     /// reference and takes it out of the mm.
     func removeVMA(_ s: Int, _ i: Int) {
+        vmasChanging(s)
         zap(s, i, 0..<mms[s].vmas[i].nrPages)
         if let f = mms[s].vmas[i].shmem { shmemPutFile(f) }
         mms[s].vmas.remove(at: i)
     }
 
     /// zap_pte_range(): clears the ptes in `range` of VMA `vi`, then drops
-    /// what they held (the mmu_gather rule: references go after the ptes).
+    /// what they held (the mmu_gather rule: references go after the ptes,
+    /// and after the TLB flush, whose IPI waits for a GUP-fast running with
+    /// interrupts off: here a grace period). So whatever a GUP-fast reader
+    /// reached through a pte stays alive until it is done: its try-get
+    /// never finds the folio or scamem freed, and its undo never drops the
+    /// last reference. Every pte change that drops a reference follows it.
     func zap(_ s: Int, _ vi: Int, _ range: Range<Int>) {
         guard mms[s].vmas[vi].ptes[range].contains(where: { $0 != 0 }) else { return }
         let old = Array(mms[s].vmas[vi].ptes[range])
         for i in range { mms[s].vmas[vi].ptes[i] = 0 }
+        rcu.synchronize()
         dropPtes(s, vi, old)
     }
 

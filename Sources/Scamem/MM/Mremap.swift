@@ -43,6 +43,7 @@ extension Machine {
             if oldLen == v.end - oldAddr, newLen - oldLen <= taskSize - v.end, isFree(s, v.end, newLen - oldLen) {
                 // vma_expandable(): grow in place.
                 guard v.end + (newLen - oldLen) - v.start <= maxVMABytes else { throw .noMemory }
+                vmasChanging(s)
                 mms[s].vmas[vi].ptes = try PteTable.copy(v.ptes, count: v.nrPages + Int((newLen - oldLen) / 4096))
                 mms[s].vmas[vi].end += newLen - oldLen
                 return oldAddr
@@ -92,6 +93,7 @@ extension Machine {
     func moveVMA(_ s: Int, _ addr: UInt64, _ oldLen: UInt64, _ newLen: UInt64, _ to: UInt64,
                  dontUnmap: Bool) throws(ScamemError) -> UInt64 {
         let (i, _) = try splitRange(s, addr, addr + oldLen)
+        vmasChanging(s)
         var moved = mms[s].vmas[i]
         moved.start = to
         moved.end = to + newLen

@@ -46,11 +46,19 @@ public final class Machine: @unchecked Sendable {
     public var memmapPages: UInt64 { lock.withLock { nrMemmapPages } }
     var descriptors: DescriptorTable
     var scamems = SlotTable<ScamemRecord>()
+    /// Each scamem's block and GUP count by slot, for readers without the lock.
+    let scamemCells: StableCells
     let strategy: any PlacementStrategy
     /// `strategy.wordNamesObject`, read once: GUP's runs ask it per run.
     let strategyWordNamesObject: Bool
+    /// `strategy.wordIsPointer`, read once.
+    let strategyWordIsPointer: Bool
     var vmalloc = VmallocSpace()
     var mms = SlotTable<MMState>()
+    /// Each mm's lockless part by slot (`MMCell`).
+    let mmCells: StableCells
+    /// The grace periods GUP-fast's lockless reads rely on.
+    let rcu: RCU
     /// The files behind shared anonymous mappings.
     var shmemFiles = SlotTable<ShmemFile>()
     /// The zero page, once a read fault needed it.
@@ -156,6 +164,7 @@ public final class Machine: @unchecked Sendable {
         guard endPfn <= hostBytes / 8 else { throw .noMemory }
         strategy = try desc.strategy.make(endPfn: endPfn, layout: layout, packedIndexBits: desc.packedIndexBits)
         strategyWordNamesObject = strategy.wordNamesObject
+        strategyWordIsPointer = strategy.wordIsPointer
         let pagesPerSection: UInt64 = 1 << UInt64(layout.pfnSectionShift)
         nrSections = (endPfn + pagesPerSection - 1) / pagesPerSection
         // The holes merged and sorted: the complement of what they leave.
@@ -193,8 +202,14 @@ public final class Machine: @unchecked Sendable {
             free(sm); free(zt); free(mb); free(zs); free(pb); gl.deallocate(); w.deallocate()
             throw .noMemory
         }
+        guard let sc = StableCells(wordsPerCell: ScamemCell.words), let mc = StableCells(wordsPerCell: MMCell.words),
+              let r = RCU() else {
+            free(sm); free(zt); free(mb); free(zs); free(pb); gl.deallocate(); w.deallocate(); dt.release()
+            throw .noMemory
+        }
         gupLedger = gl
         descriptors = dt
+        scamemCells = sc; mmCells = mc; rcu = r
         words = w; sectionHasMemmap = sm; zoneIndexTable = zt; memoryBlocks = mb; zones = zs; pageblockFlags = pb
         // memmap_init() makes every pageblock MIGRATE_MOVABLE; kernel
         // allocations then claim theirs from it.
@@ -279,6 +294,8 @@ public final class Machine: @unchecked Sendable {
         words.deallocate(); gupLedger.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(memoryBlocks); free(zones); free(pageblockFlags)
         descriptors.release()
         for s in scamems.liveSlots { scamems[s].block.deallocate() }
+        for s in mms.liveSlots { MMCell(words: mmCells.cell(s).unsafelyUnwrapped).withdrawVMAs()?.deallocate() }
+        scamemCells.deallocate(); mmCells.deallocate(); rcu.deallocate()
     }
 
     /// The flags (node, zone, section) a page of zone `z` at `pfn` carries.

@@ -50,10 +50,15 @@ extension Machine {
             block.deallocate()
             throw error
         }
-        let slot = scamems.insert(ScamemRecord(block: block, ownsPages: true))
-        do throws(ScamemError) { try strategy.attach(slot: slot, usermap: usermap, in: self) } catch {
+        let slot: Int
+        do throws(ScamemError) {
+            slot = try insertScamem(ScamemRecord(block: block, ownsPages: true))
+            do throws(ScamemError) { try strategy.attach(slot: slot, usermap: usermap, in: self) } catch {
+                removeScamem(slot)
+                throw error
+            }
+        } catch {
             for i in 0..<nr { freeBlock(block.pages[i], 0, flags: PageWord(rawValue: words[Int(block.pages[i])]).flags) }
-            scamems.remove(slot)
             block.deallocate()
             throw error
         }
@@ -119,12 +124,16 @@ extension Machine {
         guard let block = ScamemBlock.allocate(nr: pfns.count, extraPerPage: strategy.extraBytesPerPage)
         else { throw .noMemory }
         for (i, pfn) in pfns.enumerated() { block.pages[i] = pfn }
-        let slot = scamems.insert(ScamemRecord(block: block, ownsPages: owning))
+        let slot: Int
+        do throws(ScamemError) { slot = try insertScamem(ScamemRecord(block: block, ownsPages: owning)) } catch {
+            block.deallocate()
+            throw error
+        }
         if !owning {
             for pfn in pfns { vmapLedger[pfn, default: 0] += 1 }
         } else {
             do throws(ScamemError) { try strategy.attach(slot: slot, usermap: usermap, in: self) } catch {
-                scamems.remove(slot)
+                removeScamem(slot)
                 block.deallocate()
                 throw error
             }
@@ -194,9 +203,34 @@ extension Machine {
         if !scamems[slot].ownsPages { releaseVmapHolds(slot) }
         strategy.objectReleased(slot: slot, in: self)
         strategy.detach(slot: slot, in: self)
+        // No reader without the lock can be looking at it: a pte that led
+        // to it went before a grace period (`zap`), and GUP's own
+        // references were all dropped.
+        removeScamem(slot)
         block.deallocate()
+    }
+
+    /// A new scamem's record, its cell made and its block published.
+    func insertScamem(_ r: ScamemRecord) throws(ScamemError) -> Int {
+        let slot = scamems.insert(r)
+        guard scamemCells.prepare(slot) else {
+            scamems.remove(slot)
+            throw .noMemory
+        }
+        let c = scamemCell(slot)
+        c.words[1].store(0, ordering: .relaxed)
+        c.publish(r.block)
+        return slot
+    }
+
+    func removeScamem(_ slot: Int) {
+        scamemCell(slot).publish(nil)
         scamems.remove(slot)
     }
+
+    /// The cell of a live scamem (made by `insertScamem`).
+    @inline(__always)
+    func scamemCell(_ slot: Int) -> ScamemCell { ScamemCell(words: scamemCells.cell(slot).unsafelyUnwrapped) }
 
     func scamemSlot(_ id: ScamemID) throws(ScamemError) -> Int {
         guard let s = scamems.slot(handle: id.rawValue) else { throw .badHandle }
@@ -206,7 +240,7 @@ extension Machine {
     func stat(_ slot: Int) -> ScamemStat {
         let r = scamems[slot]
         return ScamemStat(nrPages: r.block.nr, refcount: Int(r.block.refcount.pointee.load(ordering: .relaxed)),
-                          vmRefs: Int(r.vmRefs), mapRefs: Int(r.mapRefs), gupRefs: Int(r.gupRefs),
+                          vmRefs: Int(r.vmRefs), mapRefs: Int(r.mapRefs), gupRefs: Int(scamemCell(slot).gupRefs),
                           callerRefs: Int(r.callerRefs), ownsPages: r.ownsPages,
                           bytes: strategy.objectBytes(nr: r.block.nr))
     }

@@ -36,8 +36,9 @@ struct ScamemBlock {
 }
 
 /// Who holds a scamem's references, kept beside it by the model so the
-/// checker can prove refcount = vm_structs + mappings + GUP + callers. None of
-/// it is the object's metadata: the kernel would have only the count.
+/// checker can prove refcount = vm_structs + mappings + GUP + callers (GUP's
+/// in the scamem's `ScamemCell`). None of it is the object's metadata: the
+/// kernel would have only the count.
 struct ScamemRecord {
     var block: ScamemBlock
     /// Pages return to the allocator at refcount zero (vmalloc, or vmap with
@@ -45,8 +46,28 @@ struct ScamemRecord {
     var ownsPages: Bool
     var vmRefs: Int32 = 0
     var mapRefs: Int32 = 0
-    var gupRefs: Int32 = 0
     var callerRefs: Int32 = 0
+}
+
+/// What GUP-fast and the fast unpin find of a scamem from its slot alone,
+/// without the machine lock: its block (none once freed) and the references
+/// GUP holds on it, the model's bookkeeping beside the object's one count.
+struct ScamemCell {
+    /// [block, GUP references]
+    static let words = 2
+    let words: UnsafeMutablePointer<Atomic<UInt64>>
+
+    @inline(__always) var block: ScamemBlock? {
+        UnsafeMutableRawPointer(bitPattern: UInt(words[0].load(ordering: .acquiring))).map(ScamemBlock.init(raw:))
+    }
+    /// The block readers find from now on. Under the machine lock.
+    func publish(_ b: ScamemBlock?) {
+        words[0].store(UInt64(UInt(bitPattern: b?.raw)), ordering: .releasing)
+    }
+    @inline(__always) var gupRefs: Int32 { Int32(truncatingIfNeeded: words[1].load(ordering: .relaxed)) }
+    @inline(__always) func gupAdd(_ n: Int32) {
+        words[1].wrappingAdd(UInt64(bitPattern: Int64(n)), ordering: .relaxed)
+    }
 }
 
 /// A scamem's identity: slot and generation (see `SlotTable`).

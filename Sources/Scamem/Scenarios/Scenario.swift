@@ -117,8 +117,8 @@ extension Machine {
     func subjectPagesHeld(_ r: ScenarioRecord, area: Int?) -> Bool {
         var own: [UInt64: Int32] = [:]
         if let area {
-            let rec = scamems[vmalloc.areas[area].slot]
-            if rec.mapRefs + rec.gupRefs + rec.callerRefs > 0 { return true }
+            let slot = vmalloc.areas[area].slot, rec = scamems[slot]
+            if rec.mapRefs + scamemCell(slot).gupRefs + rec.callerRefs > 0 { return true }
             for i in 0..<rec.block.nr { own[rec.block.pages[i], default: 0] += 1 }
         }
         for p in r.pages {

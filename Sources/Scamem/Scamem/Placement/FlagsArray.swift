@@ -5,6 +5,7 @@
 final class FlagsArrayStrategy: PlacementStrategy {
     let kind = Strategy.flagsArray
     var wordNamesObject: Bool { true }
+    var wordIsPointer: Bool { true }
     var extraBytesPerPage: Int { 8 }
 
     func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError) {

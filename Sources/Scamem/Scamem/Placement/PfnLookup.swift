@@ -7,6 +7,7 @@
 final class PfnLookupStrategy: PlacementStrategy {
     let kind = Strategy.pfnLookup
     var wordNamesObject: Bool { true }
+    var wordIsPointer: Bool { true }
 
     func attach(slot: Int, usermap: Bool, in m: Machine) throws(ScamemError) {
         writePointerWords(slot: slot, in: m)

@@ -90,6 +90,13 @@ protocol PlacementStrategy: AnyObject {
     /// The word of a scamem page names its object alone: two pages with one
     /// word are pages of one scamem (a pointer or an index in the word).
     var wordNamesObject: Bool { get }
+    /// The word points at the object (a SCAMEM pointer word, descriptor id
+    /// slot + 1): GUP-fast and the fast unpin follow it with no table to
+    /// read. Strategies that find the object through a table (PACKED's
+    /// index, which the kernel would keep in an RCU-safe XArray but the model
+    /// keeps under the lock), a reverse map or per-page counts leave their
+    /// pages to the locked paths.
+    var wordIsPointer: Bool { get }
 
     // MARK: References
 
@@ -136,6 +143,7 @@ struct ScamemPage {
 extension PlacementStrategy {
     var extraBytesPerPage: Int { 0 }
     var wordNamesObject: Bool { false }
+    var wordIsPointer: Bool { false }
     func objectBytes(nr: Int) -> Int { kind.objectBytes(nr: nr) }
     func detach(slot: Int, in m: Machine) {}
     /// Whole-object strategies hold a caller's pages through the scamem (the vmap ledger).
@@ -199,18 +207,18 @@ extension PlacementStrategy {
     func gupTaken(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) throws(ScamemError) {
         guard let slot else { throw .fault }
         try m.scamemGetLocked(slot, refs: Int32(truncatingIfNeeded: pfns.count))
-        m.scamems[slot].gupRefs += Int32(truncatingIfNeeded: pfns.count)
+        m.scamemCell(slot).gupAdd(Int32(truncatingIfNeeded: pfns.count))
     }
 
     func gupReleased(_ pfns: UnsafeBufferPointer<UInt64>, slot: Int?, pin: Bool, in m: Machine) {
         guard let slot else { return }
-        m.scamems[slot].gupRefs -= Int32(truncatingIfNeeded: pfns.count)
+        m.scamemCell(slot).gupAdd(-Int32(truncatingIfNeeded: pfns.count))
         m.scamemPutLocked(slot, refs: Int32(truncatingIfNeeded: pfns.count))
     }
 
     /// One count per object cannot tell get from pin, nor one page from another.
     func maybeDmaPinned(_ p: ScamemPage, in m: Machine) -> Bool {
-        p.slot.map { m.scamems[$0].gupRefs > 0 } ?? false
+        p.slot.map { m.scamemCell($0).gupRefs > 0 } ?? false
     }
 
     /// The object's count: a scamem page has no count of its own.
@@ -243,8 +251,9 @@ extension PlacementStrategy {
         }
         for slot in m.scamems.liveSlots {
             let r = m.scamems[slot]
-            if r.mapRefs != mapRefs[slot, default: 0] || r.gupRefs != gupRefs[slot, default: 0] {
-                bad(nil, .refcount, "scamem \(slot + 1) counts \(r.mapRefs) mappings and \(r.gupRefs) GUP references; the machine has \(mapRefs[slot, default: 0]) and \(gupRefs[slot, default: 0])")
+            let held = m.scamemCell(slot).gupRefs
+            if r.mapRefs != mapRefs[slot, default: 0] || held != gupRefs[slot, default: 0] {
+                bad(nil, .refcount, "scamem \(slot + 1) counts \(r.mapRefs) mappings and \(held) GUP references; the machine has \(mapRefs[slot, default: 0]) and \(gupRefs[slot, default: 0])")
             }
         }
     }

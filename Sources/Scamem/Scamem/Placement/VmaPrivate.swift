@@ -36,7 +36,7 @@ final class VmaPrivateStrategy: PlacementStrategy {
         for pfn in pfns { if let e = reverseMap[pfn], e.slot != slot { throw .fault } }
         let n = Int32(truncatingIfNeeded: pfns.count)
         try m.scamemGetLocked(slot, refs: n)
-        m.scamems[slot].gupRefs += n
+        m.scamemCell(slot).gupAdd(n)
         for pfn in pfns { reverseMap[pfn, default: (slot, 0)].refs += 1 }
     }
 
@@ -47,7 +47,7 @@ final class VmaPrivateStrategy: PlacementStrategy {
             reverseMap[pfn] = e.refs > 1 ? (e.slot, e.refs - 1) : nil
         }
         let n = Int32(truncatingIfNeeded: pfns.count)
-        m.scamems[slot].gupRefs -= n
+        m.scamemCell(slot).gupAdd(-n)
         m.scamemPutLocked(slot, refs: n)
     }
 
