@@ -198,9 +198,11 @@ static void b_check(void) { sink = (uint64_t)scamem_machine_check(m, NULL, NULL)
 static void b_fa_check_big(void) { sink = (uint64_t)scamem_machine_check(fa, NULL, NULL); }
 static void b_fa_check_small(void) { sink = (uint64_t)scamem_machine_check(fa2, NULL, NULL); }
 
+/* pin_user_pages_fast(), as the kernel's gup_test benchmarks by default:
+ * the set-up's locked pins published the VMAs, so these take no lock. */
 static void gup_pin(uint64_t u)
 {
-	if (scamem_pin_user_pages(m, mm, u, GUP_PAGES, SCAMEM_FOLL_WRITE, gup_pfns) != GUP_PAGES)
+	if (scamem_pin_user_pages_fast(m, mm, u, GUP_PAGES, SCAMEM_FOLL_WRITE, gup_pfns) != GUP_PAGES)
 		die("pin");
 }
 
@@ -211,6 +213,12 @@ static void gup_unpin(void)
 }
 
 static void b_gup_vmalloc(void) { gup_pin(vm_u); gup_unpin(); }
+static void b_gup_vmalloc_locked(void)
+{
+	if (scamem_pin_user_pages(m, mm, vm_u, GUP_PAGES, SCAMEM_FOLL_WRITE, gup_pfns) != GUP_PAGES)
+		die("pin");
+	gup_unpin();
+}
 static void b_gup_small(void) { gup_pin(small_u); gup_unpin(); }
 static void b_gup_large(void) { gup_pin(large_u); gup_unpin(); }
 
@@ -247,7 +255,8 @@ static struct bench benches[] = {
 	{"vmalloc", "vmalloc + vfree, 256 pages, per page", b_vmalloc, VMALLOC_PAGES, 0},
 	{"check", "scamem_machine_check(), per pfn", b_check, 0, 0},
 	{"gup_floor", "C loop: word, pfn and a count per page", b_gup_floor, GUP_PAGES, 0},
-	{"gup_vmalloc", "pin + unpin, 512 vmalloc_user pages, per page", b_gup_vmalloc, GUP_PAGES, 0},
+	{"gup_vmalloc", "pin_user_pages_fast + unpin, 512 vmalloc_user pages, per page", b_gup_vmalloc, GUP_PAGES, 0},
+	{"gup_vmalloc_locked", "pin_user_pages (locked) + unpin, the same, per page", b_gup_vmalloc_locked, GUP_PAGES, 0},
 	{"gup_small", "pin + unpin, 512 small anon folios, per page", b_gup_small, GUP_PAGES, 0},
 	{"gup_large", "pin + unpin, one order-9 anon folio, per page", b_gup_large, GUP_PAGES, 0},
 	{"fa_vmalloc_small", "FLAGS_ARRAY vmalloc + vfree, 256 pages, per page", b_fa_vmalloc_small, VMALLOC_PAGES, 0},
@@ -306,7 +315,7 @@ static void *work(void *arg)
 	struct worker *k = arg;
 	uint64_t pfns[GUP_PAGES];
 	for (long i = 0; i < k->rounds; i++) {
-		if (scamem_pin_user_pages(m, k->mm, k->u, GUP_PAGES, SCAMEM_FOLL_WRITE, pfns) != GUP_PAGES ||
+		if (scamem_pin_user_pages_fast(m, k->mm, k->u, GUP_PAGES, SCAMEM_FOLL_WRITE, pfns) != GUP_PAGES ||
 		    scamem_unpin_user_pages(m, pfns, GUP_PAGES) != GUP_PAGES)
 			k->failed = 1;
 	}
@@ -417,7 +426,7 @@ int main(int argc, char **argv)
 	}
 	pin /= 100.0 * GUP_PAGES;
 	unpin /= 100.0 * GUP_PAGES;
-	printf("| %-58s | %10.2f |\n", "pin_user_pages alone, 512 vmalloc_user pages, per page", pin);
+	printf("| %-58s | %10.2f |\n", "pin_user_pages_fast alone, 512 vmalloc_user pages, per page", pin);
 	printf("| %-58s | %10.2f |\n", "unpin_user_pages alone, per page", unpin);
 	double threads_apart = thread_ratio(rounds, 0), threads_same = thread_ratio(rounds, 1);
 	printf("| %-58s | %9.2fx |\n", "2 threads / 1 thread throughput, different areas", threads_apart);

@@ -75,7 +75,10 @@ public func scamem_ptdesc_free(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
 
 @c @implementation
 public func scamem_page_to_nid(_ m: OpaquePointer!, _ pfn: UInt64) -> Int32 {
-    onMachine(m) { m throws(ScamemError) in Int32(try m.pageToNid(pfn)) }
+    // The one call a debugger or emulator makes per page: no closure layers.
+    withMachine(m, orElse: -EINVAL) { m in
+        do throws(ScamemError) { return Int32(truncatingIfNeeded: try m.pageToNid(pfn)) } catch { return -error.rawValue }
+    }
 }
 
 @c @implementation

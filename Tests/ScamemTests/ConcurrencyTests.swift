@@ -91,6 +91,44 @@ struct ConcurrencyTests {
         expectClean(m)
     }
 
+    /// page_to_nid() reads words and descriptors' flags without the lock:
+    /// while two threads allocate and free folios and slabs on both nodes,
+    /// two others ask every page's node, and get the node its zone is on
+    /// (or, for a page between owners, an error), never another.
+    @Test("4 threads: page_to_nid() without the lock while pages come and go")
+    func pageToNidWhilePagesComeAndGo() throws {
+        let m = try Machine(Fixtures.tiny())
+        let bad = Counter(), answered = Counter()
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            var rng = SplitMix64(seed: UInt64(t) &+ 77)
+            if t < 2 {
+                var mine: [(UInt64, Bool)] = []
+                for _ in 0..<3000 {
+                    if mine.count < 64, rng.chance(60) {
+                        let slab = rng.chance(30), nid = rng.below(2)
+                        let pfn = slab ? try? m.slabAlloc(cache: 1, objectSize: 128, order: 0, nid: nid)
+                            : try? m.folioAlloc(.anon, order: rng.below(3), nid: nid)
+                        if let pfn { mine.append((pfn, slab)) }
+                    } else if !mine.isEmpty {
+                        let (pfn, slab) = mine.remove(at: rng.below(mine.count))
+                        if slab { _ = try? m.slabFree(pfn) } else { _ = try? m.folioPut(pfn) }
+                    }
+                }
+                for (pfn, slab) in mine { if slab { _ = try? m.slabFree(pfn) } else { _ = try? m.folioPut(pfn) } }
+            } else {
+                for _ in 0..<20 {
+                    for pfn in UInt64(0)..<0xc00 {
+                        guard let nid = try? m.pageToNid(pfn) else { continue }
+                        answered.add()
+                        if nid != (pfn < 0x800 ? 0 : 1) { bad.add() }
+                    }
+                }
+            }
+        }
+        #expect(bad.value == 0 && answered.value > 0)
+        expectClean(m)
+    }
+
     @Test("4 threads through the C API, with the checker running alongside")
     func fourThreadsC() throws {
         var handle: OpaquePointer?

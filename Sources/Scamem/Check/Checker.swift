@@ -173,8 +173,8 @@ extension Machine {
                 if pfn < d.pointee.pfn || pfn >= d.pointee.pfn + (1 << UInt64(d.pointee.order)) {
                     bad(pfn, .descriptor, "outside its descriptor's pages \(hex(d.pointee.pfn))+\(1 << Int(d.pointee.order))")
                 }
-                if d.pointee.flags != expected {
-                    bad(pfn, .placement, "descriptor flags \(hex(d.pointee.flags)) but the machine places it at \(hex(expected))")
+                if d.flags != expected {
+                    bad(pfn, .placement, "descriptor flags \(hex(d.flags)) but the machine places it at \(hex(expected))")
                 }
             default:
                 bad(pfn, .word, "type \(w.type) is not used by this model")

@@ -13,10 +13,10 @@ extension Machine {
     func createDescriptor(_ type: PageType, order: Int, gfp: GFP, nid: Int?, cacheID: UInt32 = 0,
                           objects: UInt32 = 0, refcount: Int32 = 1) throws(ScamemError) -> (pfn: UInt64, desc: UnsafeMutablePointer<Memdesc>) {
         let (pfn, z) = try allocBlock(order: order, gfp: gfp, nid: nid)
-        let desc = Memdesc(flags: pageFlags(z, pfn), pfn: pfn, mapcount: 0, type: type, order: UInt8(order),
-                           cacheID: cacheID, objects: objects)
-        guard let id = try? descriptors.allocate(desc, refcount: refcount), let d = descriptors.lookup(id) else {
-            freeBlock(pfn, order, flags: desc.flags)
+        let desc = Memdesc(pfn: pfn, mapcount: 0, type: type, order: UInt8(order), cacheID: cacheID, objects: objects)
+        let flags = pageFlags(z, pfn)
+        guard let id = try? descriptors.allocate(desc, flags: flags, refcount: refcount), let d = descriptors.lookup(id) else {
+            freeBlock(pfn, order, flags: flags)
             throw .noMemory
         }
         setWords(pfn, order, .pointer(type, descriptor: id))
@@ -37,7 +37,7 @@ extension Machine {
 
     /// Frees the descriptor and hands its pages back.
     func destroyDescriptor(_ id: UInt64, _ d: UnsafeMutablePointer<Memdesc>) {
-        let (pfn, order, flags) = (d.pointee.pfn, Int(d.pointee.order), d.pointee.flags)
+        let (pfn, order, flags) = (d.pointee.pfn, Int(d.pointee.order), d.flags)
         descriptors.deallocate(id)
         freeBlock(pfn, order, flags: flags)
     }

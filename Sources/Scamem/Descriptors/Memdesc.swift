@@ -5,11 +5,10 @@ import Synchronization
 
 /// A separately allocated descriptor: what a pointer word points to.
 /// One record type serves folios, slabs and ptdescs; `type` tells them apart.
-/// Its _refcount and _pincount are atomics beside it (`refcount`,
-/// `pincount` of its pointer), which GUP-fast takes without the lock.
+/// Its flags, _refcount and _pincount are atomics beside it (`flags`,
+/// `refcount`, `pincount` of its pointer), which GUP-fast and
+/// page_to_nid() read without the lock.
 struct Memdesc {
-    /// memdesc_flags_t: node/zone/section of all its pages, copied once.
-    var flags: UInt64
     /// The first pfn (folio->pfn in the memdesc plan); the next free slot's
     /// id while the slot is free.
     var pfn: UInt64
@@ -29,16 +28,21 @@ struct Memdesc {
     var isLive: Bool { type != .reserved }
 }
 
-/// A descriptor's atomic counts, in the 8 bytes before its record: the
-/// kernel's folio->_refcount (atomic_t) and _pincount. Every access is
-/// atomic, since GUP-fast and unpin_user_pages() change them without the
-/// machine lock.
+/// A descriptor's atomic header, in the 16 bytes before its record: the
+/// kernel's folio->_refcount (atomic_t) and _pincount, then
+/// memdesc_flags_t (node/zone/section of all its pages, written once).
+/// Every access is atomic, since GUP-fast and unpin_user_pages() change the
+/// counts, and page_to_nid() reads the flags, without the machine lock.
 extension UnsafeMutablePointer where Pointee == Memdesc {
     @inline(__always) var refcount: UnsafeMutablePointer<Atomic<Int32>> {
-        (UnsafeMutableRawPointer(self) - 8).assumingMemoryBound(to: Atomic<Int32>.self)
+        (UnsafeMutableRawPointer(self) - 16).assumingMemoryBound(to: Atomic<Int32>.self)
     }
     @inline(__always) var pincount: UnsafeMutablePointer<Atomic<Int32>> {
-        (UnsafeMutableRawPointer(self) - 4).assumingMemoryBound(to: Atomic<Int32>.self)
+        (UnsafeMutableRawPointer(self) - 12).assumingMemoryBound(to: Atomic<Int32>.self)
+    }
+    /// memdesc_flags_t
+    @inline(__always) var flags: UInt64 {
+        (UnsafeMutableRawPointer(self) - 8).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.load(ordering: .relaxed)
     }
     /// folio_ref_count()
     @inline(__always) var refs: Int32 { refcount.pointee.load(ordering: .relaxed) }
@@ -105,8 +109,8 @@ struct DescriptorTable {
     /// Records per chunk.
     private static let chunkShift = 10
     private static let chunkSlots = 1 << chunkShift
-    /// A slot: the atomic counts, then the record.
-    private static let slotStride = 8 + MemoryLayout<Memdesc>.stride
+    /// A slot: the atomic header, then the record.
+    private static let slotStride = 16 + MemoryLayout<Memdesc>.stride
     private let chunks: UnsafeMutablePointer<Atomic<UInt>>
     private let nrChunks: Int
     /// Slots handed out so far; ids are 1...used.
@@ -138,7 +142,7 @@ struct DescriptorTable {
         let i = Int(truncatingIfNeeded: id &- 1)
         guard id >= 1, i >> Self.chunkShift < nrChunks,
               let base = UnsafeMutableRawPointer(bitPattern: chunks[i >> Self.chunkShift].load(ordering: .acquiring)) else { return nil }
-        return (base + (i & (Self.chunkSlots - 1)) * Self.slotStride + 8).assumingMemoryBound(to: Memdesc.self)
+        return (base + (i & (Self.chunkSlots - 1)) * Self.slotStride + 16).assumingMemoryBound(to: Memdesc.self)
     }
 
     /// The live descriptor with this id, or nil. Under the machine lock.
@@ -148,9 +152,9 @@ struct DescriptorTable {
         return d.pointee.isLive ? d : nil
     }
 
-    /// A new descriptor with `refcount` references; `.noMemory` if the host
-    /// (or the table) runs out.
-    mutating func allocate(_ d: Memdesc, refcount: Int32 = 1) throws(ScamemError) -> UInt64 {
+    /// A new descriptor with memdesc flags `flags` and `refcount`
+    /// references; `.noMemory` if the host (or the table) runs out.
+    mutating func allocate(_ d: Memdesc, flags: UInt64, refcount: Int32 = 1) throws(ScamemError) -> UInt64 {
         let id: UInt64
         let folio = PageType.folioTypes & d.type.bit != 0
         if folio ? freeFolios != 0 : freeOthers != 0 {
@@ -165,7 +169,8 @@ struct DescriptorTable {
                 for k in 0..<Self.chunkSlots {
                     let s = raw + k * Self.slotStride
                     s.bindMemory(to: Atomic<Int32>.self, capacity: 2)
-                    (s + 8).bindMemory(to: Memdesc.self, capacity: 1)
+                    (s + 8).bindMemory(to: Atomic<UInt64>.self, capacity: 1)
+                    (s + 16).bindMemory(to: Memdesc.self, capacity: 1)
                 }
                 chunks[i >> Self.chunkShift].store(UInt(bitPattern: raw), ordering: .releasing)
             }
@@ -173,9 +178,10 @@ struct DescriptorTable {
             id = UInt64(used)
         }
         let p = slot(id).unsafelyUnwrapped
-        // The record, then its counts (only ever touched atomically): the
+        // The record, then its header (only ever touched atomically): the
         // count is published last, so a try-get that sees it sees the record.
         p.initialize(to: d)
+        (UnsafeMutableRawPointer(p) - 8).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.store(flags, ordering: .relaxed)
         p.pincount.pointee.store(0, ordering: .relaxed)
         p.refcount.pointee.store(refcount, ordering: .releasing)
         live[Int(d.type.rawValue)] += 1

@@ -521,9 +521,8 @@ struct PageWalk {
 extension Machine {
     /// A descriptor over pages the import found in use: pointer words in.
     func installDescriptor(_ type: PageType, pfn: UInt64, order: Int, flags: UInt64) throws(ScamemError) {
-        let d = Memdesc(flags: flags, pfn: pfn, mapcount: 0, type: type,
-                        order: UInt8(min(order, 255)), cacheID: 0, objects: 0)
-        let id = try descriptors.allocate(d)
+        let d = Memdesc(pfn: pfn, mapcount: 0, type: type, order: UInt8(min(order, 255)), cacheID: 0, objects: 0)
+        let id = try descriptors.allocate(d, flags: flags)
         setWords(pfn, order, .pointer(type, descriptor: id))
     }
 }

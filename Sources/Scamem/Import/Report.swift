@@ -92,7 +92,7 @@ extension Machine {
         var zoneDescs = [Int: UInt64]()
         lock.withLock {
             descriptors.forEach { _, d in
-                if let z = zoneIndex(flags: d.pointee.flags) { zoneDescs[z, default: 0] += 1 }
+                if let z = zoneIndex(flags: d.flags) { zoneDescs[z, default: 0] += 1 }
             }
         }
         let zoneBills = zoneInfos().enumerated().map { i, z in

@@ -88,7 +88,7 @@ extension Machine {
             let sd = descriptors.lookup(id)!, src = sd.pointee
             do throws(ScamemError) {
                 let refs = try freezeMigratable(sd, cached: cache[id] != nil)
-                let nid = target.nid ?? layout.nid(src.flags)
+                let nid = target.nid ?? layout.nid(sd.flags)
                 let new: UInt64, nd: UnsafeMutablePointer<Memdesc>
                 do throws(ScamemError) {
                     (new, nd) = try createDescriptor(src.type, order: Int(src.order), gfp: target.gfp, nid: nid, refcount: refs)

@@ -87,18 +87,20 @@ public struct FlagsLayout: Hashable, Sendable {
         self.zonesShift = zonesShift
     }
 
-    @inlinable static func field(_ flags: UInt64, _ shift: UInt32, _ width: UInt32) -> UInt64 {
-        width == 0 ? 0 : (flags >> UInt64(shift)) & ((1 << UInt64(width)) - 1)
+    /// A field's value; a width of 0 gives 0. init() keeps shift and width
+    /// below 64, so the masking shifts are exact (and branch-free).
+    @inlinable @inline(__always) static func field(_ flags: UInt64, _ shift: UInt32, _ width: UInt32) -> UInt64 {
+        (flags &>> UInt64(shift)) & ((1 &<< UInt64(width)) &- 1)
     }
 
     /// memdesc_nid()
-    @inlinable public func nid(_ flags: UInt64) -> Int { Int(Self.field(flags, nodesShift, nodesWidth)) }
+    @inlinable @inline(__always) public func nid(_ flags: UInt64) -> Int { Int(Self.field(flags, nodesShift, nodesWidth)) }
     /// memdesc_zonenum()
-    @inlinable public func zone(_ flags: UInt64) -> ZoneType {
+    @inlinable @inline(__always) public func zone(_ flags: UInt64) -> ZoneType {
         ZoneType(rawValue: UInt32(truncatingIfNeeded: Self.field(flags, zonesShift, zonesWidth)))
     }
     /// memdesc_section(): the section bits, 0 when the layout has none.
-    @inlinable public func section(_ flags: UInt64) -> UInt64 { Self.field(flags, sectionsShift, sectionsWidth) }
+    @inlinable @inline(__always) public func section(_ flags: UInt64) -> UInt64 { Self.field(flags, sectionsShift, sectionsWidth) }
     /// pfn_to_section_nr()
     @inlinable @inline(__always) public func sectionNumber(ofPfn pfn: UInt64) -> UInt64 { pfn >> UInt64(pfnSectionShift) }
 

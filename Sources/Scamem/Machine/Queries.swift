@@ -98,27 +98,54 @@ extension Machine {
             return f
         }
         guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
-        return d.pointee.flags
+        return d.flags
     }
 
-    /// page_to_nid(). The C counterpart is `scamem_page_to_nid()`.
+    /// `flags(of:)` without the lock, where the word alone (an inline one
+    /// in memory that is online) or a folio's, slab's or ptdesc's
+    /// descriptor says them: the word is read, then the descriptor's flags
+    /// (atomic, in type-stable memory), then the word again; a page freed
+    /// or reused meanwhile has another word and is asked under the lock.
+    /// Scamem pages, offline memory and errors take the locked path.
+    @inline(__always)
+    func flagsUnlocked(_ pfn: UInt64) -> UInt64? {
+        guard pfn < endPfn else { return nil }
+        let raw = words[Int(truncatingIfNeeded: pfn)], w = PageWord(rawValue: raw)
+        if w.type.isInline {
+            guard !w.isNopage, w.type != .misc || w.subtype != MiscSubtype.offline.rawValue else { return nil }
+            return w.flags
+        }
+        guard w.type != .scamem, let d = descriptors.slot(w.descriptorID) else { return nil }
+        let f = d.flags
+        return words[Int(truncatingIfNeeded: pfn)] == raw ? f : nil
+    }
+
+    /// page_to_nid(), without the lock for most pages (`flagsUnlocked`).
+    /// The C counterpart is `scamem_page_to_nid()`.
     public func pageToNid(_ pfn: UInt64) throws(ScamemError) -> Int {
+        if let f = flagsUnlocked(pfn) { return layout.nid(f) }
+        return try pageToNidLocked(pfn)
+    }
+
+    /// Out of line, so that the lockless path needs no stack frame.
+    @inline(never)
+    func pageToNidLocked(_ pfn: UInt64) throws(ScamemError) -> Int {
         try lock.withLock { () throws(ScamemError) -> Int in layout.nid(try flags(of: pfn)) }
     }
 
-    /// page_zonenum(). The C counterpart is `scamem_page_zonenum()`.
+    /// page_zonenum(), as `pageToNid`. The C counterpart is `scamem_page_zonenum()`.
     public func pageZonenum(_ pfn: UInt64) throws(ScamemError) -> ZoneType {
-        try lock.withLock { () throws(ScamemError) -> ZoneType in layout.zone(try flags(of: pfn)) }
+        if let f = flagsUnlocked(pfn) { return layout.zone(f) }
+        return try lock.withLock { () throws(ScamemError) -> ZoneType in layout.zone(try flags(of: pfn)) }
     }
 
     /// page_to_section(): the section bits when the layout has them, else
     /// pfn_to_section_nr(), as the kernel's VMEMMAP build never needs it.
     /// The C counterpart is `scamem_page_to_section()`.
     public func pageToSection(_ pfn: UInt64) throws(ScamemError) -> UInt64 {
-        try lock.withLock { () throws(ScamemError) -> UInt64 in
-            let f = try flags(of: pfn)
-            return layout.sectionsWidth == 0 ? layout.sectionNumber(ofPfn: pfn) : layout.section(f)
-        }
+        let section = { (f: UInt64) in self.layout.sectionsWidth == 0 ? self.layout.sectionNumber(ofPfn: pfn) : self.layout.section(f) }
+        if let f = flagsUnlocked(pfn) { return section(f) }
+        return try lock.withLock { () throws(ScamemError) -> UInt64 in section(try flags(of: pfn)) }
     }
 
     /// Everything known of `pfn`. The C counterpart is `scamem_page_info()`.
@@ -143,7 +170,7 @@ extension Machine {
             } else {
                 guard let d = descriptors.lookup(w.descriptorID) else { throw .invalid }
                 info.descriptorAddress = w.descriptorAddress
-                info.flags = d.pointee.flags
+                info.flags = d.flags
                 info.headPfn = d.pointee.pfn
                 info.order = Int(d.pointee.order)
                 info.refcount = Int(d.refs)
@@ -217,7 +244,7 @@ extension Machine {
                     // Pages of one descriptor are adjacent: look it up once.
                     if w.descriptorID != lastID {
                         lastID = w.descriptorID
-                        lastFlags = descriptors.lookup(lastID)?.pointee.flags ?? 0
+                        lastFlags = descriptors.lookup(lastID)?.flags ?? 0
                     }
                     f = lastFlags
                 }
