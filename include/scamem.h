@@ -1059,7 +1059,8 @@ struct scamem_mm;
 #define SCAMEM_FOLL_PIN 0x80000u
 #define SCAMEM_GUP_PIN_COUNTING_BIAS 1024
 
-/* mm_alloc(): *out is a new mm; end it with scamem_mm_exit(). Errors: -EINVAL. */
+/* mm_alloc(): *out is a new mm; end it with scamem_mm_exit(). Errors: -EINVAL, -ENOMEM (since 0.2: no
+ * host memory for its lockless cell, or 2^20 mms live). */
 SCAMEM_API int scamem_mm_new(scamem_machine *m, struct scamem_mm **out);
 
 /*

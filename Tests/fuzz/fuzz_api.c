@@ -1453,11 +1453,16 @@ static void op_gup(int pin)
 	}
 	if (ngups > MAXGUP - 8)
 		return;
-	const char *fn = pin ? "scamem_pin_user_pages" : "scamem_get_user_pages";
+	/* Bit 3 of the flags byte: the _fast() forms (GUP-fast, then the locked walk). */
+	int fast = b < 230 && b & 8;
+	const char *fn = pin ? fast ? "scamem_pin_user_pages_fast" : "scamem_pin_user_pages"
+			     : fast ? "scamem_get_user_pages_fast" : "scamem_get_user_pages";
 	T("\t{ uint64_t p[8]; rc = %s(m, (struct scamem_mm *)0x%llx, 0x%" PRIx64 "ull, %" PRIu64 ", 0x%x, p); }\n", fn,
 	  P(mm), start, nr, flags);
-	int64_t rc = pin ? scamem_pin_user_pages(m, mm, start, nr, flags, pfns)
-			 : scamem_get_user_pages(m, mm, start, nr, flags, pfns);
+	int64_t rc = pin ? fast ? scamem_pin_user_pages_fast(m, mm, start, nr, flags, pfns)
+				: scamem_pin_user_pages(m, mm, start, nr, flags, pfns)
+			 : fast ? scamem_get_user_pages_fast(m, mm, start, nr, flags, pfns)
+				: scamem_get_user_pages(m, mm, start, nr, flags, pfns);
 	chk(fn, rc, X_INVAL | X_BADF | X_FAULT | X_NOMEM | X_OVERFLOW);
 	if (rc < 0)
 		return;

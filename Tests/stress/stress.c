@@ -499,6 +499,19 @@ static void op_mm_exit(struct ctx *c)
 		release_mm(c, s.mm);
 }
 
+/* pin_user_pages() or get_user_pages(), half the time their _fast() forms
+ * (GUP-fast without the lock, then the locked walk for the rest). */
+static long long gup(struct ctx *c, struct scamem_mm *mm, uint64_t start, uint64_t n, uint32_t f, uint64_t *pfns,
+		     int pin)
+{
+	int fast = chance(c, 50);
+	if (pin)
+		return fast ? scamem_pin_user_pages_fast(c->m, mm, start, n, f, pfns)
+			    : scamem_pin_user_pages(c->m, mm, start, n, f, pfns);
+	return fast ? scamem_get_user_pages_fast(c->m, mm, start, n, f, pfns)
+		    : scamem_get_user_pages(c->m, mm, start, n, f, pfns);
+}
+
 /* get_user_pages() flags: FOLL_GET is what it implies anyway. */
 static uint32_t get_flags(struct ctx *c)
 {
@@ -566,8 +579,7 @@ static void op_pipeline(struct ctx *c)
 	uint64_t g = 1 + below(c, len), gs = below(c, len - g + 1);
 	int pin = chance(c, 60);
 	uint32_t gf = pin ? pin_flags(c) : get_flags(c);
-	long long got = pin ? CALL(g, g, scamem_pin_user_pages(m, mm, u + (j + gs) * PAGE, g, gf, gpfns), NONE)
-			    : CALL(g, g, scamem_get_user_pages(m, mm, u + (j + gs) * PAGE, g, gf, gpfns), NONE);
+	long long got = CALL(g, g, gup(c, mm, u + (j + gs) * PAGE, g, gf, gpfns, pin), NONE);
 	for (long long i = 0; i < got; i++) {
 		EXPECT(gpfns[i] == pfns[gs + (uint64_t)i]);
 		pins[ngup] = (uint32_t)pin;
@@ -778,8 +790,7 @@ static void op_gup(struct ctx *c)
 	int pin = chance(c, 55);
 	uint32_t f = pin ? pin_flags(c) : get_flags(c);
 	/* -EFAULT: nothing mapped there now; -EBADF: the mm exited. */
-	long long got = pin ? CALL(1, n, scamem_pin_user_pages(m, mm, start, n, f, pfns), -EFAULT, -EBADF)
-			    : CALL(1, n, scamem_get_user_pages(m, mm, start, n, f, pfns), -EFAULT, -EBADF);
+	long long got = CALL(1, n, gup(c, mm, start, n, f, pfns, pin), -EFAULT, -EBADF);
 	for (long long i = 0; i < got; i++) {
 		/* A read of untouched private anon memory gives the zero page: no pin on it. */
 		if (pin && (int64_t)pfns[i] != scamem_zero_pfn(m))

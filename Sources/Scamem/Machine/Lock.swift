@@ -4,6 +4,17 @@ import Glibc
 
 /// The machine lock. A pthread mutex rather than `Synchronization.Mutex`:
 /// it is what ThreadSanitizer understands from C callers too.
+///
+/// It covers everything a call changes but the atomics below: zones and
+/// free lists, VMA lists, scamem and shmem records, the descriptors' plain
+/// fields, the strategies' tables and the debug ledgers. Wider than the
+/// kernel's mmap_lock and zone->lock; docs/performance.md says so.
+/// Without it run GUP-fast, the unpins and puts short of a last reference,
+/// and page_to_nid() and its kin: they read atomics only (words, ptes, a
+/// descriptor's header, a scamem's count and cell, an mm's cell, the GUP
+/// ledger) inside an `RCU` read section. The order: the machine lock, then
+/// a grace period (`RCU.synchronize`/`disable` wait for readers); a reader
+/// never takes the lock inside its section, so the two cannot deadlock.
 final class Lock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 

@@ -111,8 +111,9 @@ extension Machine {
     func flagsUnlocked(_ pfn: UInt64) -> UInt64? {
         guard pfn < endPfn else { return nil }
         let raw = words[Int(truncatingIfNeeded: pfn)], w = PageWord(rawValue: raw)
+        // SCAMEM_WORD_NOPAGE is no inline type: a hole goes the locked way.
         if w.type.isInline {
-            guard !w.isNopage, w.type != .misc || w.subtype != MiscSubtype.offline.rawValue else { return nil }
+            guard w.type != .misc || w.subtype != MiscSubtype.offline.rawValue else { return nil }
             return w.flags
         }
         guard w.type != .scamem, let d = descriptors.slot(w.descriptorID) else { return nil }
