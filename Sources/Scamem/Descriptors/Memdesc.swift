@@ -105,7 +105,9 @@ public enum DescriptorSize {
 /// reads a folio's counts, never freed memory, and tells a reused slot by
 /// rechecking the page's word. A folio's slot is freed only at count zero
 /// (its last put, or folio_ref_freeze()), so a try-get never revives one.
-struct DescriptorTable {
+/// A class: lockless readers use only its `let` chunk table, which the
+/// allocator's changes to its other fields do not touch.
+final class DescriptorTable {
     /// Records per chunk.
     private static let chunkShift = 10
     private static let chunkSlots = 1 << chunkShift
@@ -154,7 +156,7 @@ struct DescriptorTable {
 
     /// A new descriptor with memdesc flags `flags` and `refcount`
     /// references; `.noMemory` if the host (or the table) runs out.
-    mutating func allocate(_ d: Memdesc, flags: UInt64, refcount: Int32 = 1) throws(ScamemError) -> UInt64 {
+    func allocate(_ d: Memdesc, flags: UInt64, refcount: Int32 = 1) throws(ScamemError) -> UInt64 {
         let id: UInt64
         let folio = PageType.folioTypes & d.type.bit != 0
         if folio ? freeFolios != 0 : freeOthers != 0 {
@@ -189,7 +191,7 @@ struct DescriptorTable {
     }
 
     /// Frees a live descriptor (a folio's at count zero).
-    mutating func deallocate(_ id: UInt64) {
+    func deallocate(_ id: UInt64) {
         guard let d = lookup(id) else { return }
         live[Int(d.pointee.type.rawValue)] -= 1
         let folio = PageType.folioTypes & d.pointee.type.bit != 0

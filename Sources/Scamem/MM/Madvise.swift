@@ -51,8 +51,7 @@ extension Machine {
         var j = i
         if v.start < from { try splitVMA(s, j, at: from); j += 1 }
         if mms[s].vmas[j].end > to { try splitVMA(s, j, at: to) }
-        vmasChanging(s)
-        mms[s].vmas[j].flags = new
+        setVMAFlags(s, j, new)
         return to
     }
 }

@@ -34,7 +34,7 @@ extension Machine {
             guard v.ptes[first..<first + Int(n)].allSatisfy({ $0 == 0 }) else { throw .busy }
             if !v.flags.contains(.shared) { mms[s].vmas[vi].pgoff = pfn }
             for k in 0..<Int(n) { mms[s].vmas[vi].ptes[first + k] = pfn + UInt64(k) + 1 }
-            mms[s].vmas[vi].flags.formUnion([.io, .pfnMap, .dontExpand, .dontDump])
+            setVMAFlags(s, vi, mms[s].vmas[vi].flags.union([.io, .pfnMap, .dontExpand, .dontDump]))
         }
     }
 
@@ -102,7 +102,7 @@ extension Machine {
         let v = mms[s].vmas[vi]
         // vm_insert_page() BUG()s on VM_PFNMAP; anon ptes are faulted folios.
         guard !v.anonymous, !v.flags.contains(.pfnMap) else { throw .invalid }
-        mms[s].vmas[vi].flags.insert(.mixedMap)
+        setVMAFlags(s, vi, mms[s].vmas[vi].flags.union(.mixedMap))
         for (k, pfn) in pfns.enumerated() {
             do throws(ScamemError) {
                 let w = try checkedWord(pfn)

@@ -165,6 +165,15 @@ extension Machine {
         return p
     }
 
+    /// vm_flags_reset(): VMA `vi`'s flags become `f`, GUP-fast's copy of the
+    /// VMAs withdrawn first (`vmasChanging`): a copy without a new VM_PFNMAP
+    /// or read-only bit would let it follow what it must not.
+    func setVMAFlags(_ s: Int, _ vi: Int, _ f: VMAFlags) {
+        guard mms[s].vmas[vi].flags != f else { return }
+        vmasChanging(s)
+        mms[s].vmas[vi].flags = f
+    }
+
     /// remove_vma() after unmap_region(): zaps the VMA, drops its file
     /// reference and takes it out of the mm.
     func removeVMA(_ s: Int, _ i: Int) {

@@ -24,8 +24,7 @@ extension Machine {
                 var j = i
                 if mms[s].vmas[j].start < at { try splitVMA(s, j, at: at); j += 1 }
                 if mms[s].vmas[j].end > end { try splitVMA(s, j, at: end) }
-                vmasChanging(s)
-                mms[s].vmas[j].flags = new
+                setVMAFlags(s, j, new)
                 at = mms[s].vmas[j].end
             }
         }

@@ -55,6 +55,6 @@ extension Machine {
         mms[s].vmas[vi].object = object
         mms[s].vmas[vi].objectPtes += n
         for k in 0..<n { mms[s].vmas[vi].ptes[first + k] = pages[k] + 1 }
-        mms[s].vmas[vi].flags.formUnion([.mixedMap, .dontExpand, .dontDump])
+        setVMAFlags(s, vi, mms[s].vmas[vi].flags.union([.mixedMap, .dontExpand, .dontDump]))
     }
 }

@@ -44,7 +44,7 @@ public final class Machine: @unchecked Sendable {
     var nrMemmapPages: UInt64
     /// Pages with memmap (present sections' pages).
     public var memmapPages: UInt64 { lock.withLock { nrMemmapPages } }
-    var descriptors: DescriptorTable
+    let descriptors: DescriptorTable
     var scamems = SlotTable<ScamemRecord>()
     /// Each scamem's block and GUP count by slot, for readers without the lock.
     let scamemCells: StableCells

@@ -68,7 +68,7 @@ extension Machine {
             try remapLocked(s, vi, uaddr: v.start, kaddr: r.kaddr, pgoff: pgoff + UInt64(Self.ringbufPgoff),
                             size: v.end - v.start)
             mms[s].vmas[vi].pgoff = pgoff
-            if !v.flags.contains(.write) { mms[s].vmas[vi].flags.remove(.mayWrite) }
+            if !v.flags.contains(.write) { setVMAFlags(s, vi, mms[s].vmas[vi].flags.subtracting(.mayWrite)) }
         }
     }
 

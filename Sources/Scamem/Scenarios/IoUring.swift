@@ -55,7 +55,7 @@ extension Machine {
             let (s, vi) = try driverVMA(mm, uaddr)
             let pages = r.pages
             let n = min(pages.count, mms[s].vmas[vi].nrPages)
-            mms[s].vmas[vi].flags.insert(.dontExpand)
+            setVMAFlags(s, vi, mms[s].vmas[vi].flags.union(.dontExpand))
             let result = try pages.withUnsafeBufferPointer { (b) throws(ScamemError) in
                 try insertPages(s, vi, at: 0, b[0..<n])
             }

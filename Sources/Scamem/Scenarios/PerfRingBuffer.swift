@@ -23,7 +23,7 @@ extension Machine {
     public func perfRbMmap(_ rb: PerfBufferID, _ mm: MMID, uaddr: UInt64) throws(ScamemError) {
         try lock.withLock { () throws(ScamemError) in
             let (s, vi) = try insertWholeSubject(rb, .perfBuffer, mm, uaddr: uaddr)
-            mms[s].vmas[vi].flags.insert(.dontDump)
+            setVMAFlags(s, vi, mms[s].vmas[vi].flags.union(.dontDump))
         }
     }
 

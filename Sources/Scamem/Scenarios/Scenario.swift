@@ -178,7 +178,7 @@ extension Machine {
     func insertVmallocPages(_ s: Int, _ vi: Int, _ r: ScenarioRecord, nrPages: Int) throws(ScamemError) {
         guard let ai = subjectArea(r) else { throw .badHandle }
         let a = vmalloc.areas[ai]
-        mms[s].vmas[vi].flags.formUnion([.mixedMap, .dontExpand])
+        setVMAFlags(s, vi, mms[s].vmas[vi].flags.union([.mixedMap, .dontExpand]))
         for k in 0..<min(nrPages, a.nrPages) {
             try insertAreaPage(s, vi, pte: k, scamems[a.slot].block.pages[k], slot: a.slot)
         }
