@@ -386,11 +386,15 @@ extension Machine {
         try gup(mm, start: start, nrPages: nrPages, flags: flags, pin: true, out: out)
     }
 
-    func userPages(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool) throws(ScamemError) -> [UInt64] {
+    /// The GUP calls into a new array (fewer than asked if the walk stopped
+    /// early), `fast` through GUP-fast first.
+    func userPages(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags, pin: Bool,
+                   fast: Bool = false) throws(ScamemError) -> [UInt64] {
         guard nrPages >= 0, nrPages <= 1 << 30 else { throw .invalid }
         var pfns = [UInt64](repeating: 0, count: max(nrPages, 1))
         let n = try pfns.withUnsafeMutableBufferPointer { (b) throws(ScamemError) -> Int in
-            try gup(mm, start: start, nrPages: nrPages, flags: flags, pin: pin, out: b.baseAddress!)
+            fast ? try gupFastFallback(mm, start: start, nrPages: nrPages, flags: flags, pin: pin, out: b.baseAddress!)
+                : try gup(mm, start: start, nrPages: nrPages, flags: flags, pin: pin, out: b.baseAddress!)
         }
         return Array(pfns.prefix(n))
     }

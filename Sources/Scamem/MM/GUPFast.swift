@@ -244,21 +244,11 @@ extension Machine {
     /// pin_user_pages_fast() into a new array (fewer than asked if it
     /// stopped early).
     public func pinUserPagesFast(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags = []) throws(ScamemError) -> [UInt64] {
-        guard nrPages >= 0, nrPages <= 1 << 30 else { throw .invalid }
-        var pfns = [UInt64](repeating: 0, count: max(nrPages, 1))
-        let n = try pfns.withUnsafeMutableBufferPointer { (b) throws(ScamemError) -> Int in
-            try pinUserPagesFast(mm, start: start, nrPages: nrPages, flags: flags, into: b.baseAddress!)
-        }
-        return Array(pfns.prefix(n))
+        try userPages(mm, start: start, nrPages: nrPages, flags: flags, pin: true, fast: true)
     }
 
     /// get_user_pages_fast() into a new array.
     public func getUserPagesFast(_ mm: MMID, start: UInt64, nrPages: Int, flags: FollFlags = []) throws(ScamemError) -> [UInt64] {
-        guard nrPages >= 0, nrPages <= 1 << 30 else { throw .invalid }
-        var pfns = [UInt64](repeating: 0, count: max(nrPages, 1))
-        let n = try pfns.withUnsafeMutableBufferPointer { (b) throws(ScamemError) -> Int in
-            try getUserPagesFast(mm, start: start, nrPages: nrPages, flags: flags, into: b.baseAddress!)
-        }
-        return Array(pfns.prefix(n))
+        try userPages(mm, start: start, nrPages: nrPages, flags: flags, pin: false, fast: true)
     }
 }
