@@ -172,16 +172,24 @@ extension Machine {
                 k += 1
             }
             guard k > 0 else { break }
+            // The word read before the drops still names the holder: a page
+            // freed and taken again meanwhile (by a caller's misuse) goes to
+            // the locked path, which looks again.
+            guard words[Int(pfn)] == w else {
+                for p in pfns[i..<i + k] { gupLedger.take(p, pin: pin) }
+                break
+            }
             let released: Bool
-            if folio {
-                let d = descriptors.slot(word.descriptorID).unsafelyUnwrapped
+            if folio, let d = descriptors.slot(word.descriptorID) {
                 let large = d.pointee.order > 0
                 released = d.refcount.subtractUnlessLast(Int32(k) * (pin && !large ? gupPinCountingBias : 1))
                 if released, pin && large { d.pinSub(Int32(k)) }
-            } else {
-                let c = ScamemCell(words: scamemCells.cell(Int(word.descriptorID &- 1)).unsafelyUnwrapped)
-                released = c.block.unsafelyUnwrapped.refcount.subtractUnlessLast(Int32(k))
+            } else if !folio, let c = scamemCells.cell(Int(truncatingIfNeeded: word.descriptorID &- 1)).map(ScamemCell.init),
+                      let block = c.block {
+                released = block.refcount.subtractUnlessLast(Int32(k))
                 if released { c.gupAdd(-Int32(k)) }
+            } else {
+                released = false
             }
             guard released else {
                 for p in pfns[i..<i + k] { gupLedger.take(p, pin: pin) }
