@@ -175,12 +175,10 @@ extension Machine {
             // The word read before the drops still names the holder: a page
             // freed and taken again meanwhile (by a caller's misuse) goes to
             // the locked path, which looks again.
-            guard words[Int(pfn)] == w else {
-                for p in pfns[i..<i + k] { gupLedger.take(p, pin: pin) }
-                break
-            }
             let released: Bool
-            if folio, let d = descriptors.slot(word.descriptorID) {
+            if words[Int(pfn)] != w {
+                released = false
+            } else if folio, let d = descriptors.slot(word.descriptorID) {
                 let large = d.pointee.order > 0
                 released = d.refcount.subtractUnlessLast(Int32(k) * (pin && !large ? gupPinCountingBias : 1))
                 if released, pin && large { d.pinSub(Int32(k)) }
