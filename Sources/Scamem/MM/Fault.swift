@@ -120,7 +120,7 @@ extension Machine {
         let old = mms[s].vmas[vi].ptes[idx]
         mms[s].vmas[vi].ptes[idx] = (pfn + 1) | PTE.anon | PTE.exclusive
         mms[s].vmas[vi].anonVMA = true
-        rcu.synchronize()
+        tlbFlush(s)
         dropPtes(s, vi, CollectionOfOne(old))
         return pfn
     }

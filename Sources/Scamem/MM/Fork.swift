@@ -30,7 +30,7 @@ extension Machine {
         let v = mms[s].vmas[i]
         var child = v
         child.object = nil
-        child.ptes = try PteTable.copy([], count: v.nrPages)
+        child.ptes = try PteTable.empty(count: v.nrPages)
         if let f = v.shmem { try shmemGetFile(f) }
         mms[c].vmas.append(child)
         // vma_needs_copy(): a VMA without an anon_vma (shmem, or anonymous

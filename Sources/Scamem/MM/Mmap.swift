@@ -65,7 +65,7 @@ extension Machine {
             var vflags = prot.vmFlags.union([.mayRead, .mayWrite, .mayExec])
             if flags.contains(.shared) { vflags.formUnion([.shared, .mayShare]) }
             var vma = VMA(start: start, end: start + len, flags: vflags, anonymous: flags.contains(.anonymous),
-                          object: nil, pgoff: 0, ptes: try PteTable.copy([], count: Int(len / 4096)))
+                          object: nil, pgoff: 0, ptes: try PteTable.empty(count: Int(len / 4096)))
             if vma.anonymous && flags.contains(.shared) { vma.shmem = shmemZeroSetup(nrPages: vma.nrPages) }
             vmasChanging(s)
             mms[s].vmas.insert(vma, at: lowerVMA(s, start))
@@ -194,8 +194,16 @@ extension Machine {
         guard mms[s].vmas[vi].ptes[range].contains(where: { $0 != 0 }) else { return }
         let old = Array(mms[s].vmas[vi].ptes[range])
         for i in range { mms[s].vmas[vi].ptes[i] = 0 }
-        rcu.synchronize()
+        tlbFlush(s)
         dropPtes(s, vi, old)
+    }
+
+    /// The TLB flush after ptes of mm `s` were cleared or changed
+    /// (tlb_flush_mmu(), whose IPI a GUP-fast with interrupts off holds
+    /// off): waits for GUP-fast readers. Only while the mm's VMAs are
+    /// published can one have reached a pte; withdrawing them waited.
+    func tlbFlush(_ s: Int) {
+        if mmCell(s).vmas != nil { rcu.synchronize() }
     }
 
     /// Drops what `ptes`, already cleared from VMA `vi`, held: an anon

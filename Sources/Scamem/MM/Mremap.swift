@@ -100,7 +100,7 @@ extension Machine {
         if newLen > oldLen { moved.ptes = try PteTable.copy(moved.ptes, count: moved.nrPages) }
         if dontUnmap {
             if let f = moved.shmem { try shmemGetFile(f) }
-            mms[s].vmas[i].ptes = try PteTable.copy([], count: mms[s].vmas[i].nrPages)
+            mms[s].vmas[i].ptes = try PteTable.empty(count: mms[s].vmas[i].nrPages)
             mms[s].vmas[i].object = nil
             mms[s].vmas[i].objectPtes = 0
             // unlink_anon_vmas(): the old VMA's anon pages moved away.

@@ -23,9 +23,15 @@ final class PteTable: RandomAccessCollection {
         self.count = count
     }
 
-    /// A table of `count` ptes holding `ptes` first, or nil without host memory.
-    static func copy<C: Collection<UInt64>>(_ ptes: C, count: Int) throws(ScamemError) -> PteTable {
+    /// `count` empty ptes; `.noMemory` without host memory.
+    static func empty(count: Int) throws(ScamemError) -> PteTable {
         guard let t = PteTable(count: count) else { throw .noMemory }
+        return t
+    }
+
+    /// A table of `count` ptes holding `ptes` first; `.noMemory` without host memory.
+    static func copy<C: Collection<UInt64>>(_ ptes: C, count: Int) throws(ScamemError) -> PteTable {
+        let t = try empty(count: count)
         for (i, pte) in ptes.enumerated() { t[i] = pte }
         return t
     }
