@@ -302,10 +302,13 @@ static double measure(struct bench *b, int rounds)
 	return best / (double)items_of(b);
 }
 
-/* Threads pinning and unpinning 512 mapped vmalloc_user pages, `rounds` times each. */
+/* A thread's work: pin and unpin 512 mapped vmalloc_user pages (`mm` set),
+ * or take 256 order-0 pages from node `nid` in bulk and free them, `rounds`
+ * times. */
 struct worker {
 	struct scamem_mm *mm;
 	uint64_t u;
+	int32_t nid;
 	long rounds;
 	int failed;
 };
@@ -315,9 +318,20 @@ static void *work(void *arg)
 	struct worker *k = arg;
 	uint64_t pfns[GUP_PAGES];
 	for (long i = 0; i < k->rounds; i++) {
-		if (scamem_pin_user_pages_fast(m, k->mm, k->u, GUP_PAGES, SCAMEM_FOLL_WRITE, pfns) != GUP_PAGES ||
-		    scamem_unpin_user_pages(m, pfns, GUP_PAGES) != GUP_PAGES)
+		if (k->mm) {
+			if (scamem_pin_user_pages_fast(m, k->mm, k->u, GUP_PAGES, SCAMEM_FOLL_WRITE, pfns) != GUP_PAGES ||
+			    scamem_unpin_user_pages(m, pfns, GUP_PAGES) != GUP_PAGES)
+				k->failed = 1;
+			continue;
+		}
+		for (int p = 0; p < VMALLOC_PAGES; p++)
+			pfns[p] = SCAMEM_PFN_NONE;
+		if (scamem_alloc_pages_bulk(m, SCAMEM_GFP_KERNEL | SCAMEM_GFP_THISNODE, k->nid, VMALLOC_PAGES, pfns) !=
+		    VMALLOC_PAGES)
 			k->failed = 1;
+		for (int p = 0; p < VMALLOC_PAGES; p++)
+			if (pfns[p] != SCAMEM_PFN_NONE && scamem_free_pages(m, pfns[p], 0) < 0)
+				k->failed = 1;
 	}
 	return NULL;
 }
@@ -334,12 +348,28 @@ static double run_threads(struct worker *k, int n)
 	double dt = now_ns() - t0;
 	for (int i = 0; i < n; i++)
 		if (k[i].failed)
-			die("threaded pin");
+			die("threaded work");
 	return dt;
 }
 
-/* Throughput of two threads over one thread's, best of `rounds`: on
- * different mms and areas (`same` 0), or both on the same area. */
+/* Throughput of workers `two` at once over `one` doing both's work alone
+ * (twice `n` rounds), best of `rounds`. */
+static double ratio_of(int rounds, struct worker one, struct worker two[2], long n)
+{
+	double best = 0;
+	for (int r = 0; r < rounds; r++) {
+		one.rounds = 2 * n;
+		double t1 = run_threads(&one, 1);
+		two[0].rounds = two[1].rounds = n;
+		double t2 = run_threads(two, 2);
+		if (t1 / t2 > best)
+			best = t1 / t2;
+	}
+	return best;
+}
+
+/* Pins: two threads on different mms and areas (`same` 0), or both on the
+ * same area. */
 static double thread_ratio(int rounds, int same)
 {
 	struct scamem_mm *mm2;
@@ -348,20 +378,21 @@ static double thread_ratio(int rounds, int same)
 	    scamem_mmap(m, mm2, 0, GUP_PAGES * SCAMEM_PAGE_SIZE, SCAMEM_MAP_SHARED, &u2) ||
 	    scamem_remap_vmalloc_range(m, mm2, u2, k2, 0))
 		die("second mapping");
-	const long n = 200;
-	double best = 0;
-	for (int r = 0; r < rounds; r++) {
-		struct worker one = {mm, vm_u, 2 * n, 0};
-		double t1 = run_threads(&one, 1);
-		struct worker two[2] = {{mm, vm_u, n, 0}, {same ? mm : mm2, same ? vm_u : u2, n, 0}};
-		double t2 = run_threads(two, 2);
-		double ratio = t1 / t2; /* same work: 2n rounds each way */
-		if (ratio > best)
-			best = ratio;
-	}
+	struct worker one = {mm, vm_u, 0, 0, 0};
+	struct worker two[2] = {{mm, vm_u, 0, 0, 0}, {same ? mm : mm2, same ? vm_u : u2, 0, 0, 0}};
+	double best = ratio_of(rounds, one, two, 200);
 	scamem_mm_exit(m, mm2);
 	scamem_vfree(m, k2);
 	return best;
+}
+
+/* Page allocation: two threads on the NORMAL zones of nodes 0 and 1
+ * (`same` 0), or both on node 1's. */
+static double alloc_ratio(int rounds, int same)
+{
+	struct worker one = {NULL, 0, 1, 0, 0};
+	struct worker two[2] = {{NULL, 0, same ? 1 : 0, 0, 0}, {NULL, 0, 1, 0, 0}};
+	return ratio_of(rounds, one, two, 400);
 }
 
 static void target(const char *what, double value, const char *unit, double baseline, const char *base_what,
@@ -431,6 +462,9 @@ int main(int argc, char **argv)
 	double threads_apart = thread_ratio(rounds, 0), threads_same = thread_ratio(rounds, 1);
 	printf("| %-58s | %9.2fx |\n", "2 threads / 1 thread throughput, different areas", threads_apart);
 	printf("| %-58s | %9.2fx |\n", "2 threads / 1 thread throughput, the same area", threads_same);
+	double alloc_apart = alloc_ratio(rounds, 0), alloc_same = alloc_ratio(rounds, 1);
+	printf("| %-58s | %9.2fx |\n", "2 threads / 1 thread alloc+free, different zones", alloc_apart);
+	printf("| %-58s | %9.2fx |\n", "2 threads / 1 thread alloc+free, the same zone", alloc_same);
 
 	/* Issue 12's targets: each against a baseline from this run. */
 	double gup = find("gup_vmalloc")->best, floor_ns = find("gup_floor")->best;
@@ -447,6 +481,8 @@ int main(int argc, char **argv)
 	target("pin + unpin, small anon folios, per page", small, "ns", large, "one order-9 folio", ">= 5x the large", small >= 5 * large);
 	target("2 threads, different areas (throughput)", threads_apart, "x", 1, "one thread", ">= 1.6x", threads_apart >= 1.6);
 	target("2 threads, the same area (throughput)", threads_same, "x", 1, "one thread", ">= 1x", threads_same >= 1.0);
+	target("2 threads alloc+free, different zones", alloc_apart, "x", 1, "one thread", ">= 1.6x", alloc_apart >= 1.6);
+	target("2 threads alloc+free, the same zone", alloc_same, "x", 1, "one thread", "ratio only", 1);
 	target("scamem_page_to_nid()", nid, "ns", nid_inline, "inline decode", "< 5 ns, <= 4x", nid < 5 && nid <= 4 * nid_inline);
 	target("vmalloc + vfree 256 pages, per page", vm, "ns", o0, "alloc_pages+free_pages order 0", "< 40 ns", vm < 40);
 	target("classify whole machine, per pfn", cl, "ns", scan, "C -O2 loop over the view", "<= 2x", cl <= 2 * scan);

@@ -19,7 +19,10 @@
  *    fields added since read as zero.
  *  - Ownership is written on every function that returns a handle or pointer.
  *  - A machine may be used from several threads at once; each call is atomic
- *    with respect to the others on the same machine.
+ *    with respect to the others on the same machine. Since 0.2 calls that
+ *    touch different parts of it need not wait for each other: page
+ *    allocation and freeing in different zones run at once (a lock per
+ *    zone), and GUP-fast, unpins and page_to_nid() take no lock.
  *
  * Link with:  cc app.c $(pkg-config --cflags --libs scamem)
  * or, static: cc app.c $(pkg-config --cflags --libs --static scamem-static)
@@ -625,6 +628,8 @@ SCAMEM_API int scamem_machine_metadata(scamem_machine *m, struct scamem_metadata
  * alloc_pages_node(): 2^order pages without a descriptor, naturally aligned.
  * Their words become MISC/UNKNOWN with the order and node/zone/section inline.
  * nid is a node or SCAMEM_NUMA_NO_NODE. On success *pfn is the first pfn.
+ * Threads allocating and freeing in different zones do not wait for each
+ * other (since 0.2: the zone's lock, as zone->lock; no per-CPU lists).
  * Errors: -EINVAL (NULL, order > 10, unknown gfp bits, nid out of range),
  * -ENOMEM (no block in any allowed zone).
  */

@@ -161,7 +161,7 @@ import Scamem
     @Test(arguments: Strategy.allCases)
     func corruptedMappingIsCaught(strategy: Strategy) throws {
         let m = try tinyMachine(strategy)
-        let (mm, k, u) = try mappedVmallocUser(m, pages: 1)
+        let (mm, k, _) = try mappedVmallocUser(m, pages: 1)
         let pfn = try m.vmallocToPfn(k)
         // Pretend the page went back to the allocator while still mapped.
         let saved = word(m, pfn).rawValue

@@ -252,7 +252,7 @@ struct SequenceRunner {
                 }
                 line = "insert \(n)"
                 var folios: [UInt64] = []
-                defer { for f in folios { try? m.folioPut(f) } }
+                defer { for f in folios { _ = try? m.folioPut(f) } }
                 for _ in 0..<n { folios.append(try m.folioAlloc(.file)) }
                 var num = n
                 try folios.withUnsafeBufferPointer { (b) throws(ScamemError) in

@@ -897,6 +897,15 @@ static void op_pages(struct ctx *c)
 	int del = want_free(c, pl);
 	switch (kind * 2 + (unsigned)del) {
 	case 0: {
+		if (chance(c, 25)) { /* order-0 pages in bulk: the zone lock held once for all */
+			uint64_t bulk[4] = {SCAMEM_PFN_NONE, SCAMEM_PFN_NONE, SCAMEM_PFN_NONE, SCAMEM_PFN_NONE};
+			int n = (int)CALL(0, 4, scamem_alloc_pages_bulk(m, rnd_gfp(c) & ~SCAMEM_GFP_DMA, rnd_nid(c), 4, bulk),
+					  NONE);
+			for (int i = 0; i < n; i++)
+				if (!pool_put(&P.pages, (struct item){ bulk[i], 0, NULL, 0 }))
+					CALL0(scamem_free_pages(m, bulk[i], 0), NONE);
+			break;
+		}
 		uint32_t order = (uint32_t)below(c, 7);
 		int dma = chance(c, 10) && order <= 2;
 		uint32_t gfp = dma ? SCAMEM_GFP_DMA : rnd_gfp(c);

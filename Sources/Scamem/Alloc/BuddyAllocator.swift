@@ -1,8 +1,21 @@
 /// The buddy allocator (mm/page_alloc.c): per-zone free lists per order
 /// and migratetype, node-ordered zonelists, watermarks (Watermarks.swift),
 /// migratetype fallback, splitting (expand()) and coalescing
-/// (__free_one_page()). All of it runs under the machine lock.
+/// (__free_one_page()). All of it runs under the machine lock; held
+/// shared (alloc_pages(), alloc_pages_bulk(), __free_pages()), a zone's
+/// state changes only under its zone lock (`withZoneLock`).
 extension Machine {
+    /// spin_lock_irqsave(&zone->lock) around `body`, where it is needed:
+    /// under the machine lock held shared. Held exclusive, the machine lock
+    /// already keeps every other user of the zone out.
+    @inline(__always)
+    func withZoneLock<R, E: Error>(_ z: Int, _ body: () throws(E) -> R) throws(E) -> R {
+        if lock.exclusive { return try body() }
+        zoneLocks.lock(z)
+        defer { zoneLocks.unlock(z) }
+        return try body()
+    }
+
     /// account_freepages(): NR_FREE_PAGES leaves out isolated pageblocks;
     /// NR_FREE_CMA_PAGES counts CMA ones too.
     @inline(__always)
@@ -195,10 +208,13 @@ extension Machine {
             while zone >= 0 {
                 defer { zone -= 1 }
                 guard let z = zoneIndex(node: node, zone) else { continue }
-                if f.mark != .none, !zoneWatermarkOk(z, order: order, mark: wmarkPages(z, f.mark), highest: highest, f) {
-                    continue
+                let pfn = withZoneLock(z) { () -> UInt64? in
+                    if f.mark != .none, !zoneWatermarkOk(z, order: order, mark: wmarkPages(z, f.mark), highest: highest, f) {
+                        return nil
+                    }
+                    return rmqueue(z, order, mt, f)
                 }
-                if let pfn = rmqueue(z, order, mt, f) { return (pfn, z) }
+                if let pfn { return (pfn, z) }
             }
         }
         return nil
@@ -258,33 +274,36 @@ extension Machine {
         }
         if gfp.contains(.account) || nr - populated == 1 { return single() }
         let f = AllocFlags(mark: .low, cma: mt == .movable)
-        var zone: Int?
         var zt = Int(highest.rawValue)
-        while zt >= 0, zone == nil {
-            if let z = zoneIndex(node: node, zt),
-               zoneWatermarkOk(z, order: 0, mark: zones[z].watermark.low + UInt64(nr), highest: highest, f) { zone = z }
-            zt -= 1
-        }
-        guard let z = zone else { return single() }
-        var taken = 0
-        while populated < nr {
-            if array[populated] != pfnNone { populated += 1; continue }
-            guard let pfn = rmqueue(z, 0, mt, f) else {
-                if taken == 0 { return single() }
-                break
+        while zt >= 0 {
+            defer { zt -= 1 }
+            guard let z = zoneIndex(node: node, zt) else { continue }
+            // The watermark and the pages under one hold of the zone lock,
+            // as rmqueue_bulk() takes them.
+            var suitable = false
+            let taken = withZoneLock(z) { () -> Int in
+                guard zoneWatermarkOk(z, order: 0, mark: zones[z].watermark.low + UInt64(nr), highest: highest, f) else { return 0 }
+                suitable = true
+                var taken = 0
+                while populated < nr {
+                    if array[populated] != pfnNone { populated += 1; continue }
+                    guard let pfn = rmqueue(z, 0, mt, f) else { break }
+                    setWords(pfn, 0, .inline(.misc, subtype: MiscSubtype.unknown.rawValue, flags: pageFlags(z, pfn)))
+                    array[populated] = pfn
+                    populated += 1
+                    taken += 1
+                }
+                return taken
             }
-            setWords(pfn, 0, .inline(.misc, subtype: MiscSubtype.unknown.rawValue, flags: pageFlags(z, pfn)))
-            array[populated] = pfn
-            populated += 1
-            taken += 1
+            guard suitable else { continue }
+            return taken == 0 ? single() : populated
         }
-        return populated
+        return single()
     }
 
-    /// __free_one_page(): writes BUDDY words with `flags` (node/zone/section
-    /// restored from the owner), then merges with free buddies upwards. A
-    /// pageblock boundary stops the merge where either side cannot merge
-    /// (CMA, ISOLATE); otherwise the buddy's pageblock takes this one's type.
+    /// free_one_page(): gives a block back to its zone under the zone lock
+    /// (`freeBlockInZone`), with BUDDY words carrying `flags` (node, zone
+    /// and section restored from the owner).
     func freeBlock(_ pfn: UInt64, _ order: Int, flags: UInt64) {
         // An imported gigantic folio goes back as MAX_PAGE_ORDER blocks.
         if order > maxPageOrder {
@@ -296,6 +315,15 @@ extension Machine {
         guard let z = zoneIndex(flags: flags) else { return }
         // free_pages_prepare(): a poisoned page never reaches the free lists.
         if !hwpoisonInUse.isEmpty, freeHWPoisoned(pfn, order, zone: z) { return }
+        withZoneLock(z) { freeBlockInZone(z, pfn, order, flags: flags) }
+    }
+
+    /// __free_one_page(): writes BUDDY words, then merges with free buddies
+    /// upwards. A pageblock boundary stops the merge where either side
+    /// cannot merge (CMA, ISOLATE); otherwise the buddy's pageblock takes
+    /// this one's type. Zone `z`'s lock held (or the machine lock exclusive).
+    @inline(__always)
+    func freeBlockInZone(_ z: Int, _ pfn: UInt64, _ order: Int, flags: UInt64) {
         let mt = pageblockMigratetype(pfn)
         accountFreepages(z, 1 << Int64(order), mt)
         let tailWord = PageWord.inline(.buddy, subtype: BuddySubtype.tail.rawValue, flags: flags).rawValue
@@ -343,7 +371,7 @@ extension Machine {
     /// alloc_pages_node(): 2^order naturally aligned pages with MISC/UNKNOWN
     /// words. Returns the first pfn. The C counterpart is `scamem_alloc_pages()`.
     public func allocPages(order: Int, gfp: GFP = .kernel, nid: Int? = nil) throws(ScamemError) -> UInt64 {
-        try lock.withLock { () throws(ScamemError) -> UInt64 in
+        try lock.withSharedLock { () throws(ScamemError) -> UInt64 in
             let (pfn, z) = try allocBlock(order: order, gfp: gfp, nid: nid)
             setWords(pfn, order, .inline(.misc, subtype: MiscSubtype.unknown.rawValue, order: UInt8(order),
                                          flags: pageFlags(z, pfn)))
@@ -362,7 +390,7 @@ extension Machine {
 
     /// `allocPagesBulk` over caller memory (the C array).
     public func allocPagesBulk(gfp: GFP = .kernel, nid: Int? = nil, _ pages: UnsafeMutableBufferPointer<UInt64>) throws(ScamemError) -> Int {
-        try lock.withLock { () throws(ScamemError) -> Int in
+        try lock.withSharedLock { () throws(ScamemError) -> Int in
             guard let base = pages.baseAddress else { return 0 }
             return try allocPagesBulkLocked(gfp: gfp, nid: nid, base, pages.count)
         }
@@ -371,17 +399,39 @@ extension Machine {
     /// __free_pages(): returns a block from `allocPages` to the allocator.
     /// The C counterpart is `scamem_free_pages()`.
     public func freePages(_ pfn: UInt64, order: Int) throws(ScamemError) {
+        // With poisoned pages in use the free may turn into taking pages off
+        // (freeHWPoisoned()), which changes machine-wide records: exclusive.
+        if try lock.withSharedLock({ () throws(ScamemError) -> Bool in
+            guard hwpoisonInUse.isEmpty else { return false }
+            let w = try checkFreePages(pfn, order: order)
+            guard let z = zoneIndex(flags: w.flags) else { throw .invalid }
+            // The word again under the zone lock: a second free of the same
+            // block (a caller's misuse) in another thread finds it free. Held
+            // shared, nothing else checkFreePages() reads can change.
+            try withZoneLock(z) { () throws(ScamemError) in
+                guard words[Int(pfn)] == w.rawValue else { throw .alreadyFree }
+                freeBlockInZone(z, pfn, order, flags: w.flags)
+            }
+            return true
+        }) { return }
         try lock.withLock { () throws(ScamemError) in
-            let w = try checkedWord(pfn)
-            if isHole(pfn) { throw .noPage }
-            if w.type == .buddy { throw .alreadyFree }
-            guard order >= 0, order <= maxPageOrder, w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue,
-                  Int(w.order) == order, pfn & ((1 << UInt64(order)) - 1) == 0 else { throw .invalid }
-            // Still mapped by a vmap() area or a pte: the kernel would free a
-            // mapped page (or, with struct pages, defer it to the last put).
-            if callerPageHeld(pfn, order: order) { throw .busy }
+            let w = try checkFreePages(pfn, order: order)
+            guard zoneIndex(flags: w.flags) != nil else { throw .invalid }
             freeBlock(pfn, order, flags: w.flags)
         }
+    }
+
+    /// The word of a block `freePages` may free, or why not.
+    func checkFreePages(_ pfn: UInt64, order: Int) throws(ScamemError) -> PageWord {
+        let w = try checkedWord(pfn)
+        if isHole(pfn) { throw .noPage }
+        if w.type == .buddy { throw .alreadyFree }
+        guard order >= 0, order <= maxPageOrder, w.type == .misc, w.subtype == MiscSubtype.unknown.rawValue,
+              Int(w.order) == order, pfn & ((1 << UInt64(order)) - 1) == 0 else { throw .invalid }
+        // Still mapped by a vmap() area or a pte: the kernel would free a
+        // mapped page (or, with struct pages, defer it to the last put).
+        if callerPageHeld(pfn, order: order) { throw .busy }
+        return w
     }
 }
 

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
 /// `enum migratetype` (include/linux/mmzone.h) with the kernel's numbering.
 /// The C counterparts are `SCAMEM_MIGRATE_*`.
 @frozen
@@ -43,24 +48,48 @@ public let pageblockOrder = 9
 
 /// The pageblock bitmap (`pageblock_flags`, PB_migrate bits): one
 /// migratetype per 2^pageblock_order pfns, kept flat over the pfn space
-/// where the kernel keeps it per section (mem_section_usage).
+/// where the kernel keeps it per section (mem_section_usage). Each entry is
+/// a relaxed atomic, as get_pfnblock_flags_mask() reads the kernel's with
+/// READ_ONCE(): a zone's pageblocks change under its zone lock, and a merge
+/// in a zone whose span overlaps another's may read the other's.
+struct PageblockBitmap {
+    private let cells: UnsafeMutablePointer<Atomic<UInt8>>
+
+    /// `count` entries, unset, or nil without host memory.
+    init?(count: Int) {
+        guard let raw = hostAllocate(UInt8.self, count: count) else { return nil }
+        cells = UnsafeMutableRawPointer(raw).bindMemory(to: Atomic<UInt8>.self, capacity: max(count, 1))
+    }
+
+    func deallocate() { free(cells) }
+
+    subscript(i: Int) -> MigrateType {
+        @inline(__always) get { MigrateType(rawValue: cells[i].load(ordering: .relaxed)) }
+        @inline(__always) nonmutating set { cells[i].store(newValue.rawValue, ordering: .relaxed) }
+    }
+
+    /// Sets `count` entries from `i` to `mt`.
+    func update(_ i: Int, repeating mt: MigrateType, count: Int) {
+        for k in i..<i + count { cells[k].store(mt.rawValue, ordering: .relaxed) }
+    }
+}
+
 extension Machine {
     /// get_pfnblock_migratetype()
     @inline(__always)
     func pageblockMigratetype(_ pfn: UInt64) -> MigrateType {
-        MigrateType(rawValue: pageblockFlags[Int(pfn >> UInt64(pageblockOrder))])
+        pageblocks[Int(pfn >> UInt64(pageblockOrder))]
     }
 
     /// set_pageblock_migratetype()
     @inline(__always)
     func setPageblockMigratetype(_ pfn: UInt64, _ mt: MigrateType) {
-        pageblockFlags[Int(pfn >> UInt64(pageblockOrder))] = mt.rawValue
+        pageblocks[Int(pfn >> UInt64(pageblockOrder))] = mt
     }
 
     /// change_pageblock_range(): every pageblock of a block of `order`.
     func changePageblockRange(_ pfn: UInt64, _ order: Int, _ mt: MigrateType) {
-        let first = Int(pfn >> UInt64(pageblockOrder))
-        (pageblockFlags + first).update(repeating: mt.rawValue, count: 1 << max(0, order - pageblockOrder))
+        pageblocks.update(Int(pfn >> UInt64(pageblockOrder)), repeating: mt, count: 1 << max(0, order - pageblockOrder))
     }
 
     /// The type of the pageblock holding `pfn`. The C counterpart is

@@ -6,7 +6,9 @@ import Glibc
 /// pfn in one flat buffer, a buddy allocator per zone and the descriptors.
 ///
 /// Every method is safe to call from several threads at once: the machine
-/// has one lock, taken once per call. The C counterpart is `scamem_machine`.
+/// lock is taken once per call, shared by page allocation (with the zone's
+/// lock) and exclusive otherwise, and GUP-fast and the page queries take
+/// none (`Lock`). The C counterpart is `scamem_machine`.
 public final class Machine: @unchecked Sendable {
     public let machineDescription: MachineDescription
     public let layout: FlagsLayout
@@ -35,7 +37,7 @@ public final class Machine: @unchecked Sendable {
     /// memory_block_size_bytes() of the pfn space.
     let memoryBlocks: UnsafeMutablePointer<MemoryBlock>
     /// One migratetype per pageblock (Alloc/Pageblock.swift).
-    let pageblockFlags: UnsafeMutablePointer<UInt8>
+    let pageblocks: PageblockBitmap
     /// Some node has a ZONE_MOVABLE: without one, no page can be in it.
     let hasMovableZone: Bool
     /// min_free_kbytes, watermark_scale_factor, lowmem_reserve_ratio.
@@ -92,6 +94,8 @@ public final class Machine: @unchecked Sendable {
     /// Pages taken off for hwpoison: how many HWPOISON words there are.
     var hwpoisonWords = 0
     let lock = Lock()
+    /// zone->lock per zone, for calls under the machine lock held shared.
+    let zoneLocks: ZoneLocks
     var localNodeStorage = 0
     var anonFolioOrderStorage = 0
     /// PF_MEMALLOC_PIN of the current task: set inside a long-term GUP.
@@ -188,35 +192,36 @@ public final class Machine: @unchecked Sendable {
         let mb = hostAllocate(MemoryBlock.self, count: nrMemoryBlocks)
         let zs = hostAllocate(ZoneState.self, count: nrZones)
         let nrPageblocks = Int((endPfn + (1 << UInt64(pageblockOrder)) - 1) >> UInt64(pageblockOrder))
-        let pb = hostAllocate(UInt8.self, count: nrPageblocks)
+        let pb = PageblockBitmap(count: nrPageblocks)
         guard let sm, let zt, let mb, let zs, let pb,
               let gl = GupLedger(nrSections: Int(nrSections), sectionShift: UInt64(layout.pfnSectionShift)) else {
-            free(sm); free(zt); free(mb); free(zs); free(pb)
+            free(sm); free(zt); free(mb); free(zs); pb?.deallocate()
             throw .noMemory
         }
         guard let w = WordArray(count: Int(endPfn)) else {
-            free(sm); free(zt); free(mb); free(zs); free(pb); gl.deallocate()
+            free(sm); free(zt); free(mb); free(zs); pb.deallocate(); gl.deallocate()
             throw .noMemory
         }
         guard let dt = DescriptorTable(capacity: Int(endPfn)) else {
-            free(sm); free(zt); free(mb); free(zs); free(pb); gl.deallocate(); w.deallocate()
+            free(sm); free(zt); free(mb); free(zs); pb.deallocate(); gl.deallocate(); w.deallocate()
             throw .noMemory
         }
-        guard let sc = StableCells(wordsPerCell: ScamemCell.words), let mc = StableCells(wordsPerCell: MMCell.words),
-              let r = RCU() else {
-            free(sm); free(zt); free(mb); free(zs); free(pb); gl.deallocate(); w.deallocate(); dt.release()
+        let sc = StableCells(wordsPerCell: ScamemCell.words), mc = StableCells(wordsPerCell: MMCell.words)
+        let r = RCU(), zl = ZoneLocks(count: nrZones)
+        guard let sc, let mc, let r, let zl else {
+            free(sm); free(zt); free(mb); free(zs); pb.deallocate(); gl.deallocate(); w.deallocate(); dt.release()
+            sc?.deallocate(); mc?.deallocate(); r?.deallocate(); zl?.deallocate(count: nrZones)
             throw .noMemory
         }
         gupLedger = gl
         descriptors = dt
-        scamemCells = sc; mmCells = mc; rcu = r
-        words = w; sectionHasMemmap = sm; zoneIndexTable = zt; memoryBlocks = mb; zones = zs; pageblockFlags = pb
+        scamemCells = sc; mmCells = mc; rcu = r; zoneLocks = zl
+        words = w; sectionHasMemmap = sm; zoneIndexTable = zt; memoryBlocks = mb; zones = zs; pageblocks = pb
         // memmap_init() makes every pageblock MIGRATE_MOVABLE; kernel
         // allocations then claim theirs from it.
-        pb.update(repeating: MigrateType.movable.rawValue, count: nrPageblocks)
+        pb.update(0, repeating: .movable, count: nrPageblocks)
         for r in cmaCuts {
-            (pb + Int(r.startPfn >> UInt64(pageblockOrder))).update(repeating: MigrateType.cma.rawValue,
-                                                                   count: Int(r.nrPages >> UInt64(pageblockOrder)))
+            pb.update(Int(r.startPfn >> UInt64(pageblockOrder)), repeating: .cma, count: Int(r.nrPages >> UInt64(pageblockOrder)))
         }
         zt.update(repeating: -1, count: desc.nrNodes * ZoneType.count)
 
@@ -249,7 +254,8 @@ public final class Machine: @unchecked Sendable {
         }
         if failed {
             for i in 0..<built { for l in 0..<nrFreeLists { zs[i].areas[l].release() }; free(zs[i].areas) }
-            w.deallocate(); gl.deallocate(); free(sm); free(zt); free(mb); free(zs); free(pb)
+            w.deallocate(); gl.deallocate(); free(sm); free(zt); free(mb); free(zs); pb.deallocate()
+            dt.release(); sc.deallocate(); mc.deallocate(); r.deallocate(); zl.deallocate(count: nrZones)
             throw .noMemory
         }
         zoneRanges = ranges.enumerated().flatMap { i, list in
@@ -291,8 +297,8 @@ public final class Machine: @unchecked Sendable {
             for l in 0..<nrFreeLists { zones[i].areas[l].release() }
             free(zones[i].areas)
         }
-        words.deallocate(); gupLedger.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(memoryBlocks); free(zones); free(pageblockFlags)
-        descriptors.release()
+        words.deallocate(); gupLedger.deallocate(); free(sectionHasMemmap); free(zoneIndexTable); free(memoryBlocks); free(zones); pageblocks.deallocate()
+        descriptors.release(); zoneLocks.deallocate(count: nrZones)
         for s in scamems.liveSlots { scamems[s].block.deallocate() }
         for s in mms.liveSlots { MMCell(words: mmCells.cell(s).unsafelyUnwrapped).withdrawVMAs()?.deallocate() }
         scamemCells.deallocate(); mmCells.deallocate(); rcu.deallocate()
